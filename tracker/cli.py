@@ -1,0 +1,55 @@
+"""The `tracker` command: a thin skin over the library.
+
+Commands are registered by name and imported only when run, so `tracker --help` does not
+pay for sqlmodel, pint or apscheduler. Each area keeps its commands in its own cli_* module.
+"""
+
+import importlib
+
+import click
+
+# name -> "module:attribute" of a click command; help text shown without importing it.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "extract": ("tracker.cli_targets:extract", "从任务分工表提取目标草稿 Extract a draft targets model from task tables"),
+    "targets": ("tracker.cli_targets:targets", "列出任务、目标和里程碑 List tasks, targets and milestones"),
+    "check": ("tracker.cli_targets:check", "校验 targets.yaml Validate targets.yaml"),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, _, attr = COMMANDS[name][0].partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="配置文件 Configuration file (default: tracker.toml, or $TRACKER_CONFIG).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """一老一小 目标与期限跟踪 — target and deadline compliance tracker."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+def settings_from(ctx: click.Context):  # -> tracker.config.Settings
+    from tracker.config import ConfigError, load_settings
+
+    try:
+        return load_settings((ctx.find_root().obj or {}).get("config_path"))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def main() -> None:
+    cli(obj={})

@@ -1,0 +1,187 @@
+"""The targets model: plans, tasks, indicators, targets and milestones.
+
+Plain frozen dataclasses with no I/O, so that extraction, targets.yaml, storage and the
+status engine all pass the same values around. Chinese terms are kept in the data; the code
+names say what a thing is in the domain.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+Role = Literal["lead", "participating", "joint", "local"]
+ROLES: tuple[str, ...] = ("lead", "participating", "joint", "local")
+ROLE_LABELS = {"lead": "牵头", "participating": "参加", "joint": "按职责分工负责", "local": "地方政府负责"}
+
+Comparator = Literal[">=", ">", "<=", "<"]
+COMPARATORS: tuple[str, ...] = (">=", ">", "<=", "<")
+COMPARATOR_LABELS = {">=": "不低于", ">": "超过", "<=": "不高于", "<": "低于"}
+
+Scope = Literal["whole", "each_region"]
+SCOPES: tuple[str, ...] = ("whole", "each_region")
+
+Kind = Literal["count", "flow", "ratio", "percentage"]
+KINDS: tuple[str, ...] = ("count", "flow", "ratio", "percentage")
+
+Frequency = Literal["monthly", "quarterly", "yearly"]
+FREQUENCIES: tuple[str, ...] = ("monthly", "quarterly", "yearly")
+
+
+@dataclass(frozen=True)
+class ResponsibleUnit:
+    """One organisation named in a task's 责任单位 cell, with its role."""
+
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    title: str
+    issuer: str
+    level: Literal["national", "province", "city"]
+    region: str  # region code the plan covers, e.g. "460000"; "" for national
+    start: date
+    end: date
+    source: str  # path of the source document inside the project
+
+
+@dataclass(frozen=True)
+class Task:
+    plan: str
+    number: int
+    text: str
+    units: tuple[ResponsibleUnit, ...]
+    units_text: str = ""  # the 责任单位 cell as written, kept so no text is lost
+    implements: tuple[str, ...] = ()  # ids of the higher-level tasks it carries out, "national#7"
+
+    @property
+    def id(self) -> str:
+        return f"{self.plan}#{self.number}"
+
+    def units_in(self, role: str) -> list[str]:
+        return [u.name for u in self.units if u.role == role]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A measured quantity; ratios name their components so regions aggregate correctly."""
+
+    id: str
+    name: str
+    unit: str  # a unit the project's pint registry knows
+    kind: Kind = "count"
+    frequency: Frequency = "yearly"
+    reporter: str = ""  # the department that reports it
+    numerator: str | None = None  # component indicator ids, for ratios and rates
+    denominator: str | None = None
+    multiplier: float = 1.0  # ratio = numerator / denominator * multiplier, in `unit`
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    plan: str
+    task: int
+    indicator: str
+    comparator: Comparator
+    value: float
+    unit: str
+    deadline: date | None
+    scope: Scope = "whole"
+    soft: bool = False
+    qualifier: str = ""  # the word that made it soft: 力争, 原则上, 基本
+    cumulative: bool = False  # sums flows since the plan's start (培训…人次)
+    baseline: float | None = None
+    baseline_period: str | None = None
+    quote: str = ""
+
+    def met_by(self, value: float) -> bool:
+        return compare(value, self.comparator, self.value)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    id: str
+    plan: str
+    task: int
+    text: str
+    deadline: date | None = None
+    quote: str = ""
+
+
+@dataclass
+class TargetsModel:
+    """Everything targets.yaml holds, indexed for lookup."""
+
+    plans: list[Plan] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    milestones: list[Milestone] = field(default_factory=list)
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.id == indicator_id:
+                return ind
+        raise KeyError(indicator_id)
+
+    def plan(self, plan_id: str) -> Plan:
+        for p in self.plans:
+            if p.id == plan_id:
+                return p
+        raise KeyError(plan_id)
+
+    def task(self, plan_id: str, number: int) -> Task:
+        for t in self.tasks:
+            if t.plan == plan_id and t.number == number:
+                return t
+        raise KeyError(f"{plan_id}#{number}")
+
+
+def compare(value: float, comparator: str, target: float) -> bool:
+    """Whether `value` satisfies `comparator target`, tolerant of float noise."""
+    eps = 1e-9 * max(1.0, abs(target))
+    if comparator == ">=":
+        return value >= target - eps
+    if comparator == ">":
+        return value > target + eps
+    if comparator == "<=":
+        return value <= target + eps
+    if comparator == "<":
+        return value < target - eps
+    raise ValueError(f"unknown comparator {comparator!r}")
+
+
+MILESTONE_STATES: tuple[str, ...] = ("not_started", "in_progress", "done")
+MILESTONE_STATE_LABELS = {"not_started": "未启动", "in_progress": "推进中", "done": "已完成"}
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One reported value (the latest revision of its cell), in its indicator's unit."""
+
+    indicator: str
+    region: str  # region code
+    period_end: date  # the date the value describes (end of its month/quarter/year)
+    value: float
+    entered_at: "datetime | None" = None  # aware UTC; None for values with no entry time
+    period: str = ""  # the period label as entered: 2026-11, 2026Q3, 2025
+    revision: int = 1
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class MilestoneProgress:
+    """A department's or region's report on a milestone: 未启动 / 推进中 / 已完成."""
+
+    milestone: str
+    state: str  # one of MILESTONE_STATES
+    reported_on: date
+    reporter: str = ""  # unit name or region code
+    note: str = ""
+    evidence: str = ""  # document number or link
+    entered_at: "datetime | None" = None
