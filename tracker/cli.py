@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("tracker.cli_targets:extract", "从任务分工表提取目标草稿 Extract a draft targets model from task tables"),
     "targets": ("tracker.cli_targets:targets", "列出任务、目标和里程碑 List tasks, targets and milestones"),
     "check": ("tracker.cli_targets:check", "校验 targets.yaml Validate targets.yaml"),
+    "status": ("tracker.cli_status:status", "各目标和里程碑的进展状态 Where every target and milestone stands"),
 }
 
 

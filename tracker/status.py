@@ -59,6 +59,7 @@ PROGRESS_BANDS: tuple[tuple[float, str, str], ...] = (
 )
 # Milestone reports are expected at least quarterly; later than that (plus grace) is stale.
 MILESTONE_FREQUENCY = "quarterly"
+HORIZON_DAYS = 100 * 365  # a trend reaching the target later than this never reaches it
 LIST_LIMIT = 10  # regions named in a summary sentence before "等N个"
 _UTC = ZoneInfo("UTC")
 _EPOCH = datetime.min.replace(tzinfo=_UTC)
@@ -664,9 +665,10 @@ def _judge(ctx: _Context, s: Series | None, region: str | None,
         misses = not compare(projected, t.comparator, ctx.goal)
         reach = None
         if slope * ctx.sign > 0:
-            reach_day = tday + math.ceil((ctx.goal - level) / slope)
-            reach = _day(max(reach_day, ctx.as_of.toordinal()))
-            figures["projected_date"] = reach.isoformat()
+            reach_day = max(tday + math.ceil((ctx.goal - level) / slope), ctx.as_of.toordinal())
+            if reach_day - ctx.as_of.toordinal() <= HORIZON_DAYS:
+                reach = _day(reach_day)
+                figures["projected_date"] = reach.isoformat()
         when_zh = f"（约 {reach} 达到目标）" if reach else "（按此趋势达不到目标）"
         when_en = f" (reaching the target about {reach})" if reach else \
             " (on this trend it never reaches the target)"
