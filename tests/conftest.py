@@ -61,3 +61,43 @@ def engine(db_url):
     from tracker import db
 
     return db.get_engine(db_url)
+
+
+def make_small_model():
+    """A small targets model covering each kind of indicator: a count, a percentage, a
+    monthly flow, and a ratio per 1,000 with its two components."""
+    from datetime import date
+
+    from tracker.model import (Indicator, Milestone, Plan, ResponsibleUnit, TargetsModel,
+                               Target, Task)
+
+    plan = Plan("hainan", "海南省一老一小整体解决方案", "海南省人民政府", "province", "460000",
+                date(2021, 1, 1), date(2025, 12, 31), "seeds/hainan.docx")
+    indicators = [
+        Indicator("senior_universities", "老年大学数", "institution", "count", "yearly", "省教育厅"),
+        Indicator("childcare_enrollment_rate", "婴幼儿在托率", "percent", "percentage", "yearly", "省卫生健康委"),
+        Indicator("elderly_care_trainees", "养老护理员培训人次", "person_time", "flow", "monthly", "省民政厅"),
+        Indicator("elderly_care_beds", "养老床位数", "bed", "count", "yearly", "省民政厅"),
+        Indicator("elderly_population", "老年人口数", "person", "count", "yearly", "省卫生健康委"),
+        Indicator("elderly_care_beds_per_1000_elderly", "每千名老年人口养老床位数", "bed / kiloperson",
+                  "ratio", "yearly", "省民政厅", numerator="elderly_care_beds",
+                  denominator="elderly_population", multiplier=1000.0),
+    ]
+    tasks = [Task("hainan", 1, "完善养老服务体系", (ResponsibleUnit("省民政厅", "lead"),
+                                                    ResponsibleUnit("省卫生健康委", "participating"))),
+             Task("hainan", 2, "发展老年教育", (ResponsibleUnit("省教育厅", "lead"),))]
+    targets = [
+        Target("beds_ratio_2025", "hainan", 1, "elderly_care_beds_per_1000_elderly", ">=", 30.0,
+               "bed / kiloperson", date(2025, 12, 31)),
+        Target("universities_each", "hainan", 2, "senior_universities", ">=", 1.0, "institution",
+               date(2025, 12, 31), scope="each_region"),
+    ]
+    milestones = [Milestone("hainan-m1", "hainan", 1, "出台养老服务条例", date(2022, 12, 31)),
+                  Milestone("hainan-m2", "hainan", 2, "建成省级老年大学", date(2025, 12, 31))]
+    return TargetsModel([plan], indicators, tasks, targets, milestones)
+
+
+@pytest.fixture
+def small_model():
+    """See make_small_model."""
+    return make_small_model()

@@ -7,6 +7,7 @@ near misses get a suggestion.
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -15,7 +16,17 @@ from pathlib import Path
 import yaml
 
 YANGPU_CODE = "469099"  # Yangpu has no GB/T 2260 code of its own; this is the tracker's.
-SUFFIXES = ("黎族苗族自治县", "黎族自治县", "经济开发区", "自治县", "市", "县", "区")
+SUFFIXES = ("黎族苗族自治县", "黎族自治县", "经济开发区", "自治县", "省", "市", "县", "区")
+PROVINCE_ALIASES = ("全省",)  # how statistical tables label the province's row
+
+
+def _key(name: str) -> str:
+    """Lookup key: NFKC (full-width digits and spaces), and for Latin names case, spaces and
+    apostrophes ignored, so that "Ding'an", "dingan" and "DING AN" meet."""
+    text = unicodedata.normalize("NFKC", str(name)).strip()
+    if re.fullmatch(r"[A-Za-z' .-]+", text):
+        return re.sub(r"[' .-]", "", text).lower()
+    return text
 
 
 @dataclass(frozen=True)
@@ -49,9 +60,19 @@ class Regions:
     def __post_init__(self) -> None:
         self._by_name: dict[str, Region] = {}
         for r in self.all:
-            for key in (r.code, r.name, r.short, r.name_en, r.name_en.lower()):
-                if key:
-                    self._by_name.setdefault(key, r)
+            for key in self._names(r):
+                self._by_name.setdefault(_key(key), r)
+        for alias in PROVINCE_ALIASES:
+            self._by_name.setdefault(alias, self.province)
+        self._excluded = {_key(key): r for r in self.excluded for key in self._names(r)}
+
+    @staticmethod
+    def _names(r: Region) -> list[str]:
+        """Every name a region answers to; "Yangpu EDZ" also to "Yangpu"."""
+        names = [r.code, r.name, r.short, r.name_en]
+        if r.name_en.endswith(" EDZ"):
+            names.append(r.name_en[: -len(" EDZ")])
+        return [n for n in names if n]
 
     @property
     def province(self) -> Region:
@@ -80,22 +101,30 @@ class Regions:
         return self.lookup(code)
 
     def lookup(self, name: str) -> Region:
-        key = str(name).strip()
+        key = _key(name)
         if re.fullmatch(r"\d{6}\.0", key):  # a code read from Excel as a float
             key = key[:-2]
-        found = self._by_name.get(key) or self._by_name.get(key.lower())
+        found = self._by_name.get(key)
         if found:
             return found
-        for r in self.excluded:
-            if key in (r.code, r.name, r.short, r.name_en):
-                raise RegionError(f"region {name!r} is not covered by the plan ({r.name}: excluded)")
-        raise RegionError(f"unknown region {name!r}{self.suggest(key)}; give a code (460100), "
+        if key in self._excluded:
+            r = self._excluded[key]
+            raise RegionError(f"region {name!r} is not covered by the plan ({r.name}: excluded)")
+        raise RegionError(f"unknown region {name!r}{self.suggest(str(name))}; give a code (460100), "
                           "a name (海口市), a short name (海口) or an English name (Haikou)")
 
+    def closest(self, name: str) -> Region | None:
+        """The region a near-miss most likely meant (白沙县 -> 白沙黎族自治县), or None."""
+        key = _key(name)
+        by_key = {_key(n): r for r in self.all for n in (r.name, r.name_en)}
+        close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0.5)
+        return by_key[close[0]] if close else None
+
     def suggest(self, name: str) -> str:
-        names = [r.name for r in self.all] + [r.name_en for r in self.all]
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-        return f" (did you mean {close[0]}?)" if close else ""
+        r = self.closest(name)
+        if r is None:
+            return ""
+        return f" (did you mean {r.name_en if re.search(r'[A-Za-z]', name) else r.name}?)"
 
     def aggregate_code(self, code: str) -> str | None:
         """The region whose figure sums this one: district -> city, county -> province."""
