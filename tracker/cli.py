@@ -13,6 +13,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("tracker.cli_targets:extract", "从任务分工表提取目标草稿 Extract a draft targets model from task tables"),
     "targets": ("tracker.cli_targets:targets", "列出任务、目标和里程碑 List tasks, targets and milestones"),
     "check": ("tracker.cli_targets:check", "校验 targets.yaml Validate targets.yaml"),
+    "schedule": ("tracker.cli_schedule:schedule", "在前台运行定时任务 Run the scheduler in the foreground"),
+    "run": ("tracker.cli_schedule:run", "立即运行月度报告和告警 Run this month's report and alerts now"),
+    "runs": ("tracker.cli_schedule:runs", "运行记录 List scheduled runs"),
+    "alerts": ("tracker.cli_schedule:alerts", "告警及投递状态 List alerts; `alerts test` tries each channel"),
     "status": ("tracker.cli_status:status", "各目标和里程碑的进展状态 Where every target and milestone stands"),
 }
 

@@ -1,0 +1,395 @@
+"""The scheduler: each month's report exactly once, reminders, and alerts after each report.
+
+APScheduler decides *when* (cron triggers in Asia/Shanghai, persisted in its SQLAlchemy job
+store on the tracker's database, so next run times survive a restart). The tracker's own
+`run` table decides *whether*: a run claims its (job, period) row with an INSERT or a
+conditional UPDATE that only one process can win, on SQLite and PostgreSQL alike. So two
+schedulers started by mistake produce one report, a crashed run is recorded as failed and
+retried, and a run left "running" by a killed process is taken over after a timeout.
+
+A watchdog job runs every few minutes and asks one question: has the latest period that is
+due been reported? That one rule covers a month missed while the machine was off (it runs
+once, for the latest due period, and the report says it ran late), a failed run's retry,
+and pending alert deliveries.
+"""
+
+import logging
+import os
+import signal
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Column, Field, SQLModel, UniqueConstraint
+
+from tracker.db import _ID_TYPE, write_transaction
+
+log = logging.getLogger("tracker.scheduler")
+
+RUN_JOB, REMINDER_JOB = "report", "reminder"
+
+
+class RunRow(SQLModel, table=True):
+    """One job's run for one period; the row is the claim (created by migration 0002)."""
+
+    __tablename__ = "run"
+    __table_args__ = (UniqueConstraint("job", "period", name="uq_run_job_period"),)
+    id: int | None = Field(default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True))
+    job: str
+    period: str  # 2026-11
+    state: str  # running | succeeded | failed | interrupted
+    attempt: int = 1
+    owner: str = ""  # host:pid of the process that holds it
+    started_at: datetime
+    heartbeat_at: datetime
+    finished_at: datetime | None = None
+    late: bool = False
+    forced: bool = False
+    report_path: str = ""
+    alerts: int = 0
+    error: str = ""
+
+
+class StatusSnapshotRow(SQLModel, table=True):
+    """The statuses a run found, kept so the next run can tell what flipped."""
+
+    __tablename__ = "status_snapshot"
+    __table_args__ = (UniqueConstraint("period", "item_id", "region", name="uq_snapshot_item"),)
+    id: int | None = Field(default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True))
+    period: str
+    item_id: str
+    region: str = ""
+    code: str
+    reason: str = ""
+    recorded_at: datetime
+
+
+run_table = RunRow.__table__
+snapshot_table = StatusSnapshotRow.__table__
+
+
+# ---------------------------------------------------------------------------------------
+# Configuration
+
+
+@dataclass
+class ScheduleConfig:
+    timezone: str = "Asia/Shanghai"
+    report_day: int = 1  # the monthly report: day of month …
+    report_hour: int = 8  # … and time, in `timezone`
+    report_minute: int = 0
+    submission_day: int = 10  # monthly figures are due by this day of the following month
+    reminder_days_before: int = 3  # remind this many days before the submission day
+    reminder_hour: int = 9
+    watchdog_minutes: int = 10
+    run_timeout_minutes: int = 60  # a 'running' run older than this (no heartbeat) is taken over
+    retry_minutes: int = 30  # wait this long after a failure before trying again
+    max_attempts: int = 5
+    remind_overdue_months: int = 1  # re-alert items that stay overdue every N months; 0: never
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def schedule_config(section: dict[str, Any]) -> ScheduleConfig:
+    cfg = ScheduleConfig()
+    for key, value in section.items():
+        if not hasattr(cfg, key):
+            raise ValueError(f"[schedule] has no setting {key!r}; accepted: {', '.join(cfg.__dataclass_fields__)}")
+        setattr(cfg, key, type(getattr(cfg, key))(value))
+    return cfg
+
+
+def report_trigger(cfg: ScheduleConfig) -> Any:
+    from apscheduler.triggers.cron import CronTrigger
+
+    return CronTrigger(day=cfg.report_day, hour=cfg.report_hour, minute=cfg.report_minute, timezone=cfg.zone)
+
+
+def reminder_trigger(cfg: ScheduleConfig) -> Any:
+    from apscheduler.triggers.cron import CronTrigger
+
+    day = max(1, cfg.submission_day - cfg.reminder_days_before)
+    return CronTrigger(day=day, hour=cfg.reminder_hour, minute=0, timezone=cfg.zone)
+
+
+def previous_fire_time(trigger: Any, now: datetime, lookback: timedelta = timedelta(days=400)) -> datetime | None:
+    """The latest fire time of `trigger` at or before `now` (APScheduler 3 only looks ahead)."""
+    fire = trigger.get_next_fire_time(None, now - lookback)
+    last = None
+    while fire is not None and fire <= now:
+        last = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return last
+
+
+def period_for_fire(fire: datetime, zone: ZoneInfo) -> str:
+    """A report fired in month M covers month M-1."""
+    local = fire.astimezone(zone).date().replace(day=1) - timedelta(days=1)
+    return f"{local.year}-{local.month:02d}"
+
+
+def period_end(period: str) -> date:
+    from tracker.periods import parse_period
+
+    return parse_period(period).end
+
+
+def due_period(cfg: ScheduleConfig, now: datetime) -> tuple[str, datetime] | None:
+    """The period the latest report fire time at or before `now` stands for."""
+    fire = previous_fire_time(report_trigger(cfg), now)
+    return (period_for_fire(fire, cfg.zone), fire) if fire else None
+
+
+# ---------------------------------------------------------------------------------------
+# Claims
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(engine: Engine, job: str, period: str, now: datetime, *, force: bool = False,
+          timeout: timedelta = timedelta(minutes=60), retry_after: timedelta = timedelta(0),
+          max_attempts: int = 5, late: bool = False, owner: str | None = None) -> bool:
+    """Take (job, period) for this process. Exactly one caller wins, whatever the timing:
+    the first by inserting the row (unique constraint), later ones only by a conditional
+    UPDATE from a state that may be retried (failed or interrupted after `retry_after`,
+    running with no heartbeat for `timeout`, succeeded when forced)."""
+    owner = owner or owner_id()
+    t = run_table
+    with write_transaction(engine) as conn:
+        try:
+            with conn.begin_nested():
+                conn.execute(t.insert().values(job=job, period=period, state="running", attempt=1, owner=owner,
+                                               started_at=now, heartbeat_at=now, late=late, forced=force,
+                                               report_path="", alerts=0, error=""))
+            return True
+        except IntegrityError:
+            pass
+        retryable = [and_(t.c.state.in_(("failed", "interrupted")), t.c.attempt < max_attempts,
+                          or_(t.c.finished_at.is_(None), t.c.finished_at <= now - retry_after)),
+                     and_(t.c.state == "running", t.c.heartbeat_at < now - timeout)]
+        if force:
+            retryable.append(t.c.state.in_(("succeeded", "failed", "interrupted")))
+        result = conn.execute(t.update().where(t.c.job == job, t.c.period == period, or_(*retryable)).values(
+            state="running", attempt=t.c.attempt + 1, owner=owner, started_at=now, heartbeat_at=now,
+            finished_at=None, late=late, forced=force, error=""))
+        return result.rowcount == 1
+
+
+def finish(engine: Engine, job: str, period: str, state: str, now: datetime, owner: str | None = None,
+           **values: Any) -> None:
+    """Record the outcome, only if this process still holds the claim."""
+    t = run_table
+    with write_transaction(engine) as conn:
+        conn.execute(t.update().where(t.c.job == job, t.c.period == period, t.c.state == "running",
+                                      t.c.owner == (owner or owner_id()))
+                     .values(state=state, finished_at=now, heartbeat_at=now, **values))
+
+
+def list_runs(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
+    t = run_table
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(t).order_by(t.c.started_at.desc()).limit(limit))]
+
+
+def get_run(engine: Engine, job: str, period: str) -> dict[str, Any] | None:
+    t = run_table
+    with engine.connect() as conn:
+        row = conn.execute(select(t).where(t.c.job == job, t.c.period == period)).first()
+    return dict(row._mapping) if row else None
+
+
+# ---------------------------------------------------------------------------------------
+# Snapshots and the run itself
+
+
+def previous_snapshot(engine: Engine, period: str) -> dict[tuple[str, str], str]:
+    """The codes of the latest snapshot before `period`."""
+    t = snapshot_table
+    with engine.connect() as conn:
+        before = conn.execute(select(t.c.period).where(t.c.period < period).order_by(t.c.period.desc()).limit(1)).scalar()
+        if before is None:
+            return {}
+        rows = conn.execute(select(t.c.item_id, t.c.region, t.c.code).where(t.c.period == before)).all()
+    return {(r.item_id, r.region): r.code for r in rows}
+
+
+def save_snapshot(engine: Engine, period: str, statuses: Any, now: datetime) -> None:
+    from tracker.alerts import flatten
+
+    rows = [{"period": period, "item_id": item, "region": region, "code": s.code, "reason": s.reason_zh[:1000],
+             "recorded_at": now} for (item, region), s in flatten(statuses).items()]
+    t = snapshot_table
+    with write_transaction(engine) as conn:
+        conn.execute(t.delete().where(t.c.period == period))
+        if rows:
+            conn.execute(t.insert(), rows)
+
+
+@dataclass
+class RunOutcome:
+    period: str
+    ran: bool  # False: another process holds or finished it
+    state: str
+    report_path: str = ""
+    alerts: int = 0
+    late: bool = False
+    error: str = ""
+
+
+def run_period(settings: Any, period: str, now: datetime | None = None, *, force: bool = False,
+               late: bool = False, engine: Engine | None = None,
+               pipeline: Callable[..., Any] | None = None) -> RunOutcome:
+    """Report, snapshot and alerts for one month, if this process wins the claim."""
+    from tracker.db import get_engine
+
+    now = now or datetime.now(UTC)
+    engine = engine or get_engine(settings.database_url)
+    cfg = schedule_config(settings.section("schedule"))
+    owner = owner_id()
+    if not claim(engine, RUN_JOB, period, now, force=force, timeout=timedelta(minutes=cfg.run_timeout_minutes),
+                 retry_after=timedelta(minutes=cfg.retry_minutes) if not force else timedelta(0),
+                 max_attempts=cfg.max_attempts if not force else 10**6, late=late, owner=owner):
+        existing = get_run(engine, RUN_JOB, period) or {}
+        return RunOutcome(period, False, existing.get("state", "?"), existing.get("report_path", ""),
+                          existing.get("alerts", 0), bool(existing.get("late")))
+    log.info("run %s claimed by %s%s", period, owner, " (late)" if late else "")
+    try:
+        report_path, statuses, model, regions = (pipeline or report_pipeline)(settings, engine, period, late)
+        save_snapshot(engine, period, statuses, now)
+        alerts_config = settings.section("alerts")
+        from tracker.alerts import deliver_pending, enqueue, transitions
+
+        # Items that stay overdue are re-sent every `remind_overdue_months` months.
+        remind = cfg.remind_overdue_months > 0 and _period_index(period) % cfg.remind_overdue_months == 0
+        events = transitions(previous_snapshot(engine, period), statuses, remind_overdue=remind)
+        names = {r.code: r.name for r in regions.all} if regions is not None else {}
+        link = alerts_config.get("report_base_url", "").rstrip("/")
+        link = f"{link}/{Path(report_path).name}" if link else str(Path(report_path).resolve())
+        count = enqueue(engine, model, events, period, alerts_config, link, names, now) if alerts_config else 0
+        finish(engine, RUN_JOB, period, "succeeded", datetime.now(UTC), owner, report_path=str(report_path),
+               alerts=count)
+        if alerts_config:
+            deliver_pending(engine, alerts_config)
+        return RunOutcome(period, True, "succeeded", str(report_path), count, late)
+    except BaseException as exc:  # recorded, then re-raised for KeyboardInterrupt/SystemExit
+        state = "interrupted" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "failed"
+        finish(engine, RUN_JOB, period, state, datetime.now(UTC), owner, error=f"{type(exc).__name__}: {exc}"[:2000])
+        log.exception("run %s %s", period, state)
+        if state == "interrupted":
+            raise
+        return RunOutcome(period, True, state, error=f"{type(exc).__name__}: {exc}")
+
+
+def _period_index(period: str) -> int:
+    year, month = (int(x) for x in period.split("-"))
+    return year * 12 + month - 1
+
+
+def report_pipeline(settings: Any, engine: Engine, period: str, late: bool) -> tuple[str, Any, Any, Any]:
+    """targets -> actuals -> statuses -> report, as of the period's last day."""
+    from tracker.evaluation import evaluate_as_of
+    from tracker.report import generate_report
+
+    as_of = period_end(period)
+    model, regions, statuses, observations = evaluate_as_of(settings, engine, as_of)
+    files = generate_report(model, statuses, observations, regions, as_of, settings.reports_dir,
+                            lang=settings.language, late_run=late, grace_days=settings.status.grace_days)
+    return str(files.html), statuses, model, regions
+
+
+def run_due(settings: Any, now: datetime | None = None, engine: Engine | None = None) -> RunOutcome | None:
+    """Run the latest due period if it has not succeeded yet (the watchdog's one question)."""
+    from tracker.db import get_engine
+
+    now = now or datetime.now(UTC)
+    cfg = schedule_config(settings.section("schedule"))
+    due = due_period(cfg, now)
+    if due is None:
+        return None
+    period, fire = due
+    engine = engine or get_engine(settings.database_url)
+    existing = get_run(engine, RUN_JOB, period)
+    if existing and existing["state"] == "succeeded":
+        return None
+    late = now - fire > timedelta(minutes=max(cfg.watchdog_minutes * 2, 30))
+    return run_period(settings, period, now, late=late, engine=engine)
+
+
+# ---------------------------------------------------------------------------------------
+# APScheduler wiring
+
+
+def _job_monthly() -> None:
+    from tracker.config import load_settings
+
+    run_due(load_settings())
+
+
+def _job_watchdog() -> None:
+    from tracker.alerts import deliver_pending
+    from tracker.config import load_settings
+    from tracker.db import get_engine
+
+    settings = load_settings()
+    run_due(settings)
+    if settings.section("alerts"):
+        deliver_pending(get_engine(settings.database_url), settings.section("alerts"))
+
+
+def _job_reminder() -> None:
+    from tracker.config import load_settings
+    from tracker.reminders import send_submission_reminders
+
+    send_submission_reminders(load_settings())
+
+
+def build_scheduler(settings: Any, blocking: bool = True) -> Any:
+    """An APScheduler with the tracker's jobs in a persistent job store on its database."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    cfg = schedule_config(settings.section("schedule"))
+    store = SQLAlchemyJobStore(url=settings.database_url, tablename="apscheduler_jobs")
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    # misfire_grace_time=None + coalesce: a run missed while down runs once on restart,
+    # instead of being skipped (the default grace is one second) or repeated per miss.
+    scheduler = cls(jobstores={"default": store}, timezone=cfg.zone,
+                    job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+    scheduler.add_job(_job_monthly, report_trigger(cfg), id="monthly-report", name="monthly report",
+                      replace_existing=True)
+    scheduler.add_job(_job_reminder, reminder_trigger(cfg), id="submission-reminder", name="submission reminder",
+                      replace_existing=True)
+    scheduler.add_job(_job_watchdog, IntervalTrigger(minutes=cfg.watchdog_minutes, timezone=cfg.zone),
+                      id="watchdog", name="catch-up, retries and alert delivery", replace_existing=True)
+    return scheduler
+
+
+def serve(settings: Any) -> None:
+    """Run in the foreground until SIGTERM/SIGINT; a run in flight finishes first."""
+    scheduler = build_scheduler(settings, blocking=True)
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: Any) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            log.info("signal %s: finishing the run in flight, then stopping", signum)
+            threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("scheduler started; jobs: %s", ", ".join(f"{j.id} next {j.next_run_time}" for j in scheduler.get_jobs())
+             if hasattr(scheduler, "get_jobs") else "")
+    run_due(settings)  # catch up at start-up: the latest due month, once
+    scheduler.start()
