@@ -84,7 +84,8 @@ def make_statuses(as_of: date = AS_OF, universities_code: str = "overdue") -> li
         Status("trainees-2025", "target", "due_soon", "期限将至，尚差 3,000 人次。", "Due soon.", iso,
                figures={"latest": 12000}),
         Status("home-visits-2022", "milestone", "overdue", "期限已过，仍在推进。", "Deadline passed.", iso,
-               figures={"state": "in_progress", "note": "<script>alert(1)</script> 文件待印发"}),
+               figures={"latest_report": "2026-03-01", "note": "<script>alert(1)</script> 文件待印发",
+                        "evidence": "琼民发〔2022〕5号", "states": {"省民政厅": "in_progress"}}),
     ]
 
 
@@ -252,9 +253,9 @@ def test_the_chart_draws_values_trajectory_and_target():
     beds = ctx["sections"][1]["items"][0]
     chart = beds["chart"]
     assert chart["target"] == 32 and chart["deadline"] == "2026-12-31"
-    # ratio recomputed from summed components, sum(beds) / sum(elderly), never a mean of ratios;
-    # the yearly population is the denominator in force for every monthly beds value
-    assert len(chart["points"]) == 12
+    # the series the status engine judges: the ratio recomputed from summed components,
+    # sum(beds) / sum(elderly), never a mean of ratios, on the days both are reported
+    assert len(chart["points"]) == 1
     beds = sum(1000 + 10 * 12 + i for i in range(19))
     elderly = sum(40 + i for i in range(19))
     assert chart["points"][-1] == ["2025-12-31", round(beds / elderly, 4)]

@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("tracker.cli_schedule:runs", "运行记录 List scheduled runs"),
     "alerts": ("tracker.cli_schedule:alerts", "告警及投递状态 List alerts; `alerts test` tries each channel"),
     "status": ("tracker.cli_status:status", "各目标和里程碑的进展状态 Where every target and milestone stands"),
+    "report": ("tracker.cli_report:report", "生成月度报告 Write the monthly HTML status report"),
 }
 
 

@@ -13,7 +13,6 @@ soon, then the rest; then views by unit, by region, data completeness and change
 previous report.
 """
 
-import bisect
 import json
 import os
 import re
@@ -29,7 +28,8 @@ from tracker.model import (COMPARATOR_LABELS, MILESTONE_STATE_LABELS, Milestone,
                            TargetsModel, Task)
 from tracker.periods import PLAN_TZ, latest_closed_period
 from tracker.regions import Regions
-from tracker.status import STATUS_LABELS, Status
+from tracker.status import (STATUS_LABELS, SeriesSet, Status, _Resolver, cumulate, knowledge_cutoff,
+                            series_from_observations)
 from tracker.units import label as unit_label_zh
 
 SCHEMA = 1
@@ -64,7 +64,7 @@ UI: dict[str, dict[str, str]] = {
         "reported": "已报", "missing": "未报地区", "all_reported": "均已报送",
         "missing_by_region": "各地区未报指标", "changes": "七、与上期报告相比", "previous": "上期报告",
         "first_report": "首份报告，无上期可比。", "status_changes": "状态变化", "from": "原状态", "to": "现状态",
-        "new_values": "新报送数值", "period": "期别", "value": "数值", "note": "备注", "revision": "修订",
+        "new_values": "新报送数值", "period": "期别", "value": "数值", "note": "备注", "evidence": "佐证", "revision": "修订",
         "more": "另有 {n} 条未列出", "index_title": "月度报告目录", "report": "报告", "total": "合计",
         "contents": "目录", "no_chart": "暂无可绘制的数据", "chart_legend": "实线：报送值；虚线：进度轨迹；点：期限目标",
         "worse": "变差", "better": "好转",
@@ -85,7 +85,7 @@ UI: dict[str, dict[str, str]] = {
         "reported": "Reported", "missing": "Missing regions", "all_reported": "all reported",
         "missing_by_region": "Missing indicators by region", "changes": "7. Changes since the previous report", "previous": "Previous report",
         "first_report": "First report: nothing to compare with.", "status_changes": "Status changes", "from": "From", "to": "To",
-        "new_values": "New values", "period": "Period", "value": "Value", "note": "Note", "revision": "revision",
+        "new_values": "New values", "period": "Period", "value": "Value", "note": "Note", "evidence": "Evidence", "revision": "revision",
         "more": "{n} more not listed", "index_title": "Monthly reports", "report": "Report", "total": "Total",
         "contents": "Contents", "no_chart": "no data to chart", "chart_legend": "solid: reported; dashed: trajectory; dot: target at the deadline",
         "worse": "worse", "better": "better",
@@ -155,11 +155,9 @@ def format_value(value: float | None, unit: str, lang: str) -> str:
     return f"{number}{label}" if lang == "zh" else f"{number} {label}"
 
 
-def _region_name(regions: Regions | None, code: str | None, lang: str) -> str:
+def _region_name(regions: Regions, code: str | None, lang: str) -> str:
     if not code:
         return ""
-    if regions is None:
-        return code
     try:
         r = regions.get(code)
     except LookupError:
@@ -202,87 +200,69 @@ def _severity(code: str) -> int:
 
 @dataclass
 class _Digest:
-    """What the report needs from the observations, gathered in one pass: sums per indicator
-    and period for the charts, each region's latest period for completeness, and the values
-    entered since the previous report."""
+    """What the report needs from the values: the status engine's series (for the charts and
+    for who reported which period), the values entered since the previous report, and whether
+    any of them is marked as sample data."""
 
-    sums: dict[str, dict[date, list[float]]]  # indicator -> period_end -> [sum, n] over 市县
-    province: dict[str, dict[date, float]]  # indicator -> period_end -> value at the plan region
-    latest: dict[str, dict[str, date]]  # indicator -> region -> latest period_end
+    series: SeriesSet
+    resolver: Any  # tracker.status._Resolver: sums regions and recomputes ratios as evaluate does
+    latest: dict[str, dict[str, int]]  # indicator -> region -> day number of its latest period
     new: list[Observation]
     sample: bool
 
 
-def _digest(observations: Iterable[Observation], regions: Regions | None, plan_region: str,
-            cutoff: datetime | None, cutoff_day: date | None) -> _Digest:
-    county_codes = {r.code for r in regions.counties()} if regions else set()
-    sums: dict[str, dict[date, list[float]]] = defaultdict(dict)
-    province: dict[str, dict[date, float]] = defaultdict(dict)
-    latest: dict[str, dict[str, date]] = defaultdict(dict)
+def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSet", regions: Regions,
+            as_of: date, since: date | None, new_values: Iterable[Observation] | None) -> _Digest:
+    """`since` is the previous report's as-of date: values entered after the end of that day
+    (Asia/Shanghai) and known by the end of `as_of` are new."""
+    if isinstance(observations, SeriesSet):
+        series, listed = observations, list(new_values or [])
+    else:
+        listed = list(observations)
+        series = series_from_observations(listed, as_of)
     new: list[Observation] = []
     sample = False
-    for obs in observations:
-        ind, reg, end = obs.indicator, obs.region, obs.period_end
-        seen = latest[ind]
-        prev = seen.get(reg)
-        if prev is None or end > prev:
-            seen[reg] = end
-        if reg == plan_region:
-            province[ind][end] = obs.value
-        elif not county_codes or reg in county_codes:
-            cell = sums[ind].get(end)
-            if cell is None:
-                sums[ind][end] = [obs.value, 1]
-            else:
-                cell[0] += obs.value
-                cell[1] += 1
-        if cutoff is not None:
-            if (obs.entered_at > cutoff) if obs.entered_at is not None else (end > cutoff_day):
-                new.append(obs)
+    start = knowledge_cutoff(since) if since is not None else None
+    end = knowledge_cutoff(as_of)
+    for obs in listed:
         if not sample and (obs.note or obs.source):
             text = f"{obs.note} {obs.source}".lower()
             sample = any(m in text for m in SAMPLE_MARKS)
-    return _Digest(sums, province, latest, new, sample)
+        if start is None or obs.period_end > as_of:
+            continue
+        if obs.entered_at is not None:
+            fresh = start <= obs.entered_at < end
+        else:  # no entry time: known once its period has ended
+            fresh = since is not None and obs.period_end > since
+        if fresh:
+            new.append(obs)
+    latest: dict[str, dict[str, int]] = defaultdict(dict)
+    for (ind, region), s in series.by_key.items():
+        if len(s):
+            latest[ind][region] = s.days[-1]
+    return _Digest(series, _Resolver(model, series, regions), latest, new, sample)
 
 
-def _aggregate_series(model: TargetsModel, indicator_id: str, digest: _Digest) -> list[tuple[date, float]]:
-    """The whole-area series for a chart: the plan region's own values when reported, otherwise
-    counts summed over the 市县 and ratios recomputed from summed components (never averaged).
-    Only periods reported by as many regions as the indicator ever had are drawn, so a month
-    with missing regions does not show as a fall."""
-    own = digest.province.get(indicator_id)
-    if own:
-        return sorted(own.items())
-    try:
-        ind = model.indicator(indicator_id)
-    except KeyError:
+def _whole_series(model: TargetsModel, t: Target, digest: _Digest) -> list[tuple[int, float]]:
+    """The series a whole-area target is judged on, as the status engine builds it (the
+    plan region's own figures, or counts summed over the 市县 and ratios from summed
+    components), cumulated for cumulative targets. Points missing regions are left out, so a
+    month with late reporters does not show as a fall."""
+    ind = digest.resolver.indicators.get(t.indicator)
+    if ind is None:
         return []
-
-    def complete(ind_id: str) -> dict[date, float]:
-        cells = digest.sums.get(ind_id) or {}
-        if not cells:
-            return {}
-        full = max(n for _, n in cells.values())
-        return {d: s for d, (s, n) in cells.items() if n == full}
-
-    if ind.numerator and ind.denominator:
-        num, den = complete(ind.numerator), complete(ind.denominator)
-        if not num or not den:
-            return []
-        # Components come at different frequencies (beds monthly, population yearly): each
-        # numerator period uses the denominator in force then (the latest at or before it,
-        # else the earliest known).
-        den_days = sorted(den)
-        out = []
-        for d, v in sorted(num.items()):
-            i = bisect.bisect_right(den_days, d)
-            base = den[den_days[i - 1]] if i else den[den_days[0]]
-            if base:
-                out.append((d, v / base * ind.multiplier))
-        return out
-    if ind.kind in ("count", "flow"):
-        return sorted(complete(indicator_id).items())
-    return []  # a percentage without components cannot be summed
+    s, _ = digest.resolver.province_series(ind)
+    if s is None:
+        return []
+    if t.cumulative:
+        start = next((p.start for p in model.plans if p.id == t.plan), None)
+        if start is not None:
+            s = cumulate(s, start, ind.frequency)
+            if s is None:
+                return []
+    covered = s.covered
+    return [(d, v) for i, (d, v) in enumerate(zip(s.days, s.values))
+            if covered is None or covered[i] >= s.expected_regions]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,34 +326,28 @@ def _deadline_text(deadline: date | None, as_of: date, lang: str) -> str:
 def _chart(model: TargetsModel, t: Target, digest: _Digest, figures: dict[str, Any]) -> dict[str, Any] | None:
     if t.scope != "whole":
         return None
-    series = _aggregate_series(model, t.indicator, digest)
-    if t.cumulative and series:
-        plan_start = model.plan(t.plan).start if any(p.id == t.plan for p in model.plans) else date.min
-        running, cum = 0.0, []
-        for d, v in series:
-            if d >= plan_start:
-                running += v
-                cum.append((d, running))
-        series = cum
+    series = _whole_series(model, t, digest)
     if not series:
         return None
-    chart: dict[str, Any] = {"points": [[d.isoformat(), round(v, 4)] for d, v in series],
+    chart: dict[str, Any] = {"points": [[date.fromordinal(d).isoformat(), round(v, 4)] for d, v in series],
                              "target": t.value, "deadline": t.deadline.isoformat() if t.deadline else None}
     start_value = figures.get("baseline", t.baseline)
-    start_day = series[0][0]
+    start_day = figures.get("baseline_date") or date.fromordinal(series[0][0]).isoformat()
     if start_value is None:
         start_value = series[0][1]
     if t.deadline and isinstance(start_value, (int, float)):
-        chart["trajectory"] = [[start_day.isoformat(), float(start_value)], [t.deadline.isoformat(), t.value]]
+        chart["trajectory"] = [[start_day, float(start_value)], [t.deadline.isoformat(), t.value]]
     return chart
 
 
 def _item(status: Status, model: TargetsModel, targets: dict[str, Target], milestones: dict[str, Milestone],
-          digest: _Digest, regions: Regions | None, as_of: date, lang: str, limits: Limits) -> dict[str, Any]:
+          digest: _Digest, regions: Regions, as_of: date, lang: str, limits: Limits) -> dict[str, Any]:
     code = status.code
     item: dict[str, Any] = {
         "id": status.item_id, "anchor": "item-" + re.sub(r"[^A-Za-z0-9_-]", "-", status.item_id),
-        "kind": status.kind, "status": code, "status_label": _status_label(code, lang), "light": _light(code),
+        "kind": status.kind, "status": code, "light": _light(code),
+        "status_label": status.display_label(lang) if hasattr(status, "display_label") and code in STATUS_LABELS
+        else _status_label(code, lang),
         "region": status.region, "region_name": _region_name(regions, status.region, lang),
         "reason": status.reason(lang) if code in STATUS_LABELS else (status.reason_zh if lang == "zh" else status.reason_en),
     }
@@ -417,12 +391,15 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
         })
     else:
         task = _task_of(model, m.plan, m.task) if m else None
-        state = figures.get("state")
         latest_text = ""
-        if state:
-            latest_text = MILESTONE_STATE_LABELS.get(state, state) if lang == "zh" else str(state).replace("_", " ")
-            if figures.get("reported_on"):
-                latest_text += f"（{figures['reported_on']}）" if lang == "zh" else f" ({figures['reported_on']})"
+        if figures.get("latest_report"):
+            latest_text = (f"最新报告 {figures['latest_report']}" if lang == "zh"
+                           else f"latest report {figures['latest_report']}")
+        states = figures.get("states") or {}
+        if len(states) > 1:  # several reporters: say who is where
+            words = [f"{who}：{MILESTONE_STATE_LABELS.get(st, st)}" if lang == "zh" else f"{who}: {st}"
+                     for who, st in states.items()]
+            latest_text += ("；" if lang == "zh" else "; ").join([""] + words) if latest_text else "；".join(words)
         item.update({
             "title": m.text if m else status.item_id, "indicator": None, "unit": "", "scope": "whole", "soft": False,
             "target_text": ("按期完成" if lang == "zh" else "done on time") if m and m.deadline else "",
@@ -432,7 +409,7 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
             "quote": m.quote if m else "", "task": m.task if m else None,
             "task_label": _task_label(m.task, lang) if m else "", "plan": m.plan if m else "",
             "units": _units(task), "chart": None, "failing_regions": "",
-            "note": str(figures.get("note") or ""),
+            "note": str(figures.get("note") or ""), "evidence": str(figures.get("evidence") or ""),
         })
     return item
 
@@ -466,7 +443,7 @@ def _by_unit(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _by_region(statuses: Sequence[Status], items_by_id: dict[str, dict[str, Any]], regions: Regions | None,
+def _by_region(statuses: Sequence[Status], items_by_id: dict[str, dict[str, Any]], regions: Regions,
                lang: str, limits: Limits) -> dict[str, Any]:
     """A matrix of regions × per-region targets, so each city or county finds its own row."""
     columns = [s for s in statuses if s.kind == "target" and s.regions]
@@ -483,7 +460,7 @@ def _by_region(statuses: Sequence[Status], items_by_id: dict[str, dict[str, Any]
                 "status": r.code, "label": _status_label(r.code, lang), "light": _light(r.code),
                 "value_text": format_value(latest, unit, lang) if isinstance(latest, (int, float)) else "",
             }
-    order = {r.code: i for i, r in enumerate(regions.judged_regions() + regions.all)} if regions else {}
+    order = {r.code: i for i, r in enumerate(regions.judged_regions() + regions.all)} 
     codes = sorted(cells, key=lambda c: (order.get(c, len(order)), c))
     rows = []
     for c in codes:
@@ -503,7 +480,7 @@ def _by_region(statuses: Sequence[Status], items_by_id: dict[str, dict[str, Any]
     }
 
 
-def _completeness(model: TargetsModel, digest: _Digest, regions: Regions | None, plan_region: str,
+def _completeness(model: TargetsModel, digest: _Digest, regions: Regions, plan_region: str,
                   as_of: date, grace_days: int, lang: str, limits: Limits) -> dict[str, Any]:
     """Who has not reported for the period each indicator's frequency expects (after the grace
     period): by reporting unit, and by region."""
@@ -522,22 +499,22 @@ def _completeness(model: TargetsModel, digest: _Digest, regions: Regions | None,
         for i in ids:
             if i not in wanted and any(x.id == i for x in model.indicators):
                 wanted.append(i)
-    counties = regions.counties() if regions else []
+    counties = regions.counties()
     children: dict[str, list[str]] = defaultdict(list)
-    if regions:
-        for r in regions.all:
-            if r.level == "district" and r.parent:
-                children[r.parent].append(r.code)
+    for r in regions.all:
+        if r.level == "district" and r.parent:
+            children[r.parent].append(r.code)
     reference = as_of - timedelta(days=grace_days)
     units: dict[str, list[dict[str, Any]]] = defaultdict(list)
     missing_by_region: dict[str, list[str]] = defaultdict(list)
     for ind_id in wanted:
         ind = model.indicator(ind_id)
         expected = latest_closed_period(reference, ind.frequency)
+        expected_day = expected.end.toordinal()
 
         def reported(code: str) -> bool:
             d = digest.latest.get(ind_id, {}).get(code)
-            if d is not None and d >= expected.end:
+            if d is not None and d >= expected_day:
                 return True
             return any(reported(child) for child in children.get(code, ()))
 
@@ -559,7 +536,7 @@ def _completeness(model: TargetsModel, digest: _Digest, regions: Regions | None,
     by_unit = [{"unit": u, "rows": rows, "missing": sum(1 for r in rows if not r["complete"])}
                for u, rows in units.items()]
     by_unit.sort(key=lambda u: (-u["missing"], u["unit"]))
-    order = {r.code: i for i, r in enumerate(regions.all)} if regions else {}
+    order = {r.code: i for i, r in enumerate(regions.all)} 
     region_rows = [{"region": c, "name": _region_name(regions, c, lang), "count": len(v),
                     "missing": _names(v, limits.names, lang)}
                    for c, v in missing_by_region.items()]
@@ -584,7 +561,7 @@ def _status_index(context: dict[str, Any]) -> dict[tuple[str, str], str]:
 
 
 def _changes(context: dict[str, Any], previous: dict[str, Any] | None, digest: _Digest,
-             model: TargetsModel, regions: Regions | None, lang: str, limits: Limits) -> dict[str, Any]:
+             model: TargetsModel, regions: Regions, lang: str, limits: Limits) -> dict[str, Any]:
     if not previous:
         return {"previous": None, "status_changes": [], "status_changes_omitted": 0,
                 "new_values": [], "new_values_total": 0, "new_values_omitted": 0}
@@ -627,22 +604,25 @@ def _changes(context: dict[str, Any], previous: dict[str, Any] | None, digest: _
 # the context
 
 
-def build_context(model: TargetsModel, statuses: Sequence[Status], observations: Iterable[Observation],
-                  regions: Regions | None, as_of: date, previous: dict[str, Any] | None = None, *,
-                  lang: str = "zh", generated_at: str = "", late_run: bool = False, note: str = "",
+def build_context(model: TargetsModel, statuses: Sequence[Status],
+                  observations: "Iterable[Observation] | SeriesSet", regions: Regions, as_of: date,
+                  previous: dict[str, Any] | None = None, *, new_values: Iterable[Observation] | None = None,
+                  sample: bool | None = None, lang: str = "zh", generated_at: str = "", late_run: bool = False, note: str = "",
                   grace_days: int = 30, limits: Limits = Limits()) -> dict[str, Any]:
-    """Everything the report shows, as JSON-ready data in `lang`. `previous` is last month's
-    context (its JSON), for the changes section; values count as new when entered after the
-    end of the previous report's as-of day (Asia/Shanghai)."""
+    """Everything the report shows, as JSON-ready data in `lang`.
+
+    `observations` is what `evaluate` was given: Observations, or a SeriesSet at national
+    scale (then pass `new_values`, the Observations entered since the previous report, if
+    the changes section should list them). `previous` is last month's context (its JSON).
+    `sample` says the data is sample data (default: any value's note or source says so)."""
     if lang not in UI:
         raise ValueError(f"unknown language {lang!r}; accepted: {', '.join(UI)}")
-    plan = model.plans[0] if model.plans else None
-    plan_region = (plan.region if plan and plan.region else (regions.province.code if regions else ""))
-    cutoff = cutoff_day = None
-    if previous and previous.get("as_of"):
-        cutoff_day = date.fromisoformat(previous["as_of"])
-        cutoff = datetime.combine(cutoff_day + timedelta(days=1), time(0), PLAN_TZ).astimezone(timezone.utc)
-    digest = _digest(observations, regions, plan_region, cutoff, cutoff_day)
+    plan_region = regions.province.code
+    plan = next((p for p in model.plans if p.region == plan_region), model.plans[0] if model.plans else None)
+    since = date.fromisoformat(previous["as_of"]) if previous and previous.get("as_of") else None
+    digest = _digest(model, observations, regions, as_of, since, new_values)
+    if sample is not None:
+        digest.sample = sample
     targets = {t.id: t for t in model.targets}
     milestones = {m.id: m for m in model.milestones}
     items = sorted((_item(s, model, targets, milestones, digest, regions, as_of, lang, limits) for s in statuses),
@@ -823,10 +803,12 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def generate_report(model: TargetsModel, statuses: Sequence[Status], observations: Iterable[Observation],
-                    regions: Regions | None, as_of: date, reports_dir: str | Path, *, lang: str = "zh",
+def generate_report(model: TargetsModel, statuses: Sequence[Status],
+                    observations: "Iterable[Observation] | SeriesSet",
+                    regions: Regions, as_of: date, reports_dir: str | Path, *, lang: str = "zh",
                     late_run: bool = False, note: str = "", grace_days: int = 30,
-                    generated_at: datetime | None = None, limits: Limits = Limits()) -> ReportFiles:
+                    generated_at: datetime | None = None, new_values: Iterable[Observation] | None = None,
+                    sample: bool | None = None, limits: Limits = Limits()) -> ReportFiles:
     """Build this month's report against the previous one in `reports_dir` and write it: the
     one call the CLI and the scheduler make."""
     period = f"{as_of.year}-{as_of.month:02d}"
@@ -834,5 +816,74 @@ def generate_report(model: TargetsModel, statuses: Sequence[Status], observation
     stamp = (generated_at or datetime.now(timezone.utc)).astimezone(PLAN_TZ).isoformat(timespec="seconds")
     context = build_context(model, statuses, observations, regions, as_of, previous, lang=lang,
                             generated_at=stamp, late_run=late_run, note=note, grace_days=grace_days,
-                            limits=limits)
+                            new_values=new_values, sample=sample, limits=limits)
     return write_report(context, reports_dir)
+
+
+# ---------------------------------------------------------------------------------------------
+# the database edge: what the CLI and the scheduler call
+
+
+def new_observations(engine: Any, since: date, as_of: date) -> list[Observation]:
+    """Values entered after the end of `since` and by the end of `as_of` (Asia/Shanghai): the
+    "new values" of a report, read without loading every value of the database."""
+    from sqlalchemy import select
+
+    from tracker.db import observation_table as t
+
+    start = knowledge_cutoff(since).astimezone(timezone.utc)
+    end = knowledge_cutoff(as_of).astimezone(timezone.utc)
+    q = (select(t).where(t.c.entered_at >= start, t.c.entered_at < end, t.c.period_end <= as_of)
+         .order_by(t.c.indicator, t.c.region, t.c.period_end, t.c.revision))
+    out = []
+    with engine.connect() as conn:
+        for r in conn.execute(q):
+            at = r.entered_at if r.entered_at.tzinfo else r.entered_at.replace(tzinfo=timezone.utc)
+            out.append(Observation(r.indicator, r.region, r.period_end, r.value, at, r.period,
+                                   r.revision, r.source or "", r.note or ""))
+    return out
+
+
+def has_sample_data(engine: Any) -> bool:
+    """Whether any stored value is marked as sample data (示例数据 / SAMPLE in its note or
+    source), so a report built on the examples says so at the top."""
+    from sqlalchemy import exists, or_, select
+
+    from tracker.db import observation_table as t
+
+    marks = [c.like(f"%{m}%") for c in (t.c.note, t.c.source) for m in ("示例数据", "SAMPLE", "sample")]
+    with engine.connect() as conn:
+        return bool(conn.execute(select(exists().where(or_(*marks)))).scalar())
+
+
+def report_from_database(settings: Any, as_of: date, *, engine: Any = None, model: TargetsModel | None = None,
+                         reports_dir: str | Path | None = None, lang: str | None = None,
+                         late_run: bool = False, note: str = "", now: datetime | None = None) -> ReportFiles:
+    """Evaluate everything as known at the end of `as_of` and write the month's report: the
+    one call for `tracker report` and the scheduler. `settings` is a tracker.config.Settings."""
+    from datetime import timedelta as _td
+
+    from tracker import db
+    from tracker.regions import load_regions
+    from tracker.status import evaluate
+    from tracker.status_load import load_series
+    from tracker.targets import load_targets
+
+    model = model or load_targets(settings.targets_path)
+    engine = engine or db.get_engine(settings.database_url)
+    regions = load_regions()
+    out = Path(reports_dir or settings.reports_dir)
+    indicators = {t.indicator for t in model.targets}
+    for ind in model.indicators:
+        if ind.id in indicators and ind.numerator and ind.denominator:
+            indicators |= {ind.numerator, ind.denominator}
+    series = load_series(engine, as_of, indicators)
+    progress = db.milestone_progress(engine, knowledge_cutoff(as_of) - _td(microseconds=1))
+    statuses = evaluate(model, series, progress, regions, as_of, settings.status)
+    period = f"{as_of.year}-{as_of.month:02d}"
+    previous = read_previous(out, period)
+    fresh = new_observations(engine, date.fromisoformat(previous["as_of"]), as_of) \
+        if previous and previous.get("as_of") else []
+    return generate_report(model, statuses, series, regions, as_of, out, lang=lang or settings.language,
+                           late_run=late_run, note=note, grace_days=settings.status.grace_days,
+                           generated_at=now, new_values=fresh, sample=has_sample_data(engine))
