@@ -202,15 +202,14 @@ def series_from_observations(observations: Iterable[Observation], as_of: date) -
     return out
 
 
-def _sum_series(parts: list[tuple[str, Series]], expected: int,
-                combine: Callable[[float, float], float] | None = None) -> Series | None:
-    """Sum series over regions point by point, counting the regions each point covers.
-
-    With `combine`, each part's values are pairs packed as (numerator series, denominator
-    series) and the result is combine(sum of numerators, sum of denominators)."""
+def _sum_series(parts: list[tuple[str, Series | None]]) -> Series | None:
+    """Sum series over regions point by point, counting the regions each point covers; a
+    region without a series counts as missing everywhere, never as zero."""
     totals: dict[int, float] = {}
     counts: dict[int, int] = {}
     for _, s in parts:
+        if s is None:
+            continue
         for day, value in zip(s.days, s.values):
             totals[day] = totals.get(day, 0.0) + value
             counts[day] = counts.get(day, 0) + 1
@@ -221,13 +220,13 @@ def _sum_series(parts: list[tuple[str, Series]], expected: int,
     def missing_at(day: int) -> list[str]:
         out = []
         for code, s in parts:
-            i = bisect_right(s.days, day) - 1
-            if i < 0 or s.days[i] != day:
+            i = bisect_right(s.days, day) - 1 if s is not None else -1
+            if i < 0 or s is None or s.days[i] != day:
                 out.append(code)
         return out
 
     return Series(array("i", days), array("d", (totals[d] for d in days)),
-                  covered=[counts[d] for d in days], expected_regions=expected,
+                  covered=[counts[d] for d in days], expected_regions=len(parts),
                   missing_at=missing_at)
 
 
@@ -283,7 +282,7 @@ class _Resolver:
             children = self.children.get(code, [])
             kids = [self.series.get(indicator.id, c.code) for c in children]
             if kids and all(k is not None for k in kids):
-                summed = _sum_series([(c.code, k) for c, k in zip(children, kids) if k], len(kids))
+                summed = _sum_series([(c.code, k) for c, k in zip(children, kids)])
                 if summed is not None:  # a city's figure is its districts' when all report
                     keep = [i for i, n in enumerate(summed.covered or []) if n == len(kids)]
                     return Series(array("i", (summed.days[i] for i in keep)),
@@ -331,12 +330,7 @@ class _Resolver:
         return None, "none"
 
     def _sum_regions(self, indicator: Indicator, counties: list[Region]) -> Series | None:
-        parts = []
-        for r in counties:
-            s = self.region_series(indicator, r.code)
-            if s is not None:
-                parts.append((r.code, s))
-        return _sum_series(parts, len(counties))
+        return _sum_series([(r.code, self.region_series(indicator, r.code)) for r in counties])
 
 
 def cumulate(series: Series, since: date, frequency: str) -> Series | None:
@@ -545,17 +539,19 @@ def _judge(ctx: _Context, s: Series | None, region: str | None,
     if t.cumulative and s is not None and ctx.plan_start is not None:
         s = cumulate(s, ctx.plan_start, ctx.indicator.frequency)
         figures["cumulative_since"] = ctx.plan_start.isoformat()
-    if how == "none":
-        return make("no_data", f"{head_zh}该比率指标无省级报送值，也未定义分子分母，无法由市县汇总。",
-                    f"{head_en}no province figure is reported and the ratio has no components "
-                    "to sum the regions with.")
     if s is None or len(s) == 0:
         figures["no_data"] = True
+        why_zh, why_en = "", ""
+        if how == "none":  # regions may report the ratio, but ratios are never averaged
+            why_zh = "（该比率指标无省级报送值，也未定义分子分母，不能由市县汇总）"
+            why_en = (" (no province figure, and the ratio has no components to sum the "
+                      "regions with)")
         if passed:
-            return make("overdue", f"{head_zh}未报送任何数据，期限 {deadline} 已过，无法确认完成，逾期未完成。",
-                        f"{head_en}nothing has been reported and the deadline {deadline} has "
-                        "passed; completion is not shown: overdue.")
-        return make("no_data", f"{head_zh}未报送任何数据。", f"{head_en}nothing has been reported.")
+            return make("overdue", f"{head_zh}未报送任何数据{why_zh}，期限 {deadline} 已过，无法确认完成，逾期未完成。",
+                        f"{head_en}nothing has been reported{why_en} and the deadline {deadline} "
+                        "has passed; completion is not shown: overdue.")
+        return make("no_data", f"{head_zh}未报送任何数据{why_zh}。",
+                    f"{head_en}nothing has been reported{why_en}.")
 
     n = len(s)
     dl = deadline.toordinal() if deadline else None
