@@ -501,7 +501,7 @@ def list_alerts(engine: Engine, limit: int = 100, state: str | None = None) -> l
         return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def test_messages(config: dict[str, Any], now: datetime | None = None) -> list[tuple[str, str]]:
+def send_test_messages(config: dict[str, Any], now: datetime | None = None) -> list[tuple[str, str]]:
     """Send one test message through every configured channel, directly (not the outbox):
     returns (channel, 'ok' or the error)."""
     now = now or datetime.now(UTC)

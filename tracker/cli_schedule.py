@@ -112,10 +112,10 @@ def alerts(ctx: click.Context, state: str | None, limit: int) -> None:
 @click.pass_context
 def alerts_test(ctx: click.Context) -> None:
     """向每个已配置通道发送测试消息。Send a test message through each configured channel."""
-    from tracker.alerts import test_messages
+    from tracker.alerts import send_test_messages
 
     config = settings_from(ctx).section("alerts")
-    results = test_messages(config)
+    results = send_test_messages(config)
     if not results:
         raise click.ClickException("no alert channels configured: add [alerts] to tracker.toml (see README)")
     failed = False

@@ -1,0 +1,226 @@
+"""Alerts: transitions, recipients, and delivery through real SMTP and HTTP servers."""
+
+import email
+import email.policy
+import json
+import logging
+import ssl
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tracker.alerts import (AlertEvent, alert_table, backoff, deliver_pending, dingtalk_signed_url, enqueue,
+                            recipients_for, send_test_messages, transitions)
+from tracker.status import Status
+from tracker.targets import load_targets
+
+from servers import RecordingHTTPServer, RecordingSMTPServer
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
+BEDS = "hainan-6-elderly_care_beds_per_1000_elderly"
+UNIVERSITIES = "hainan-15-senior_universities"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_targets(ROOT / "targets.yaml")
+
+
+def status(item: str, code: str, region: str | None = None, subs: list[Status] | None = None) -> Status:
+    return Status(item, "target", code, f"原因 {code}", f"reason {code}", "2026-11-30", region, {}, subs or [])
+
+
+def test_becoming_lagging_fires_once_and_steady_state_fires_nothing():
+    first = transitions({}, [status(BEDS, "lagging")])
+    assert [(e.kind, e.code, e.previous_code) for e in first] == [("transition", "lagging", "")]
+    again = transitions({(BEDS, ""): "lagging"}, [status(BEDS, "lagging")])
+    assert again == []
+
+
+def test_recovery_fires_and_first_seen_good_status_does_not():
+    assert [e.kind for e in transitions({(BEDS, ""): "overdue"}, [status(BEDS, "achieved_late")])] == ["recovery"]
+    assert transitions({}, [status(BEDS, "on_track")]) == []
+    assert transitions({(BEDS, ""): "on_track"}, [status(BEDS, "achieved")]) == []
+
+
+def test_overdue_that_stays_overdue_is_reminded_only_when_reminders_are_due():
+    prev = {(BEDS, ""): "overdue"}
+    assert transitions(prev, [status(BEDS, "overdue")], remind_overdue=False) == []
+    assert [e.kind for e in transitions(prev, [status(BEDS, "overdue")], remind_overdue=True)] == ["reminder"]
+
+
+def test_per_region_rows_flip_on_their_own():
+    current = [status(UNIVERSITIES, "overdue", subs=[status(UNIVERSITIES, "achieved", "469001"),
+                                                      status(UNIVERSITIES, "overdue", "469002")])]
+    prev = {(UNIVERSITIES, ""): "overdue", (UNIVERSITIES, "469001"): "overdue", (UNIVERSITIES, "469002"): "lagging"}
+    events = {(e.region, e.kind) for e in transitions(prev, current)}
+    assert events == {("469001", "recovery"), ("469002", "transition")}
+
+
+def test_recipients_lead_first_participating_copied(model):
+    config = {"supervisors": ["省发展改革委"], "recipients": {
+        "省民政厅": {"email": ["mzt@example.org"]}, "省发展改革委": {"email": ["fgw@example.org"]},
+        "省财政厅": {"email": ["czt@example.org"]}}}
+    r = recipients_for(model, "hainan-20-county_care_homes", "", config)
+    assert r.to_units == ["省民政厅"]
+    assert r.cc_units[:4] == ["省发展改革委", "省财政厅", "省卫生健康委", "省住房城乡建设厅"]
+    assert r.email_to == ["mzt@example.org"] and r.email_cc == ["fgw@example.org", "czt@example.org"]
+    region_row = recipients_for(model, UNIVERSITIES, "469002", config)
+    assert region_row.to_units == ["省教育厅", "469002"]
+
+
+def _event(kind: str = "transition", code: str = "lagging") -> AlertEvent:
+    return AlertEvent(kind, BEDS, "", code, "on_track", "最新值 28张/千人，低于轨迹", "behind the trajectory")
+
+
+def _rows(engine):
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(alert_table).order_by(alert_table.c.id))]
+
+
+def test_email_over_real_smtp_server(engine, model):
+    with RecordingSMTPServer() as smtp:
+        config = {"channels": ["email"], "email": {"host": "127.0.0.1", "port": smtp.port, "security": "none",
+                                                   "sender": "tracker@example.org"},
+                  "recipients": {"省民政厅": {"email": ["mzt@example.org"]}},
+                  "supervisors": ["省发展改革委"]}
+        config["recipients"]["省发展改革委"] = {"email": ["fgw@example.org"]}
+        assert enqueue(engine, model, [_event()], "2026-11", config, "reports/2026-11.html", now=NOW) == 1
+        assert deliver_pending(engine, config, now=NOW) == {"sent": 1, "retry": 0, "dead": 0}
+    assert len(smtp.messages) == 1
+    rcpts, raw = smtp.messages[0]
+    assert rcpts == ["mzt@example.org", "fgw@example.org"]
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert "进度滞后" in msg["Subject"] and msg["To"] == "mzt@example.org" and msg["Cc"] == "fgw@example.org"
+    key = _rows(engine)[0]["key"]
+    assert msg["X-Tracker-Idempotency-Key"] == key
+    body = msg.get_body(("plain",)).get_content()
+    assert "reports/2026-11.html" in body and "原因" in body
+    assert _rows(engine)[0]["state"] == "sent"
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def test_email_with_starttls_and_login_credentials_from_environment(engine, model, tmp_path, monkeypatch):
+    cert, key = _self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    monkeypatch.setenv("SMTP_TEST_USER", "")
+    with RecordingSMTPServer(tls_context=server_tls, require_starttls=True) as smtp:
+        config = {"channels": ["email"], "email": {"host": "127.0.0.1", "port": smtp.port, "security": "starttls",
+                                                   "ca_file": str(cert), "username_env": "SMTP_TEST_USER"},
+                  "recipients": {"省民政厅": {"email": ["mzt@example.org"]}}}
+        enqueue(engine, model, [_event()], "2026-11", config, "r.html", now=NOW)
+        assert deliver_pending(engine, config, now=NOW)["sent"] == 1
+    assert len(smtp.messages) == 1
+
+
+def test_webhook_that_fails_twice_then_accepts_is_retried_with_backoff(engine, model):
+    with RecordingHTTPServer(fail_first=2) as hook:
+        config = {"channels": ["webhook"], "webhook": {"url": hook.url}}
+        enqueue(engine, model, [_event()], "2026-11", config, "r.html", now=NOW)
+        assert deliver_pending(engine, config, now=NOW) == {"sent": 0, "retry": 1, "dead": 0}
+        row = _rows(engine)[0]
+        assert row["state"] == "pending" and row["attempts"] == 1 and "HTTP 500" in row["last_error"]
+        # not due yet: nothing is sent before the backoff has passed
+        assert deliver_pending(engine, config, now=NOW + timedelta(seconds=30)) == {"sent": 0, "retry": 0, "dead": 0}
+        assert deliver_pending(engine, config, now=NOW + backoff(1) + timedelta(seconds=1))["retry"] == 1
+        later = NOW + backoff(1) + backoff(2) + timedelta(seconds=2)
+        assert deliver_pending(engine, config, now=later)["sent"] == 1
+    assert len(hook.requests) == 3
+    keys = {r["headers"]["Idempotency-Key"] for r in hook.requests}
+    assert keys == {_rows(engine)[0]["key"]}
+    assert hook.requests[-1]["json"]["idempotency_key"] == _rows(engine)[0]["key"]
+    assert _rows(engine)[0]["state"] == "sent" and _rows(engine)[0]["attempts"] == 3
+
+
+def test_same_event_queued_twice_is_one_message(engine, model):
+    config = {"channels": ["webhook"], "webhook": {"url": "http://127.0.0.1:9/unused"}}
+    assert enqueue(engine, model, [_event()], "2026-11", config, "r.html", now=NOW) == 1
+    assert enqueue(engine, model, [_event()], "2026-11", config, "r.html", now=NOW) == 0
+
+
+def test_crash_between_send_and_mark_is_resent_with_same_key_after_timeout(engine, model):
+    with RecordingHTTPServer() as hook:
+        config = {"channels": ["webhook"], "webhook": {"url": hook.url}}
+        enqueue(engine, model, [_event()], "2026-11", config, "r.html", now=NOW)
+        # a process claimed it and died before marking it sent
+        with engine.begin() as conn:
+            conn.execute(alert_table.update().values(state="sending", claimed_at=NOW, attempts=1))
+        assert deliver_pending(engine, config, now=NOW + timedelta(minutes=5))["sent"] == 0  # still claimed
+        assert deliver_pending(engine, config, now=NOW + timedelta(minutes=11))["sent"] == 1
+    assert len(hook.requests) == 1 and _rows(engine)[0]["state"] == "sent"
+
+
+def test_wecom_and_dingtalk_group_bot_formats(engine, model, monkeypatch):
+    with RecordingHTTPServer(reply={"errcode": 0, "errmsg": "ok"}) as bot:
+        monkeypatch.setenv("WECOM_URL", bot.url + "?key=wecom-secret-key")
+        monkeypatch.setenv("DING_URL", bot.url + "?access_token=ding-token")
+        monkeypatch.setenv("DING_SECRET", "SECabc")
+        config = {"channels": ["wecom", "dingtalk"], "wecom": {"url_env": "WECOM_URL"},
+                  "dingtalk": {"url_env": "DING_URL", "secret_env": "DING_SECRET"}}
+        enqueue(engine, model, [_event()], "2026-11", config, "r.html", now=NOW)
+        assert deliver_pending(engine, config, now=NOW)["sent"] == 2
+    wecom, ding = sorted(bot.requests, key=lambda r: "access_token" in r["path"])
+    assert wecom["json"]["msgtype"] == "markdown" and "进度滞后" in wecom["json"]["markdown"]["content"]
+    assert ding["json"]["msgtype"] == "markdown" and ding["json"]["markdown"]["title"].startswith("【状态变化】")
+    assert "timestamp=" in ding["path"] and "sign=" in ding["path"]
+
+
+def test_dingtalk_signature_is_hmac_of_timestamp_and_secret():
+    url = dingtalk_signed_url("https://oapi.example/robot/send?access_token=t", "SECxyz", 1700000000000)
+    import base64
+    import hashlib
+    import hmac
+    import urllib.parse
+
+    sign = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)["sign"][0]
+    expected = base64.b64encode(hmac.new(b"SECxyz", b"1700000000000\nSECxyz", hashlib.sha256).digest()).decode()
+    assert sign == expected
+
+
+def test_bot_errcode_is_a_failure_to_retry(engine, model, monkeypatch):
+    with RecordingHTTPServer(reply={"errcode": 93000, "errmsg": "invalid webhook url"}) as bot:
+        monkeypatch.setenv("WECOM_URL", bot.url)
+        config = {"channels": ["wecom"], "wecom": {"url_env": "WECOM_URL"}}
+        enqueue(engine, model, [_event()], "2026-11", config, "r.html", now=NOW)
+        assert deliver_pending(engine, config, now=NOW)["retry"] == 1
+    assert "93000" in _rows(engine)[0]["last_error"]
+
+
+def test_nothing_secret_in_logs_or_outbox(engine, model, monkeypatch, caplog):
+    monkeypatch.setenv("SMTP_PW", "hunter2-smtp")
+    monkeypatch.setenv("HOOK_TOKEN", "tok-9f8e7d")
+    monkeypatch.setenv("WECOM_URL", "http://127.0.0.1:9/cgi-bin/webhook/send?key=wecom-key-0000")
+    config = {"channels": ["email", "webhook", "wecom"],
+              "email": {"host": "127.0.0.1", "port": 9, "security": "none", "username_env": "SMTP_PW",
+                        "password_env": "SMTP_PW"},
+              "webhook": {"url": "http://127.0.0.1:9/hook", "token_env": "HOOK_TOKEN"},
+              "wecom": {"url_env": "WECOM_URL"},
+              "recipients": {"省民政厅": {"email": ["mzt@example.org"]}}}
+    caplog.set_level(logging.DEBUG)
+    enqueue(engine, model, [_event()], "2026-11", config, "r.html", now=NOW)
+    counts = deliver_pending(engine, config, now=NOW)
+    assert counts["retry"] == 3
+    stored = json.dumps(_rows(engine), default=str)
+    for secret in ("hunter2-smtp", "tok-9f8e7d", "wecom-key-0000"):
+        assert secret not in caplog.text
+        assert secret not in stored
+
+
+def test_alerts_test_sends_through_each_channel(monkeypatch):
+    with RecordingHTTPServer(reply={"errcode": 0}) as hook:
+        results = send_test_messages({"channels": ["webhook", "wecom"], "webhook": {"url": hook.url},
+                                 "wecom": {"url": hook.url}})
+    assert results == [("webhook", "ok"), ("wecom", "ok")]
+    assert len(hook.requests) == 2 and "测试" in json.dumps(hook.requests[0]["json"], ensure_ascii=False)
