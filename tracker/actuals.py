@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tracker import units
 from tracker.model import (MILESTONE_STATE_LABELS, MILESTONE_STATES, Indicator, Milestone,
@@ -238,9 +238,9 @@ def period_accepted(ind: Indicator) -> tuple[str, str]:
 # arrives through the `stored` and `history` callables.
 
 
-@dataclass(frozen=True)
-class Accepted:
-    """A checked value, in its indicator's unit, ready to be written."""
+class Accepted(NamedTuple):
+    """A checked value, in its indicator's unit, ready to be written (a tuple, in the
+    order of db.OBSERVATION_COLUMNS, because a big import makes a million of them)."""
 
     indicator: str
     region: str
@@ -386,12 +386,23 @@ class Validator:
         None without a problem means the same value is already stored).
         `columns` names the indicator, region, period and unit columns for messages."""
         # Every part is checked even when an earlier one failed: all problems, not the first.
-        ind = self.indicator(ind_text, row, columns[0])
-        region = self.region(region_text, row, columns[1])
-        number, unit_from_text = self._parse_value(value, row, column)
+        # The cache look-ups are inlined: this runs once per cell of million-row files.
+        ind = self._ind_cache.get(ind_text) or self.indicator(ind_text, row, columns[0])
+        region = self._region_cache.get(region_text) or self.region(region_text, row, columns[1])
+        if type(value) is str:
+            try:
+                number, unit_from_text = float(value), None
+                if number != number or number in (math.inf, -math.inf):
+                    raise ValueError(value)
+            except ValueError:
+                number, unit_from_text = self._parse_value(value, row, column)
+        else:
+            number, unit_from_text = self._parse_value(value, row, column)
         if ind is None:
             return None
-        period = self.period(period_text, ind, row, columns[2])
+        period = self._period_cache.get((period_text, ind.id))
+        if period is None or period[0] is None:
+            period = self.period(period_text, ind, row, columns[2])
         if number is None:
             return None
         unit = unit_from_text or (unit_text if unit_text not in (None, "") else None)
@@ -400,26 +411,39 @@ class Validator:
             if factor is None:
                 return None
             number *= factor
-        if not self._in_range(ind, number, value, row, column, fraction_hint=unit is None):
+        if (number < 0 or ind.kind == "percentage") and not self._in_range(
+                ind, number, value, row, column, fraction_hint=unit is None):
             return None
         if region is None or period is None:
             return None
         label, end, index, kind = period
         if self._seen_before(ind.id, region.code, kind, index):
-            self.duplicates[(ind.id, region.code, label)] = self.log.add(Problem("同一单元格在本文件中重复出现", "the same cell appears twice in this file",
-                                 row=row, column=column, value=f"{ind.id} / {region.name} / {label}",
-                                 accepted_zh="每个指标、地区、期间在一个文件中只填一次",
-                                 accepted_en="each indicator, region and period once per file"))
+            self.duplicates[(ind.id, region.code, label)] = self.log.add(Problem(
+                "同一单元格在本文件中重复出现", "the same cell appears twice in this file",
+                row=row, column=column, value=f"{ind.id} / {region.name} / {label}",
+                accepted_zh="每个指标、地区、期间在一个文件中只填一次",
+                accepted_en="each indicator, region and period once per file"))
             return None
-        revision = self._revision(ind, region, label, number, row, column)
-        if revision is None:
-            return None
+        stored = self._stored.get(ind.id)
+        if stored is None:
+            stored = self._stored[ind.id] = self._stored_fn(ind.id)
+        if stored:
+            revision = self._revision(stored, region, label, number, row, column)
+            if revision is None:
+                return None
+        else:
+            revision = 1
         if end > self.today:
             self.log.add(Problem(f"期间 {label} 尚未结束，数值按当前进度记录",
                                  f"period {label} has not ended yet; the value is recorded as provisional",
                                  row=row, column=columns[2], value=str(label), level="warning"))
-        self._check_outlier(ind, region, end, number, row, column, value)
-        return Accepted(ind.id, region.code, label, end, number, revision, _norm(note), source)
+        hist = self._history.get(ind.id)
+        if hist is None:
+            hist = self._history[ind.id] = self._history_fn(ind.id)
+        if hist:
+            self._check_outlier(hist, region, end, number, row, column, value)
+        return Accepted(ind.id, region.code, label, end, number, revision,
+                        _norm(note) if note else "", source)
 
     def _parse_value(self, value: Any, row: int | None, column: str) -> tuple[float | None, str | None]:
         unit = None
@@ -475,11 +499,8 @@ class Validator:
         bits[byte] |= 1 << bit
         return False
 
-    def _revision(self, ind: Indicator, region: Region, label: str, number: float,
-                  row: int | None, column: str) -> int | None:
-        stored = self._stored.get(ind.id)
-        if stored is None:
-            stored = self._stored[ind.id] = self._stored_fn(ind.id)
+    def _revision(self, stored: dict[tuple[str, str], tuple[int, float]], region: Region, label: str,
+                  number: float, row: int | None, column: str) -> int | None:
         old = stored.get((region.code, label))
         if old is None:
             return 1
@@ -498,13 +519,10 @@ class Validator:
         self.corrections += 1
         return revision + 1
 
-    def _check_outlier(self, ind: Indicator, region: Region, end: date, number: float,
-                       row: int | None, column: str, raw: Any) -> None:
+    def _check_outlier(self, hist: dict[str, list[tuple[date, float]]], region: Region, end: date,
+                       number: float, row: int | None, column: str, raw: Any) -> None:
         """DHIS2-style min-max check against the region's earlier values: a warning, since
         real jumps happen (a new institution opens), but most are typing slips (万, a zero)."""
-        hist = self._history.get(ind.id)
-        if hist is None:
-            hist = self._history[ind.id] = self._history_fn(ind.id)
         earlier = [v for e, v in hist.get(region.code, ()) if e < end][-6:]
         if not earlier:
             return
@@ -759,52 +777,58 @@ def _looks_like_period(text: str) -> bool:
 
 def layout_cells(layout: Layout, rows: Iterable[tuple[int, list[Any]]], file_period: str | None,
                  file_indicator: str | None, log: ProblemLog) -> Iterator[tuple]:
-    """(row, column label, indicator, region, period, value, unit, note, role columns) for
-    every non-empty value cell under the header. Blank cells in wide sheets mean "not
-    reported"; a blank value in a long sheet is a problem."""
+    """(row, column index, indicator, region, period, value, unit, note) for every
+    non-empty value cell under the header. Blank cells in wide sheets mean "not reported";
+    a blank value in a long sheet is a problem."""
     roles = layout.roles
     r_ind, r_reg, r_per = roles.get("indicator"), roles.get("region"), roles.get("period")
     r_unit, r_note = roles.get("unit"), roles.get("note")
-    cols = (layout.label("indicator"), layout.label("region"), layout.label("period"), layout.label("unit"))
+    region_label = layout.label("region")
     labels = layout.labels
     long = layout.shape == "long"
     wide_periods = layout.shape == "wide_periods"
-    unlabeled = layout.headerless
-    header_width = layout.width
+    unlabeled, header_width = layout.headerless, layout.width
+    # Rows get a None at the end (short rows are padded past the last column read), so
+    # index -1 stands for a role the sheet lacks.
+    used = [i for i in (r_ind, r_reg, r_per, r_unit, r_note) if i is not None]
+    used += [c for c, _, _ in layout.value_columns]
+    need = max(used) + 2
+    i_ind, i_per, i_unit, i_note = (-1 if i is None else i for i in (r_ind, r_per, r_unit, r_note))
+    i_val = layout.value_columns[0][0] if long else -1
     for n, cells in rows:
         if n <= layout.header_row:
             continue
         width = len(cells)
-        if not any(c not in (None, "") for c in cells):
+        if width < need:
+            cells = list(cells) + [None] * (need - width)
+        else:
+            cells = list(cells)
+            cells.append(None)
+        region = cells[r_reg] if r_reg is not None else None
+        if region is None or region == "":
+            if any(c is not None and c != "" for c in cells):
+                log.add(Problem("缺少地区", "region missing", row=n, column=region_label,
+                                accepted_zh="地区名称或代码", accepted_en="a region name or code"))
             continue
-
-        def at(i: int | None) -> Any:
-            return cells[i] if i is not None and i < width else None
-
-        region = at(r_reg)
-        if region in (None, ""):
-            log.add(Problem("缺少地区", "region missing", row=n, column=cols[1],
-                            accepted_zh="地区名称或代码", accepted_en="a region name or code"))
-            continue
-        note, unit = at(r_note), at(r_unit)
         if long:
-            value = at(layout.value_columns[0][0])
-            if value in (None, ""):
-                log.add(Problem("缺少数值", "value missing", row=n, column=labels[layout.value_columns[0][0]],
+            value = cells[i_val]
+            if value is None or value == "":
+                log.add(Problem("缺少数值", "value missing", row=n, column=labels[i_val],
                                 accepted_zh="数字", accepted_en="a number"))
             else:
-                yield (n, labels[layout.value_columns[0][0]], at(r_ind), region, at(r_per), value, unit, note, cols)
+                yield (n, i_val, cells[i_ind], region, cells[i_per], value, cells[i_unit], cells[i_note])
         else:
+            unit, note = cells[i_unit], cells[i_note]
             for i, key, col_unit in layout.value_columns:
-                value = at(i)
-                if value in (None, ""):
+                value = cells[i]
+                if value is None or value == "":
                     continue
                 if wide_periods:
-                    ind = at(r_ind) if r_ind is not None else file_indicator
-                    yield (n, labels[i], ind, region, key, value, unit or col_unit, note, cols)
+                    ind = cells[i_ind] if r_ind is not None else file_indicator
+                    yield (n, i, ind, region, key, value, unit or col_unit, note)
                 else:
-                    period = at(r_per) if r_per is not None else file_period
-                    yield (n, labels[i], key, region, period, value, col_unit or unit, note, cols)
+                    period = cells[i_per] if r_per is not None else file_period
+                    yield (n, i, key, region, period, value, col_unit or unit, note)
         if width <= header_width and not unlabeled:
             continue
         for i in range(width):
@@ -836,10 +860,8 @@ def _now(now: datetime | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _row_dict(a: Accepted, batch_id: int | None, entered_by: str, entered_at: datetime) -> dict[str, Any]:
-    return {"indicator": a.indicator, "region": a.region, "period": a.period, "period_end": a.period_end,
-            "value": a.value, "revision": a.revision, "entered_by": entered_by, "entered_at": entered_at,
-            "source": a.source, "note": a.note, "batch_id": batch_id}
+def _row(a: Accepted, batch_id: int | None, entered_by: str, entered_at: datetime) -> tuple[Any, ...]:
+    return (*a, entered_by, entered_at, batch_id)  # db.OBSERVATION_COLUMNS order
 
 
 def _db_lookups(conn: Any) -> tuple[Callable, Callable]:
@@ -875,7 +897,7 @@ def record_value(engine: Any, model: TargetsModel, indicator: str, region: str, 
         result = EntryResult(source, warnings=log.warnings(), unchanged=v.unchanged)
         if accepted is not None:
             result.batch_id = db.new_batch(conn, source, entered_by, entered_at)
-            db.insert_observations(conn, [_row_dict(accepted, result.batch_id, entered_by, entered_at)])
+            db.ObservationWriter(conn).write([_row(accepted, result.batch_id, entered_by, entered_at)])
             db.finish_batch(conn, result.batch_id, 1)
             result.written, result.corrections = 1, v.corrections
     return result
@@ -981,24 +1003,32 @@ def _import_values(conn: Any, validator: Validator, layout: Layout, rows: Iterat
     first problem, since the transaction will be rolled back anyway."""
     from tracker import db
 
+    writer = db.ObservationWriter(conn)
     written, seen = 0, False
-    chunk: list[dict[str, Any]] = []
-    check = validator.check
-    for n, column, ind, region, per, value, unit, note, cols in layout_cells(layout, rows, period, indicator, log):
+    chunk: list[tuple[Any, ...]] = []
+    check, labels = validator.check, layout.labels
+    letters = [column_letter(i) for i in range(len(labels))]
+    cols = (layout.label("indicator"), layout.label("region"), layout.label("period"), layout.label("unit"))
+    tail = (entered_by, entered_at, batch_id)
+    failed = False
+    for n, col, ind, region, per, value, unit, note in layout_cells(layout, rows, period, indicator, log):
         seen = True
-        accepted = check(n, column, ind, region, per, value, unit, note,
-                         f"{source_prefix}:{n}:{column.split('（')[0]}", cols)
-        if accepted is None or log.has_errors():
+        accepted = check(n, labels[col], ind, region, per, value, unit, note,
+                         f"{source_prefix}:{n}:{letters[col]}", cols)
+        if accepted is None:
+            failed = failed or log.has_errors()
             continue
-        chunk.append(_row_dict(accepted, batch_id, entered_by, entered_at))
+        if failed:
+            continue
+        chunk.append(accepted + tail)
         if len(chunk) >= CHUNK_ROWS:
             if write:
-                db.insert_observations(conn, chunk)
+                writer.write(chunk)
             written += len(chunk)
             chunk = []
     if chunk and not log.has_errors():
         if write:
-            db.insert_observations(conn, chunk)
+            writer.write(chunk)
         written += len(chunk)
     return written, seen
 
@@ -1014,7 +1044,7 @@ def _name_first_rows(path: Path, validator: Validator, log: ProblemLog, period: 
         layout = find_layout(head, scratch.indicators, ProblemLog(), period, indicator)
         if layout is None or layout.shape == "progress":
             continue
-        for n, column, ind, region, per, value, unit, note, cols in layout_cells(
+        for n, _col, ind, region, per, _value, _unit, _note in layout_cells(
                 layout, _chain(head, rows), period, indicator, ProblemLog()):
             i = scratch.indicator(ind, n, "")
             r = scratch.region(region, n, "")
