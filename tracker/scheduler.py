@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -263,6 +264,11 @@ def run_period(settings: Any, period: str, now: datetime | None = None, *, force
         return RunOutcome(period, False, existing.get("state", "?"), existing.get("report_path", ""),
                           existing.get("alerts", 0), bool(existing.get("late")))
     log.info("run %s claimed by %s%s", period, owner, " (late)" if late else "")
+    started = time.monotonic()
+
+    def clock() -> datetime:  # `now` moved on by the time the run took
+        return now + timedelta(seconds=time.monotonic() - started)
+
     try:
         report_path, statuses, model, regions = (pipeline or report_pipeline)(settings, engine, period, late)
         save_snapshot(engine, period, statuses, now)
@@ -276,14 +282,14 @@ def run_period(settings: Any, period: str, now: datetime | None = None, *, force
         link = alerts_config.get("report_base_url", "").rstrip("/")
         link = f"{link}/{Path(report_path).name}" if link else str(Path(report_path).resolve())
         count = enqueue(engine, model, events, period, alerts_config, link, names, now) if alerts_config else 0
-        finish(engine, RUN_JOB, period, "succeeded", datetime.now(UTC), owner, report_path=str(report_path),
+        finish(engine, RUN_JOB, period, "succeeded", clock(), owner, report_path=str(report_path),
                alerts=count)
         if alerts_config:
-            deliver_pending(engine, alerts_config)
+            deliver_pending(engine, alerts_config, now=clock())
         return RunOutcome(period, True, "succeeded", str(report_path), count, late)
     except BaseException as exc:  # recorded, then re-raised for KeyboardInterrupt/SystemExit
         state = "interrupted" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "failed"
-        finish(engine, RUN_JOB, period, state, datetime.now(UTC), owner, error=f"{type(exc).__name__}: {exc}"[:2000])
+        finish(engine, RUN_JOB, period, state, clock(), owner, error=f"{type(exc).__name__}: {exc}"[:2000])
         log.exception("run %s %s", period, state)
         if state == "interrupted":
             raise
@@ -377,19 +383,21 @@ def build_scheduler(settings: Any, blocking: bool = True) -> Any:
 
 
 def serve(settings: Any) -> None:
-    """Run in the foreground until SIGTERM/SIGINT; a run in flight finishes first."""
-    scheduler = build_scheduler(settings, blocking=True)
+    """Run in the foreground until SIGTERM/SIGINT. The signal only sets a flag: a run in
+    flight (the start-up catch-up or a job) finishes and is recorded before the process
+    exits; one killed harder is taken over by the next scheduler after the timeout."""
+    scheduler = build_scheduler(settings, blocking=False)
     stopping = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:
-        if not stopping.is_set():
-            stopping.set()
-            log.info("signal %s: finishing the run in flight, then stopping", signum)
-            threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+        log.info("signal %s: finishing the run in flight, then stopping", signum)
+        stopping.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("scheduler started; jobs: %s", ", ".join(f"{j.id} next {j.next_run_time}" for j in scheduler.get_jobs())
-             if hasattr(scheduler, "get_jobs") else "")
     run_due(settings)  # catch up at start-up: the latest due month, once
-    scheduler.start()
+    if not stopping.is_set():
+        scheduler.start()
+        log.info("scheduler started: %s", ", ".join(f"{j.id} next {j.next_run_time}" for j in scheduler.get_jobs()))
+        stopping.wait()
+        scheduler.shutdown(wait=True)

@@ -1,0 +1,177 @@
+"""The scheduler: when the monthly job fires, exactly-once runs, catch-up, retries, alerts."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import func, select
+
+from tracker.alerts import alert_table
+from tracker.config import load_settings
+from tracker.regions import load_regions
+from tracker.scheduler import (RUN_JOB, ScheduleConfig, build_scheduler, claim, due_period, get_run, report_trigger,
+                               run_due, run_period, run_table)
+from tracker.status import Status
+from tracker.targets import load_targets
+
+from servers import RecordingHTTPServer
+
+ROOT = Path(__file__).resolve().parent.parent
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+BEDS = "hainan-6-elderly_care_beds_per_1000_elderly"
+
+
+def write_config(tmp_path: Path, extra: str = "") -> Path:
+    config = tmp_path / "tracker.toml"
+    config.write_text(f'[tracker]\ntargets_path = "{ROOT / "targets.yaml"}"\nreports_dir = "{tmp_path / "reports"}"\n'
+                      + extra, encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def settings(tmp_path, engine):
+    return load_settings(write_config(tmp_path))
+
+
+def test_monthly_job_fires_at_0800_shanghai_on_the_first_not_utc():
+    trigger = report_trigger(ScheduleConfig())
+    fire = trigger.get_next_fire_time(None, datetime(2026, 11, 15, tzinfo=UTC))
+    assert fire.astimezone(SHANGHAI) == datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI)
+    assert fire.astimezone(UTC) == datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # not 08:00 UTC
+    year_end = trigger.get_next_fire_time(None, datetime(2026, 12, 2, tzinfo=UTC))
+    assert year_end.astimezone(UTC) == datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("moment, period", [
+    ("2026-12-01T07:59:59+08:00", "2026-10"),  # 23:59 UTC on Nov 30: November is not due yet
+    ("2026-12-01T08:00:00+08:00", "2026-11"),
+    ("2027-01-01T07:59:00+08:00", "2026-11"),  # year end
+    ("2027-01-01T08:00:00+08:00", "2026-12"),
+    ("2024-03-01T08:00:00+08:00", "2024-02"),  # after a leap February
+])
+def test_due_period_at_its_edges(moment, period):
+    with freeze_time(moment):
+        assert due_period(ScheduleConfig(), datetime.now(UTC))[0] == period
+
+
+def test_missed_months_run_once_on_restart_and_the_report_says_late(settings, engine):
+    # The machine was off over Oct 1 and Nov 1; it comes back on Nov 15.
+    now = datetime(2026, 11, 15, 10, 0, tzinfo=SHANGHAI)
+    outcome = run_due(settings, now, engine)
+    assert (outcome.period, outcome.state, outcome.late) == ("2026-10", "succeeded", True)
+    assert run_due(settings, now + timedelta(minutes=10), engine) is None
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(run_table)).scalar() == 1
+    html = Path(outcome.report_path).read_text(encoding="utf-8")
+    assert "补发" in html
+
+
+def test_on_time_run_is_not_late(settings, engine):
+    outcome = run_due(settings, datetime(2026, 12, 1, 8, 0, 30, tzinfo=SHANGHAI), engine)
+    assert (outcome.period, outcome.late) == ("2026-11", False)
+
+
+def test_two_scheduler_processes_on_one_database_give_one_run(tmp_path, db_url, engine):
+    config = write_config(tmp_path)
+    env = {**os.environ, "TRACKER_DATABASE_URL": db_url, "TRACKER_CONFIG": str(config)}
+    cmd = [sys.executable, "-m", "tracker", "run", "--period", "2026-10"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    done = [out for out, _ in outputs if "已完成" in out]
+    skipped = [out for out, _ in outputs if "未运行" in out]
+    assert len(done) == 1 and len(skipped) == 1, outputs
+    run = get_run(engine, RUN_JOB, "2026-10")
+    assert run["state"] == "succeeded" and run["attempt"] == 1
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["2026-10.html", "2026-10.json", "index.html"]
+
+
+def _crashing(*_args):
+    raise RuntimeError("disk full")
+
+
+def test_failed_run_is_recorded_and_retried_after_the_retry_delay(settings, engine):
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI)
+    first = run_period(settings, "2026-11", now, engine=engine, pipeline=_crashing)
+    assert first.state == "failed" and "disk full" in first.error
+    assert get_run(engine, RUN_JOB, "2026-11")["state"] == "failed"
+    too_soon = run_period(settings, "2026-11", now + timedelta(minutes=5), engine=engine)
+    assert not too_soon.ran
+    with freeze_time(now + timedelta(minutes=31)):
+        retry = run_due(settings, datetime.now(UTC), engine)
+    assert retry.state == "succeeded" and get_run(engine, RUN_JOB, "2026-11")["attempt"] == 2
+
+
+def test_run_left_running_by_a_killed_process_is_taken_over_after_timeout(settings, engine):
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI)
+    assert claim(engine, RUN_JOB, "2026-11", start, owner="dead-host:1")
+    assert not run_period(settings, "2026-11", start + timedelta(minutes=30), engine=engine).ran
+    taken = run_period(settings, "2026-11", start + timedelta(minutes=61), engine=engine)
+    assert taken.ran and taken.state == "succeeded"
+
+
+def test_finished_period_is_not_run_again_unless_forced(settings, engine):
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI)
+    assert run_period(settings, "2026-11", now, engine=engine).ran
+    assert not run_period(settings, "2026-11", now + timedelta(days=1), engine=engine).ran
+    forced = run_period(settings, "2026-11", now + timedelta(days=1), engine=engine, force=True)
+    assert forced.ran and forced.state == "succeeded"
+    assert get_run(engine, RUN_JOB, "2026-11")["forced"]
+
+
+def test_transitions_send_one_alert_and_steady_states_none(tmp_path, engine):
+    model = load_targets(ROOT / "targets.yaml")
+    regions = load_regions()
+    codes = iter(["lagging", "lagging", "on_track"])
+
+    def pipeline(settings, engine, period, late):
+        code = next(codes)
+        return (str(tmp_path / f"{period}.html"),
+                [Status(BEDS, "target", code, f"原因{code}", f"reason {code}", period, None)], model, regions)
+
+    with RecordingHTTPServer() as hook:
+        settings = load_settings(write_config(tmp_path, f'[alerts]\nchannels = ["webhook"]\n[alerts.webhook]\nurl = "{hook.url}"\n'))
+        counts = [run_period(settings, p, datetime(2026, 12, 1, tzinfo=UTC), engine=engine, pipeline=pipeline).alerts
+                  for p in ("2026-09", "2026-10", "2026-11")]
+    assert counts == [1, 0, 1]
+    kinds = [r["json"]["subject"] for r in hook.requests]
+    assert len(kinds) == 2 and "进度滞后" in kinds[0] and "恢复正常" in kinds[1]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(alert_table).where(alert_table.c.state == "sent")).scalar() == 2
+
+
+def test_jobs_and_next_run_times_survive_a_restart(settings, engine):
+    first = build_scheduler(settings, blocking=False)
+    first.start(paused=True)
+    before = {j.id: j.next_run_time for j in first.get_jobs()}
+    first.shutdown(wait=False)
+    second = build_scheduler(settings, blocking=False)
+    second.start(paused=True)
+    after = {j.id: j.next_run_time for j in second.get_jobs()}
+    second.shutdown(wait=False)
+    assert set(after) == {"monthly-report", "submission-reminder", "watchdog"} == set(before)
+    assert after["monthly-report"] == before["monthly-report"]
+    assert after["monthly-report"].astimezone(SHANGHAI).hour == 8 and after["monthly-report"].day == 1
+
+
+def test_sigterm_stops_the_scheduler_cleanly_after_catching_up(tmp_path, db_url, engine):
+    config = write_config(tmp_path)
+    env = {**os.environ, "TRACKER_DATABASE_URL": db_url, "TRACKER_CONFIG": str(config)}
+    proc = subprocess.Popen([sys.executable, "-m", "tracker", "schedule"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (tmp_path / "reports" / "index.html").exists():
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    runs = [r for r in [get_run(engine, RUN_JOB, due_period(ScheduleConfig(), datetime.now(UTC))[0])] if r]
+    assert runs and runs[0]["state"] == "succeeded"
