@@ -243,7 +243,7 @@ def _join(a: Series, b: Series) -> tuple[list[int], list[float], list[float]]:
     return days, av, bv
 
 
-class _Resolver:
+class SeriesResolver:
     """Finds the series a target is judged on: a region's own figures, a ratio from its
     components, or the province summed from its regions (never the mean of their ratios)."""
 
@@ -331,6 +331,9 @@ class _Resolver:
 
     def _sum_regions(self, indicator: Indicator, counties: list[Region]) -> Series | None:
         return _sum_series([(r.code, self.region_series(indicator, r.code)) for r in counties])
+
+
+_Resolver = SeriesResolver  # the earlier private name, still imported by tracker.report
 
 
 def cumulate(series: Series, since: date, frequency: str) -> Series | None:
@@ -759,7 +762,7 @@ def _summarise(target: Target, subs: list[Status], as_of: date,
     return Status(target.id, "target", code, zh, en, as_of_s, None, figures, subs, soft=target.soft)
 
 
-def evaluate_target(model: TargetsModel, target: Target, resolver: _Resolver, regions: Regions,
+def evaluate_target(model: TargetsModel, target: Target, resolver: SeriesResolver, regions: Regions,
                     as_of: date, settings: StatusSettings) -> Status:
     """One target: the whole area, or every judged region with a summary."""
     indicator = resolver.indicators.get(target.indicator)
@@ -863,7 +866,7 @@ def evaluate(model: TargetsModel, observations: "Iterable[Observation] | SeriesS
     settings = settings or StatusSettings()
     series = observations if isinstance(observations, SeriesSet) else \
         series_from_observations(observations, as_of)
-    resolver = _Resolver(model, series, regions)
+    resolver = SeriesResolver(model, series, regions)
     out = [evaluate_target(model, t, resolver, regions, as_of, settings) for t in model.targets]
     by_milestone: dict[str, list[MilestoneProgress]] = {}
     for p in progress:
