@@ -410,3 +410,60 @@ def test_a_crash_while_writing_a_temp_file_leaves_no_partial_file(tmp_path, monk
     with pytest.raises(OSError):
         write(tmp_path, date(2026, 2, 28))
     assert snapshot(tmp_path) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# end to end: the sample data, the database, the status engine, the command
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+TARGETS = Path(__file__).resolve().parent.parent / "targets.yaml"
+
+
+def load_sample(engine):
+    from tracker.actuals import import_file
+    from tracker.targets import load_targets
+
+    model = load_targets(TARGETS)
+    import_file(engine, EXAMPLES / "hainan-sample-values.csv", model, entered_by="test",
+                now=datetime(2026, 10, 20, tzinfo=UTC))
+    import_file(engine, EXAMPLES / "hainan-sample-progress.csv", model, entered_by="test",
+                now=datetime(2026, 10, 20, tzinfo=UTC))
+    return model
+
+
+def test_the_sample_data_makes_a_report_with_the_status_engine(engine, tmp_path):
+    from tracker.config import Settings
+
+    model = load_sample(engine)
+    settings = Settings(database_url="", targets_path=TARGETS, reports_dir=tmp_path)
+    files = report.report_from_database(settings, date(2026, 10, 31), engine=engine, model=model,
+                                        now=datetime(2026, 11, 1, tzinfo=UTC))
+    ctx = json.loads(files.json.read_text(encoding="utf-8"))
+    assert files.html == tmp_path / "2026-10.html"
+    assert ctx["sample"] is True and ctx["plan"]["id"] == "hainan"
+    overdue = {it["id"] for it in ctx["sections"][0]["items"]}
+    assert "hainan-15-senior_universities" in overdue  # two regions still without one
+    assert all(it["status"] == "overdue" for it in ctx["sections"][0]["items"])
+    ids = {it["id"] for sec in ctx["sections"] for it in sec["items"]}
+    assert not any(i.startswith("national-") for i in ids)  # the province's own plan only
+    html = files.html.read_text(encoding="utf-8")
+    assert 'id="sample"' in html
+    for path, text in collect(html).values.items():
+        assert text.strip() == shown(resolve(ctx, path)).strip(), path
+
+
+def test_the_report_command_prints_the_path(engine, db_url, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    load_sample(engine)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["report", "--as-of", "2026-10-31", "--lang", "en", "--out", str(out),
+                                      "--targets", str(TARGETS)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(out / "2026-10.html")
+    assert '<html lang="en">' in (out / "2026-10.html").read_text(encoding="utf-8")
+    assert (out / "index.html").exists()

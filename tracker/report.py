@@ -64,7 +64,7 @@ UI: dict[str, dict[str, str]] = {
         "reported": "已报", "missing": "未报地区", "all_reported": "均已报送",
         "missing_by_region": "各地区未报指标", "changes": "七、与上期报告相比", "previous": "上期报告",
         "first_report": "首份报告，无上期可比。", "status_changes": "状态变化", "from": "原状态", "to": "现状态",
-        "new_values": "新报送数值", "period": "期别", "value": "数值", "note": "备注", "evidence": "佐证", "revision": "修订",
+        "new_values": "新报送数值", "period": "期别", "value": "数值", "note": "备注", "evidence": "佐证", "milestone": "里程碑任务", "status": "状态", "revision": "修订",
         "more": "另有 {n} 条未列出", "index_title": "月度报告目录", "report": "报告", "total": "合计",
         "contents": "目录", "no_chart": "暂无可绘制的数据", "chart_legend": "实线：报送值；虚线：进度轨迹；点：期限目标",
         "worse": "变差", "better": "好转",
@@ -85,7 +85,7 @@ UI: dict[str, dict[str, str]] = {
         "reported": "Reported", "missing": "Missing regions", "all_reported": "all reported",
         "missing_by_region": "Missing indicators by region", "changes": "7. Changes since the previous report", "previous": "Previous report",
         "first_report": "First report: nothing to compare with.", "status_changes": "Status changes", "from": "From", "to": "To",
-        "new_values": "New values", "period": "Period", "value": "Value", "note": "Note", "evidence": "Evidence", "revision": "revision",
+        "new_values": "New values", "period": "Period", "value": "Value", "note": "Note", "evidence": "Evidence", "milestone": "Milestone", "status": "Status", "revision": "revision",
         "more": "{n} more not listed", "index_title": "Monthly reports", "report": "Report", "total": "Total",
         "contents": "Contents", "no_chart": "no data to chart", "chart_legend": "solid: reported; dashed: trajectory; dot: target at the deadline",
         "worse": "worse", "better": "better",
@@ -374,7 +374,11 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
             latest_text = (f"{met}/{len(status.regions)} 个地区达标" if lang == "zh"
                            else f"{met}/{len(status.regions)} regions meet it")
         if isinstance(gap, (int, float)) and gap > 0:
-            gap_text = ("差" if lang == "zh" else "short by ") + format_value(gap, t.unit, lang)
+            if t.unit in ("percent", "%"):  # a gap between two percentages is in points
+                gap_text = (f"差{format_number(gap)}个百分点" if lang == "zh"
+                            else f"short by {format_number(gap)} percentage points")
+            else:
+                gap_text = ("差" if lang == "zh" else "short by ") + format_value(gap, t.unit, lang)
         elif t.scope == "each_region" and failing:
             gap_text = (f"{len(failing)}个地区未达标" if lang == "zh" else f"{len(failing)} regions not meeting it")
         else:
@@ -607,14 +611,16 @@ def _changes(context: dict[str, Any], previous: dict[str, Any] | None, digest: _
 def build_context(model: TargetsModel, statuses: Sequence[Status],
                   observations: "Iterable[Observation] | SeriesSet", regions: Regions, as_of: date,
                   previous: dict[str, Any] | None = None, *, new_values: Iterable[Observation] | None = None,
-                  sample: bool | None = None, lang: str = "zh", generated_at: str = "", late_run: bool = False, note: str = "",
+                  sample: bool | None = None, plans: Sequence[str] | None = None, lang: str = "zh", generated_at: str = "", late_run: bool = False, note: str = "",
                   grace_days: int = 30, limits: Limits = Limits()) -> dict[str, Any]:
     """Everything the report shows, as JSON-ready data in `lang`.
 
     `observations` is what `evaluate` was given: Observations, or a SeriesSet at national
     scale (then pass `new_values`, the Observations entered since the previous report, if
     the changes section should list them). `previous` is last month's context (its JSON).
-    `sample` says the data is sample data (default: any value's note or source says so)."""
+    `sample` says the data is sample data (default: any value's note or source says so).
+    `plans` limits the report to these plans' items (default: the plan of the province the
+    regions describe, when the model has one; else every plan)."""
     if lang not in UI:
         raise ValueError(f"unknown language {lang!r}; accepted: {', '.join(UI)}")
     plan_region = regions.province.code
@@ -625,16 +631,26 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
         digest.sample = sample
     targets = {t.id: t for t in model.targets}
     milestones = {m.id: m for m in model.milestones}
+    if plans is None and plan is not None and plan.region == plan_region:
+        plans = [plan.id]  # the province's own plan; the national tasks it implements are its tasks
+    if plans is not None:
+        keep = set(plans)
+        owner = {t.id: t.plan for t in model.targets} | {m.id: m.plan for m in model.milestones}
+        statuses = [s for s in statuses if owner.get(s.item_id) in keep]
     items = sorted((_item(s, model, targets, milestones, digest, regions, as_of, lang, limits) for s in statuses),
                    key=_sort_key)
     sections = []
     for key in ("overdue", "attention", "rest"):
         sections.append({"key": key, "title": UI[lang]["sec_" + key],
                          "items": [it for it in items if SECTION_OF.get(it["status"], "rest") == key]})
-    counts = []
+    counts: list[dict[str, Any]] = []  # one per label: achieved targets and done milestones are both 已完成
     for code in sorted({it["status"] for it in items}, key=lambda c: (_severity(c), c)):
-        counts.append({"status": code, "label": _status_label(code, lang), "light": _light(code),
-                       "count": sum(1 for it in items if it["status"] == code)})
+        n = sum(1 for it in items if it["status"] == code)
+        same = next((c for c in counts if c["label"] == _status_label(code, lang)), None)
+        if same:
+            same["count"] += n
+        else:
+            counts.append({"status": code, "label": _status_label(code, lang), "light": _light(code), "count": n})
     lights = [{"light": light, "label": UI[lang]["lights_" + light],
                "count": sum(1 for it in items if it["light"] == light)} for light in LIGHT_ORDER]
     items_by_id = {it["id"]: it for it in items}

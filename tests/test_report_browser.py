@@ -1,0 +1,130 @@
+"""The report in a real browser: Debian's Chromium, headless, through Playwright.
+
+Served over HTTP (where a missing charset or favicon shows up), the page must load without a
+console error, a failed request or a request to anywhere else, must not run the `<script>`
+a user typed into a note, must fit a phone's width, and must print to A4. A value is read
+back from the rendered page and compared with the report's JSON.
+
+Set TRACKER_SKIP_BROWSER=1 to skip on a machine without a browser; otherwise a missing
+Chromium or Playwright fails the test with what to install, so CI cannot skip it silently.
+"""
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import threading
+from datetime import datetime, timezone
+
+import pytest
+
+from tracker import report
+from tracker.regions import load_regions
+
+from test_report import AS_OF, make_model, make_observations, make_statuses
+
+if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
+    pytest.skip("TRACKER_SKIP_BROWSER=1", allow_module_level=True)
+
+CHROMIUM = os.environ.get("TRACKER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: pip install playwright (do not run `playwright install`; "
+                    "the test drives Debian's chromium). Set TRACKER_SKIP_BROWSER=1 to skip.")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium fonts-wqy-microhei "
+                    "(or set TRACKER_CHROMIUM). Set TRACKER_SKIP_BROWSER=1 to skip.")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def served(tmp_path):
+    """Two months of reports in tmp_path, served on 127.0.0.1 at a free port."""
+    for as_of in (AS_OF.replace(month=2, day=28), AS_OF):
+        report.generate_report(make_model(), make_statuses(as_of), make_observations(), load_regions(), as_of,
+                               tmp_path, generated_at=datetime(2026, 4, 1, tzinfo=timezone.utc))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", tmp_path
+    server.shutdown()
+    server.server_close()
+
+
+def open_page(browser, url, **context_args):
+    """A page with its console errors, failed requests, requests and dialogs recorded."""
+    ctx = browser.new_context(**context_args)
+    page = ctx.new_page()
+    seen = {"errors": [], "failed": [], "requests": [], "dialogs": []}
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("requestfailed", lambda r: seen["failed"].append(r.url))
+    page.on("response", lambda r: seen["failed"].append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("request", lambda r: seen["requests"].append(r.url))
+
+    def on_dialog(d):
+        seen["dialogs"].append(d.message)
+        d.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(url, wait_until="load")
+    return page, seen
+
+
+def test_the_report_renders_cleanly_and_shows_the_json_values(browser, served):
+    base, directory = served
+    ctx = json.loads((directory / "2026-03.json").read_text(encoding="utf-8"))
+    page, seen = open_page(browser, f"{base}/2026-03.html")
+    assert seen["errors"] == [] and seen["failed"] == [] and seen["dialogs"] == []
+    assert seen["requests"] == [f"{base}/2026-03.html"]  # nothing else fetched, nowhere else
+    # values read back from the rendered page equal the JSON
+    assert page.inner_text('[data-json="lights.0.count"]') == str(ctx["lights"][0]["count"]) == "2"
+    first = ctx["sections"][0]["items"][0]
+    assert page.inner_text('[data-json="sections.0.items.0.status_label"]') == first["status_label"] == "逾期未完成"
+    assert page.inner_text('[data-json="sections.0.items.0.title"]') == first["title"]
+    # the note with a <script> shows as text and did not run
+    note = page.locator('[data-json$=".note"]').first.inner_text()
+    assert note.startswith("<script>alert(1)</script>")
+    assert page.locator("script").count() == 0
+    # the chart is drawn
+    box = page.locator("svg.chart").first.bounding_box()
+    assert box and box["width"] > 100 and box["height"] > 40
+    page.context.close()
+
+
+def test_the_report_fits_a_phone_and_prints_on_a4(browser, served):
+    base, _ = served
+    page, seen = open_page(browser, f"{base}/2026-03.html", viewport={"width": 390, "height": 844},
+                           device_scale_factor=2, is_mobile=True)
+    assert seen["errors"] == []
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the page is {overflow}px wider than a phone screen"
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
+    page.context.close()
+
+
+def test_the_index_links_every_month(browser, served):
+    base, _ = served
+    page, seen = open_page(browser, f"{base}/index.html")
+    assert seen["errors"] == [] and seen["failed"] == []
+    assert page.locator("#reports tbody tr").count() == 2
+    assert page.inner_text("#report-2026-03 .n-red") == "2"
+    page.click("#report-2026-02 a")
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/2026-02.html")
+    assert seen["errors"] == [] and seen["failed"] == []
+    page.context.close()
