@@ -28,7 +28,7 @@ from tracker.model import (COMPARATOR_LABELS, MILESTONE_STATE_LABELS, Milestone,
                            TargetsModel, Task)
 from tracker.periods import PLAN_TZ, latest_closed_period
 from tracker.regions import Regions
-from tracker.status import (STATUS_LABELS, SeriesSet, Status, _Resolver, cumulate, knowledge_cutoff,
+from tracker.status import (STATUS_LABELS, SeriesResolver, SeriesSet, Status, cumulate, knowledge_cutoff,
                             series_from_observations)
 from tracker.units import label as unit_label_zh
 
@@ -205,7 +205,7 @@ class _Digest:
     any of them is marked as sample data."""
 
     series: SeriesSet
-    resolver: Any  # tracker.status._Resolver: sums regions and recomputes ratios as evaluate does
+    resolver: SeriesResolver  # sums regions and recomputes ratios as evaluate does
     latest: dict[str, dict[str, int]]  # indicator -> region -> day number of its latest period
     new: list[Observation]
     sample: bool
@@ -240,7 +240,7 @@ def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSe
     for (ind, region), s in series.by_key.items():
         if len(s):
             latest[ind][region] = s.days[-1]
-    return _Digest(series, _Resolver(model, series, regions), latest, new, sample)
+    return _Digest(series, SeriesResolver(model, series, regions), latest, new, sample)
 
 
 def _whole_series(model: TargetsModel, t: Target, digest: _Digest) -> list[tuple[int, float]]:
