@@ -276,7 +276,8 @@ class Validator:
         self._history: dict[str, dict[str, list[tuple[date, float]]]] = {}
         self._ind_cache: dict[Any, Indicator | None] = {}
         self._region_cache: dict[Any, Region | None] = {}
-        self._period_cache: dict[tuple[Any, str], tuple[str, date, int, str] | tuple[None, str, str, str]] = {}
+        # keyed by (text, frequency, is a flow): all a period's validity depends on
+        self._period_cache: dict[tuple[Any, str, bool], Any] = {}
         self._unit_cache: dict[tuple[Any, str], float | str] = {}
         self._seen: dict[tuple[str, str, str], bytearray] = {}
         self.duplicates: dict[tuple[str, str, str], Problem | None] = {}
@@ -323,7 +324,7 @@ class Validator:
 
     def period(self, text: Any, ind: Indicator, row: int | None, column: str) -> tuple[str, date, int, str] | None:
         """(label, end, index within its kind, kind) of the period `text` for `ind`."""
-        key = (text, ind.id)
+        key = (text, ind.frequency, ind.kind == "flow")
         hit = self._period_cache.get(key)
         if hit is None:
             hit = self._parse_period(text, ind)
@@ -400,7 +401,7 @@ class Validator:
             number, unit_from_text = self._parse_value(value, row, column)
         if ind is None:
             return None
-        period = self._period_cache.get((period_text, ind.id))
+        period = self._period_cache.get((period_text, ind.frequency, ind.kind == "flow"))
         if period is None or period[0] is None:
             period = self.period(period_text, ind, row, columns[2])
         if number is None:

@@ -249,6 +249,15 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(conn), revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to `revision` ("base": empty). For tests of the migration
+    chain and for undoing a bad deployment; data in dropped tables is lost."""
+    from alembic import command
+
+    with write_transaction(engine) as conn:
+        command.downgrade(_alembic_config(conn), revision)
+
+
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
