@@ -8,7 +8,7 @@ overdue, so a script can act on it.
 import json
 import sys
 import unicodedata
-from datetime import date, timedelta
+from datetime import date
 
 import click
 
@@ -109,7 +109,6 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, region: str 
     """
     from tracker.periods import today_in_plan_tz
     from tracker.regions import RegionError, load_regions
-    from tracker.status import evaluate, knowledge_cutoff
     from tracker.targets import TargetsFileError, load_targets
 
     settings = settings_from(ctx)
@@ -131,16 +130,10 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, region: str 
         raise click.ClickException(str(exc)) from exc
 
     from tracker import db
-    from tracker.status_load import load_series
+    from tracker.status_load import evaluate_from_database
 
-    engine = db.get_engine(settings.database_url)
-    indicators = {t.indicator for t in model.targets}
-    for ind in model.indicators:
-        if ind.id in indicators and ind.numerator and ind.denominator:
-            indicators |= {ind.numerator, ind.denominator}
-    series = load_series(engine, day, indicators)
-    progress = db.milestone_progress(engine, knowledge_cutoff(day) - timedelta(microseconds=1))
-    statuses = evaluate(model, series, progress, regions, day, settings.status)
+    _, statuses = evaluate_from_database(db.get_engine(settings.database_url), model, regions, day,
+                                         settings.status)
     rows = worst_first(select_rows(statuses, model, unit, code, regions.province.code, codes))
 
     if as_json:

@@ -419,12 +419,18 @@ def _progress_ratio(ctx: _Context, base: float, t0: int, x: float, t: int,
         return None, ""
     total = deadline.toordinal() - t0
     if base > 0 and x > 0 and ctx.goal > 0 and total > 0 and ctx.goal != base:
-        observed = (x / base) ** (365.25 / (t - t0)) - 1
-        needed = (ctx.goal / base) ** (365.25 / total) - 1
-        if needed:
-            return observed / needed, "growth_rate"
+        try:
+            observed = math.exp(math.log(x / base) * 365.25 / (t - t0)) - 1
+            needed = math.exp(math.log(ctx.goal / base) * 365.25 / total) - 1
+            ratio = observed / needed
+        except (OverflowError, ZeroDivisionError, ValueError):
+            ratio = math.nan  # values too far apart for a rate: use the linear ratio
+        if math.isfinite(ratio):
+            return ratio, "growth_rate"
     if expected is not None and expected != base:
-        return (x - base) / (expected - base), "linear"
+        ratio = (x - base) / (expected - base)
+        if math.isfinite(ratio):
+            return ratio, "linear"
     return None, ""
 
 
@@ -664,7 +670,8 @@ def _judge(ctx: _Context, s: Series | None, region: str | None,
         misses = not compare(projected, t.comparator, ctx.goal)
         reach = None
         if slope * ctx.sign > 0:
-            reach_day = max(tday + math.ceil((ctx.goal - level) / slope), ctx.as_of.toordinal())
+            ahead = (ctx.goal - level) / slope
+            reach_day = max(tday + math.ceil(min(ahead, 2 * HORIZON_DAYS)), ctx.as_of.toordinal())
             if reach_day - ctx.as_of.toordinal() <= HORIZON_DAYS:
                 reach = _day(reach_day)
                 figures["projected_date"] = reach.isoformat()

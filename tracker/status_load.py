@@ -11,11 +11,14 @@ from array import array
 from itertools import islice
 from operator import lt
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Engine, Integer, cast, func, select
 
-from tracker.status import Series, SeriesSet, knowledge_cutoff
+from tracker.config import StatusSettings
+from tracker.model import TargetsModel
+from tracker.regions import Regions
+from tracker.status import Series, SeriesSet, Status, evaluate, knowledge_cutoff
 
 # julianday('0001-01-01') is 1721425.5 and date(1, 1, 1).toordinal() is 1.
 _JULIAN_TO_ORDINAL = 1721424.5
@@ -111,3 +114,23 @@ def _load_generic(engine: Engine, as_of: date, indicators: Iterable[str] | None)
     if key is not None:
         out.add(*key, _ordered(days, values))
     return out
+
+
+def indicators_needed(model: TargetsModel) -> set[str]:
+    """The indicators the model's targets are judged on, with the components of ratios."""
+    needed = {t.indicator for t in model.targets}
+    for ind in model.indicators:
+        if ind.id in needed and ind.numerator and ind.denominator:
+            needed |= {ind.numerator, ind.denominator}
+    return needed
+
+
+def evaluate_from_database(engine: Engine, model: TargetsModel, regions: Regions, as_of: date,
+                           settings: StatusSettings) -> tuple[SeriesSet, list[Status]]:
+    """The series and the statuses as known at the end of `as_of`: the one path from the
+    database to statuses for the CLI, the report and the scheduler."""
+    from tracker import db
+
+    series = load_series(engine, as_of, indicators_needed(model))
+    progress = db.milestone_progress(engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
+    return series, evaluate(model, series, progress, regions, as_of, settings)
