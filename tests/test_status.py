@@ -448,6 +448,13 @@ def test_every_status_code_has_labels_and_to_dict_is_json():
 
 # --- the command -----------------------------------------------------------------------------
 
+def _rows(observations: list[Observation]) -> list[dict]:
+    """Observations as rows of tracker.db's observation table."""
+    return [dict(indicator=o.indicator, region=o.region, period=period_containing(o.period_end, "month").label,
+                 period_end=o.period_end, value=o.value, revision=o.revision, entered_by="test",
+                 entered_at=o.entered_at) for o in observations]
+
+
 @pytest.fixture
 def project(tmp_path, engine):
     """A targets.yaml and a database with a year-end target that is not met."""
@@ -459,14 +466,9 @@ def project(tmp_path, engine):
               milestones=[Milestone("ms-1", "hainan", 1, "出台养老服务条例", date(2026, 6, 30))])
     path = tmp_path / "targets.yaml"
     path.write_text(dump_model(m), encoding="utf-8")
-    rows = [dict(indicator=o.indicator, region=o.region, period=period_containing(o.period_end, "month").label,
-                 period_end=o.period_end, value=o.value, revision=1, entered_by="test",
-                 entered_at=o.entered_at) for o in steady(20, 0.1)]
-    rows += [dict(indicator="places", region=r.code, period="2025-06", period_end=month_end(2025, 6),
-                  value=2, revision=1, entered_by="test", entered_at=datetime(2025, 7, 5, tzinfo=UTC))
-             for r in REGIONS.judged_regions()]
+    places = [obs(2, month_end(2025, 6), indicator="places", region=r.code) for r in REGIONS.judged_regions()]
     with db.write_transaction(engine) as conn:
-        db.insert_observations(conn, rows)
+        db.insert_observations(conn, _rows(steady(20, 0.1) + places))
     return path
 
 
@@ -508,3 +510,30 @@ def test_cli_region_shows_that_regions_judgment(project):
 def test_cli_refuses_an_unknown_status(project):
     result = run(["--status", "finished"], project)
     assert result.exit_code == 2 and "unknown status" in result.output
+
+
+# --- loading series from the database --------------------------------------------------------
+
+
+def test_load_series_sees_what_was_entered_by_the_end_of_the_day_and_agrees_with_observations(engine):
+    from tracker import db
+    from tracker.status_load import _load_generic, load_series
+
+    data = steady(20, 0.5, first=date(2024, 1, 1), last=date(2024, 12, 1))
+    data += steady(5, 1, first=date(2024, 1, 1), last=date(2024, 6, 1), indicator="places", region="469002")
+    data += [obs(99.0, month_end(2024, 3), revision=2, entered=datetime(2024, 9, 1, 23, 59, tzinfo=SHANGHAI)),
+             obs(98.0, month_end(2024, 3), revision=3, entered=datetime(2024, 9, 2, 0, 0, tzinfo=SHANGHAI))]
+    with db.write_transaction(engine) as conn:
+        db.insert_observations(conn, _rows(data))
+    for as_of in (date(2024, 5, 20), date(2024, 9, 1), date(2024, 9, 2), date(2025, 1, 1)):
+        loaded = load_series(engine, as_of)
+        generic = _load_generic(engine, as_of, None)
+        expected = series_from_observations(data, as_of)
+        assert set(loaded.by_key) == set(expected.by_key) == set(generic.by_key)
+        for key, s in expected.by_key.items():
+            assert list(loaded.get(*key).days) == list(s.days) == list(generic.get(*key).days)
+            assert list(loaded.get(*key).values) == list(s.values) == list(generic.get(*key).values)
+    march = month_end(2024, 3).toordinal()
+    for day, value in ((date(2024, 8, 31), 21.0), (date(2024, 9, 1), 99.0), (date(2024, 9, 2), 98.0)):
+        s = load_series(engine, day).get("beds", PROVINCE)
+        assert dict(zip(s.days, s.values))[march] == value
