@@ -449,6 +449,7 @@ def test_the_sample_data_makes_a_report_with_the_status_engine(engine, tmp_path)
     assert not any(i.startswith("national-") for i in ids)  # the province's own plan only
     html = files.html.read_text(encoding="utf-8")
     assert 'id="sample"' in html
+    assert "http://" not in html and "https://" not in html
     for path, text in collect(html).values.items():
         assert text.strip() == shown(resolve(ctx, path)).strip(), path
 

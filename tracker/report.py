@@ -20,7 +20,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -673,7 +673,7 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
 # rendering
 
 
-def _environment():  # -> jinja2.Environment
+def _environment() -> Any:
     import jinja2
 
     from tracker.svg import sparkline
@@ -687,8 +687,9 @@ def _environment():  # -> jinja2.Environment
 _ENV = None
 
 
-def environment():  # -> jinja2.Environment
-    """The template environment, built once (autoescape on: every user text is escaped)."""
+def environment() -> Any:
+    """The jinja2 Environment, built once (autoescape on: every user text is escaped);
+    jinja2 is imported on first use so `tracker --help` stays fast."""
     global _ENV
     if _ENV is None:
         _ENV = _environment()
@@ -877,8 +878,6 @@ def report_from_database(settings: Any, as_of: date, *, engine: Any = None, mode
                          late_run: bool = False, note: str = "", now: datetime | None = None) -> ReportFiles:
     """Evaluate everything as known at the end of `as_of` and write the month's report: the
     one call for `tracker report` and the scheduler. `settings` is a tracker.config.Settings."""
-    from datetime import timedelta as _td
-
     from tracker import db
     from tracker.regions import load_regions
     from tracker.status import evaluate
@@ -894,7 +893,7 @@ def report_from_database(settings: Any, as_of: date, *, engine: Any = None, mode
         if ind.id in indicators and ind.numerator and ind.denominator:
             indicators |= {ind.numerator, ind.denominator}
     series = load_series(engine, as_of, indicators)
-    progress = db.milestone_progress(engine, knowledge_cutoff(as_of) - _td(microseconds=1))
+    progress = db.milestone_progress(engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
     statuses = evaluate(model, series, progress, regions, as_of, settings.status)
     period = f"{as_of.year}-{as_of.month:02d}"
     previous = read_previous(out, period)
