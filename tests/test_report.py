@@ -468,3 +468,13 @@ def test_the_report_command_prints_the_path(engine, db_url, tmp_path, monkeypatc
     assert result.output.strip() == str(out / "2026-10.html")
     assert '<html lang="en">' in (out / "2026-10.html").read_text(encoding="utf-8")
     assert (out / "index.html").exists()
+
+
+def test_a_met_deadline_is_not_counted_as_days_overdue():
+    statuses = make_statuses()
+    statuses[0] = Status("places-2025", "target", "achieved", "已达到。", "Met.", AS_OF.isoformat(),
+                         figures={"latest": 3.2})
+    model = make_model()
+    ctx = report.build_context(model, statuses, make_observations(), load_regions(), date(2028, 3, 1))
+    places = next(it for sec in ctx["sections"] for it in sec["items"] if it["id"] == "places-2025")
+    assert places["deadline_text"] == "2027-12-31"

@@ -28,8 +28,8 @@ from tracker.model import (COMPARATOR_LABELS, MILESTONE_STATE_LABELS, Milestone,
                            TargetsModel, Task)
 from tracker.periods import PLAN_TZ, latest_closed_period
 from tracker.regions import Regions
-from tracker.status import (STATUS_LABELS, SeriesResolver, SeriesSet, Status, cumulate, knowledge_cutoff,
-                            series_from_observations)
+from tracker.status import (MET_CODES, STATUS_LABELS, SeriesResolver, SeriesSet, Status, cumulate,
+                            knowledge_cutoff, series_from_observations)
 from tracker.units import label as unit_label_zh
 
 SCHEMA = 1
@@ -314,9 +314,11 @@ def _gap(t: Target, latest: float | None) -> float | None:
     return max(0.0, short)
 
 
-def _deadline_text(deadline: date | None, as_of: date, lang: str) -> str:
+def _deadline_text(deadline: date | None, as_of: date, lang: str, met: bool = False) -> str:
     if deadline is None:
         return "无期限" if lang == "zh" else "no deadline"
+    if met:  # counting days past a deadline that was met would read as a failure
+        return deadline.isoformat()
     days = (as_of - deadline).days
     if days > 0:
         return f"{deadline.isoformat()}（已逾期{days}天）" if lang == "zh" else f"{deadline.isoformat()} ({days} days overdue)"
@@ -389,7 +391,7 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
             "target_text": _target_text(t, lang), "latest": latest, "latest_text": latest_text,
             "gap": gap, "gap_text": gap_text,
             "deadline": t.deadline.isoformat() if t.deadline else None,
-            "deadline_text": _deadline_text(t.deadline, as_of, lang),
+            "deadline_text": _deadline_text(t.deadline, as_of, lang, code in MET_CODES),
             "quote": t.quote, "task": t.task, "task_label": _task_label(t.task, lang), "plan": t.plan, "units": _units(task), "chart": chart,
             "failing_regions": _names([_region_name(regions, s.region, lang) for s in failing], limits.names, lang),
         })
@@ -409,7 +411,7 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
             "target_text": ("按期完成" if lang == "zh" else "done on time") if m and m.deadline else "",
             "latest": None, "latest_text": latest_text, "gap": None, "gap_text": "",
             "deadline": m.deadline.isoformat() if m and m.deadline else None,
-            "deadline_text": _deadline_text(m.deadline if m else None, as_of, lang),
+            "deadline_text": _deadline_text(m.deadline if m else None, as_of, lang, code in MET_CODES),
             "quote": m.quote if m else "", "task": m.task if m else None,
             "task_label": _task_label(m.task, lang) if m else "", "plan": m.plan if m else "",
             "units": _units(task), "chart": None, "failing_regions": "",
