@@ -64,48 +64,38 @@ class Problem:
     level: str = "error"  # error | warning
     more_rows: list[int] = field(default_factory=list)  # the same problem again on these rows
     more_count: int = 0
+    code: str = ""  # "forbidden": the user may not write this cell (a web upload's permit hook)
 
     def format(self, lang: str = "zh") -> str:
-        where = []
-        if lang == "en":
-            if self.file:
-                where.append(self.file)
-            if self.row:
-                where.append(f"row {self.row}")
-            if self.column:
-                where.append(f"column {self.column}")
-            head = ", ".join(where)
-            text = f"{head}: " if head else ""
-            if self.value:
-                text += f"'{self.value}': "
-            text += self.en
-            if self.accepted_en:
-                text += f"; accepted: {self.accepted_en}"
-            if self.suggestion:
-                text += f"; did you mean '{self.suggestion}'?"
-            if self.more_count:
-                shown = ", ".join(map(str, self.more_rows))
-                text += f" (also on {self.more_count} more row(s): {shown}{' …' if self.more_count > len(self.more_rows) else ''})"
-            return text
-        if self.file:
-            where.append(self.file)
+        f = _PROBLEM_FORMAT["en" if lang == "en" else "zh"]
+        where = [self.file] if self.file else []
         if self.row:
-            where.append(f"第{self.row}行")
+            where.append(f["row"].format(self.row))
         if self.column:
-            where.append(f"{self.column}列")
-        text = " ".join(where)
-        text = f"{text}：" if text else ""
+            where.append(f["column"].format(self.column))
+        text = f["sep"].join(where) + f["head_end"] if where else ""
         if self.value:
-            text += f"「{self.value}」"
-        text += self.zh
-        if self.accepted_zh:
-            text += f"；可填：{self.accepted_zh}"
+            text += f["value"].format(self.value)
+        text += self.en if lang == "en" else self.zh
+        accepted = self.accepted_en if lang == "en" else self.accepted_zh
+        if accepted:
+            text += f["accepted"].format(accepted)
         if self.suggestion:
-            text += f"；是否应为「{self.suggestion}」？"
+            text += f["suggestion"].format(self.suggestion)
         if self.more_count:
-            shown = "、".join(map(str, self.more_rows))
-            text += f"（另有{self.more_count}行相同：第{shown}行{'等' if self.more_count > len(self.more_rows) else ''}）"
+            etc = f["etc"] if self.more_count > len(self.more_rows) else ""
+            text += f["more"].format(n=self.more_count, rows=f["list"].join(map(str, self.more_rows)), etc=etc)
         return text
+
+
+_PROBLEM_FORMAT = {
+    "zh": {"row": "第{}行", "column": "{}列", "sep": " ", "head_end": "：", "value": "「{}」",
+           "accepted": "；可填：{}", "suggestion": "；是否应为「{}」？", "list": "、", "etc": "等",
+           "more": "（另有{n}行相同：第{rows}行{etc}）"},
+    "en": {"row": "row {}", "column": "column {}", "sep": ", ", "head_end": ": ", "value": "'{}': ",
+           "accepted": "; accepted: {}", "suggestion": "; did you mean '{}'?", "list": ", ", "etc": " …",
+           "more": " (also on {n} more row(s): {rows}{etc})"},
+}
 
 
 class ProblemLog:
@@ -515,7 +505,7 @@ class Validator:
                 f"this cell already holds {value:g} (revision {revision}); a correction needs --correct",
                 row=row, column=column, value=f"{number:g}",
                 accepted_zh="新的单元格；或加 --correct 作为更正保存为新版本",
-                accepted_en="a new cell; or --correct to store a new revision"))
+                accepted_en="a new cell; or --correct to store a new revision", code="correction"))
             return None
         self.corrections += 1
         return revision + 1
@@ -883,24 +873,55 @@ def record_value(engine: Any, model: TargetsModel, indicator: str, region: str, 
                  regions: Regions | None = None) -> EntryResult:
     """Enter one value (`tracker record`): checked like a file's cell, stored as a new cell or,
     with `correct=True`, as a new revision of an existing one. Raises EntryError."""
+    cell = CellEntry(indicator, region, period, value, unit, note, correct)
+    return record_values(engine, model, [cell], entered_by=entered_by, source=source, now=now, regions=regions)
+
+
+@dataclass
+class CellEntry:
+    """One value typed into a form or a command, before it is checked. `column` and
+    `columns` (indicator, region, period, unit) name the fields in problems, so a form can
+    show each problem next to the field it is about."""
+
+    indicator: str
+    region: str
+    period: str
+    value: str | float
+    unit: str | None = None
+    note: str = ""
+    correct: bool = False  # a changed value is stored as a new revision (else refused)
+    column: str = "数值 value"
+    columns: tuple[str, str, str, str] = ("指标 indicator", "地区 region", "期间 period", "单位 unit")
+
+
+def record_values(engine: Any, model: TargetsModel, cells: Iterable[CellEntry], *, entered_by: str,
+                  source: str = "command", now: datetime | None = None,
+                  regions: Regions | None = None) -> EntryResult:
+    """Enter several values at once (a web form), all or nothing: every cell is checked like
+    a file's cell, and if any is wrong nothing is written and EntryError lists every problem."""
     from tracker import db
 
     entered_at = _now(now)
     log = ProblemLog()
     with db.write_transaction(engine) as conn:
         stored, history = _db_lookups(conn)
-        v = Validator(model, regions or load_regions(), today_in_plan_tz(entered_at), correct=correct,
+        v = Validator(model, regions or load_regions(), today_in_plan_tz(entered_at),
                       stored=stored, history=history, log=log)
-        accepted = v.check(None, "数值 value", indicator, region, period, value, unit, note, source,
-                           columns=("指标 indicator", "地区 region", "期间 period", "单位 unit"))
+        accepted = []
+        for cell in cells:
+            v.correct = cell.correct
+            a = v.check(None, cell.column, cell.indicator, cell.region, cell.period, cell.value, cell.unit,
+                        cell.note, source, columns=cell.columns)
+            if a is not None:
+                accepted.append(a)
         if log.has_errors():
             raise EntryError(log.errors(), log.dropped, log.warnings())
         result = EntryResult(source, warnings=log.warnings(), unchanged=v.unchanged)
-        if accepted is not None:
+        if accepted:
             result.batch_id = db.new_batch(conn, source, entered_by, entered_at)
-            db.ObservationWriter(conn).write([_row(accepted, result.batch_id, entered_by, entered_at)])
-            db.finish_batch(conn, result.batch_id, 1)
-            result.written, result.corrections = 1, v.corrections
+            db.ObservationWriter(conn).write([_row(a, result.batch_id, entered_by, entered_at) for a in accepted])
+            db.finish_batch(conn, result.batch_id, len(accepted))
+            result.written, result.corrections = len(accepted), v.corrections
     return result
 
 
@@ -915,12 +936,14 @@ def _file_digest(path: Path) -> str:
 def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_by: str,
                 correct: bool = False, period: str | None = None, indicator: str | None = None,
                 now: datetime | None = None, regions: Regions | None = None,
-                dry_run: bool = False) -> EntryResult:
+                dry_run: bool = False, permit: "Permit | None" = None) -> EntryResult:
     """Import a CSV or .xlsx file of values (and milestone progress sheets), all or nothing.
 
     Checks every cell, writing valid ones in chunks inside one transaction; if any cell is
     wrong the transaction is rolled back and EntryError lists every problem. `period` and
-    `indicator` fill in for a wide sheet that has no such column.
+    `indicator` fill in for a wide sheet that has no such column. `permit` (the web app's
+    permissions) refuses cells the person uploading may not write, as problems with
+    code "forbidden".
     """
     from tracker import db
 
@@ -940,11 +963,7 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
             saw_values = False
             for sheet_name, rows in read_sheets(path):
                 source_prefix = path.name if sheet_name == path.name else f"{path.name}[{sheet_name}]"
-                head = []
-                for item in rows:
-                    head.append(item)
-                    if len(head) >= 10:
-                        break
+                head = _head(rows)
                 layout = find_layout(head, validator.indicators, log, period, indicator)
                 if layout is None:
                     if any(any(c not in (None, "") for c in cells) for _, cells in head):
@@ -957,13 +976,14 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
                 all_rows = _chain(head, rows)
                 if layout.shape == "progress":
                     n = _import_progress(conn, layout, all_rows, model, regions, validator.today, log,
-                                         source_prefix, batch_id, entered_by, entered_at, write=not dry_run)
+                                         source_prefix, batch_id, entered_by, entered_at, write=not dry_run,
+                                         permit=permit)
                     result.progress_written += n
                     saw_values = saw_values or n > 0
                     continue
                 written, seen = _import_values(conn, validator, layout, all_rows, period, indicator, log,
                                                source_prefix, batch_id, entered_by, entered_at,
-                                               write=not dry_run)
+                                               write=not dry_run, permit=permit)
                 result.written += written
                 saw_values = saw_values or seen
             if validator.duplicates:
@@ -988,8 +1008,25 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
     return result
 
 
+# (kind, item, where) -> allowed: ("value", indicator id, region code) or
+# ("progress", milestone id, reporter)
+Permit = Callable[[str, str, str], bool]
+
+
+def forbidden_problem(row: int | None, column: str, value: str) -> Problem:
+    """A cell the person entering it may not write (not their region or department)."""
+    return Problem("无权填报：不属于本单位或本地区", "not permitted: not your department's or region's",
+                   row=row, column=column, value=value, accepted_zh="本单位负责的指标、本地区的数据",
+                   accepted_en="your department's indicators, your region's cells", code="forbidden")
+
+
 class _DryRun(Exception):
     """Raised to leave the write transaction by rolling it back."""
+
+
+def _head(rows: Iterator, n: int = 10) -> list:
+    """The first rows of a sheet, where its header (after any title rows) must be."""
+    return [item for _, item in zip(range(n), rows)]
 
 
 def _chain(head: list, rest: Iterator) -> Iterator:
@@ -999,7 +1036,8 @@ def _chain(head: list, rest: Iterator) -> Iterator:
 
 def _import_values(conn: Any, validator: Validator, layout: Layout, rows: Iterator, period: str | None,
                    indicator: str | None, log: ProblemLog, source_prefix: str, batch_id: int | None,
-                   entered_by: str, entered_at: datetime, write: bool) -> tuple[int, bool]:
+                   entered_by: str, entered_at: datetime, write: bool,
+                   permit: "Permit | None" = None) -> tuple[int, bool]:
     """Check and write one sheet's values in chunks; stops writing (not checking) at the
     first problem, since the transaction will be rolled back anyway."""
     from tracker import db
@@ -1018,6 +1056,10 @@ def _import_values(conn: Any, validator: Validator, layout: Layout, rows: Iterat
                          f"{source_prefix}:{n}:{letters[col]}", cols)
         if accepted is None:
             failed = failed or log.has_errors()
+            continue
+        if permit is not None and not permit("value", accepted.indicator, accepted.region):
+            log.add(forbidden_problem(n, labels[col], f"{accepted.indicator} / {accepted.region}"))
+            failed = True
             continue
         if failed:
             continue
@@ -1041,7 +1083,7 @@ def _name_first_rows(path: Path, validator: Validator, log: ProblemLog, period: 
     firsts: dict[tuple[str, str, str], int] = {}
     scratch = Validator(validator.model, validator.regions, validator.today, log=ProblemLog())
     for _sheet, rows in read_sheets(path):
-        head = [item for _, item in zip(range(10), rows)]
+        head = _head(rows)
         layout = find_layout(head, scratch.indicators, ProblemLog(), period, indicator)
         if layout is None or layout.shape == "progress":
             continue
@@ -1129,7 +1171,7 @@ def check_progress(model: TargetsModel, regions: Regions, today: date, milestone
 
 def _import_progress(conn: Any, layout: Layout, rows: Iterator, model: TargetsModel, regions: Regions,
                      today: date, log: ProblemLog, source_prefix: str, batch_id: int | None,
-                     entered_by: str, entered_at: datetime, write: bool) -> int:
+                     entered_by: str, entered_at: datetime, write: bool, permit: "Permit | None" = None) -> int:
     from tracker import db
 
     labels = {role: layout.label(role) for role in layout.roles}
@@ -1148,6 +1190,9 @@ def _import_progress(conn: Any, layout: Layout, rows: Iterator, model: TargetsMo
         item = check_progress(model, regions, today, at("milestone"), at("state"), at("reporter"),
                               at("reported_on"), at("note"), at("evidence"), n, labels, log)
         if item is None:
+            continue
+        if permit is not None and not permit("progress", item["milestone"], item["reporter"]):
+            log.add(forbidden_problem(n, labels.get("reporter", ""), f"{item['milestone']} / {item['reporter']}"))
             continue
         if (item["milestone"], item["reporter"]) in seen:
             log.add(Problem("同一里程碑和报告单位在本文件中重复", "the same milestone and reporter twice in this file",

@@ -24,7 +24,7 @@ from sqlalchemy import BigInteger, Engine, Integer, and_, create_engine, event, 
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Column, Field, Index, SQLModel, UniqueConstraint
 
-from tracker.model import Indicator, MilestoneProgress, Observation, TargetsModel
+from tracker.model import MilestoneProgress, Observation, TargetsModel
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
@@ -282,10 +282,6 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _indicator_fields(ind: Indicator) -> dict[str, Any]:
-    return {k: v for k, v in asdict(ind).items()}
-
-
 def sync_targets(engine: Engine, model: TargetsModel, now: datetime | None = None) -> dict[str, dict[str, int]]:
     """Write the targets model into the database; running it twice changes nothing.
 
@@ -302,7 +298,7 @@ def sync_targets(engine: Engine, model: TargetsModel, now: datetime | None = Non
     with write_transaction(engine) as conn:
         existing = {r.id: r for r in conn.execute(select(ind_t))}
         for ind in model.indicators:
-            row = {**_indicator_fields(ind), "active": True, "updated_at": now}
+            row = {**asdict(ind), "active": True, "updated_at": now}
             old = existing.pop(ind.id, None)
             if old is None:
                 conn.execute(ind_t.insert(), row)
