@@ -882,21 +882,14 @@ def report_from_database(settings: Any, as_of: date, *, engine: Any = None, mode
     one call for `tracker report` and the scheduler. `settings` is a tracker.config.Settings."""
     from tracker import db
     from tracker.regions import load_regions
-    from tracker.status import evaluate
-    from tracker.status_load import load_series
+    from tracker.status_load import evaluate_from_database
     from tracker.targets import load_targets
 
     model = model or load_targets(settings.targets_path)
     engine = engine or db.get_engine(settings.database_url)
     regions = load_regions()
     out = Path(reports_dir or settings.reports_dir)
-    indicators = {t.indicator for t in model.targets}
-    for ind in model.indicators:
-        if ind.id in indicators and ind.numerator and ind.denominator:
-            indicators |= {ind.numerator, ind.denominator}
-    series = load_series(engine, as_of, indicators)
-    progress = db.milestone_progress(engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
-    statuses = evaluate(model, series, progress, regions, as_of, settings.status)
+    series, statuses = evaluate_from_database(engine, model, regions, as_of, settings.status)
     period = f"{as_of.year}-{as_of.month:02d}"
     previous = read_previous(out, period)
     fresh = new_observations(engine, date.fromisoformat(previous["as_of"]), as_of) \
