@@ -84,7 +84,7 @@ def months(n: int) -> list[tuple[str, date]]:
     return out
 
 
-def build(path: Path, n_regions: int, n_indicators: int, n_months: int) -> int:
+def build(path: Path, n_regions: int, n_indicators: int, n_months: int, by_period: bool = False) -> int:
     """Create the schema with tracker.db's migrations, then write the rows with sqlite3."""
     from tracker import db
 
@@ -97,16 +97,27 @@ def build(path: Path, n_regions: int, n_indicators: int, n_months: int) -> int:
     model = synthetic_model(n_indicators)
     reported = [ind for ind in model.indicators if ind.kind != "ratio"]
 
+    shapes = {(ind.id, code): (rng.uniform(100, 400), rng.uniform(-0.5, 6.0))
+              for ind in reported for code in regions}
+
+    def row(iid: str, code: str, m: int, label: str, end: date) -> tuple:
+        level, growth = shapes[(iid, code)]
+        entered = datetime.combine(end + timedelta(days=10), datetime.min.time(), UTC)
+        value = max(0.0, level + growth * m + rng.uniform(-3, 3))
+        return (iid, code, label, end.isoformat(), value, 1, "bench",
+                entered.strftime("%Y-%m-%d %H:%M:%S.%f"), "bench", "")
+
     def rows():
+        if by_period:  # as monthly imports write them: every series interleaved
+            for m, (label, end) in enumerate(periods):
+                for ind in reported:
+                    for code in regions:
+                        yield row(ind.id, code, m, label, end)
+            return
         for ind in reported:
             for code in regions:
-                level = rng.uniform(100, 400)
-                growth = rng.uniform(-0.5, 6.0)
                 for m, (label, end) in enumerate(periods):
-                    entered = datetime.combine(end + timedelta(days=10), datetime.min.time(), UTC)
-                    value = max(0.0, level + growth * m + rng.uniform(-3, 3))
-                    yield (ind.id, code, label, end.isoformat(), value, 1, "bench",
-                           entered.strftime("%Y-%m-%d %H:%M:%S.%f"), "bench", "")
+                    yield row(ind.id, code, m, label, end)
 
     con = sqlite3.connect(path)
     con.execute("PRAGMA synchronous = OFF")
@@ -144,14 +155,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--as-of", default="2025-11-20", help="evaluation date (default mid-trend)")
     ap.add_argument("--db", default=None, help="database file (default: /tmp, by size)")
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--by-period", action="store_true",
+                    help="write rows month by month, as imports do (default: series by series)")
     args = ap.parse_args(argv)
-    path = Path(args.db or f"/tmp/bench_status_{args.regions}_{args.indicators}_{args.months}.db")
+    path = Path(args.db or f"/tmp/bench_status_{args.regions}_{args.indicators}_{args.months}"
+                                f"{'_by_period' if args.by_period else ''}.db")
     if args.rebuild or not path.exists():
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         start = time.perf_counter()
         ctx = multiprocessing.get_context("fork")
-        child = ctx.Process(target=build, args=(path, args.regions, args.indicators, args.months))
+        child = ctx.Process(target=build, args=(path, args.regions, args.indicators, args.months,
+                                                     args.by_period))
         child.start()
         child.join()
         if child.exitcode:

@@ -13,15 +13,12 @@ from operator import lt
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Engine, Integer, cast, func, select
+from sqlalchemy import Engine, func, select
 
 from tracker.config import StatusSettings
 from tracker.model import TargetsModel
 from tracker.regions import Regions
 from tracker.status import Series, SeriesSet, Status, evaluate, knowledge_cutoff
-
-# julianday('0001-01-01') is 1721425.5 and date(1, 1, 1).toordinal() is 1.
-_JULIAN_TO_ORDINAL = 1721424.5
 
 
 def _cutoff_utc(as_of: date) -> datetime:
@@ -49,22 +46,27 @@ def _conditions(as_of: date, indicators: Iterable[str] | None) -> list:
 def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None) -> SeriesSet:
     from tracker.db import observation_table as t
 
-    day = cast(func.julianday(t.c.period_end) - _JULIAN_TO_ORDINAL, Integer)
     # One row per series, its days and values packed by group_concat in the unique index's
     # order (indicator, region, period, revision). A series with a corrected cell
     # (revision > 1) is read again cell by cell: corrections are few.
-    packed = (select(t.c.indicator, t.c.region, func.group_concat(day), func.group_concat(t.c.value),
+    packed = (select(t.c.indicator, t.c.region, func.group_concat(t.c.period_end), func.group_concat(t.c.value),
                      func.max(t.c.revision))
               .where(*_conditions(as_of, indicators))
               .group_by(t.c.indicator, t.c.region))
     out = SeriesSet()
     revised: list[tuple[str, str]] = []
+    # Most series report the same periods: parse each distinct list of period ends (ISO
+    # dates, as SQLite stores them) once and share the never-modified array between series.
+    shared: dict[str, array] = {}
     with engine.connect() as conn:
         for indicator, region, days_text, values_text, max_revision in conn.execute(packed):
             if max_revision > 1:
                 revised.append((indicator, region))
                 continue
-            days = array("i", map(int, days_text.split(",")))
+            days = shared.get(days_text)
+            if days is None:
+                days = shared[days_text] = array("i", (date.fromisoformat(d).toordinal()
+                                                       for d in days_text.split(",")))
             values = array("d", map(float, values_text.split(",")))
             out.add(indicator, region, _ordered(days, values))
         cut = _cutoff_utc(as_of)
@@ -81,7 +83,7 @@ def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None) 
 def _ordered(days: array, values: array) -> Series:
     """A series sorted by day (group_concat keeps the scan order, which SQLite does not
     promise), keeping the last value of a day given twice (a period written two ways)."""
-    if all(map(lt, days, islice(days, 1, None))):
+    if len(days) == len(values) and all(map(lt, days, islice(days, 1, None))):
         return Series(days, values)
     merged = dict(zip(days, values))
     keys = sorted(merged)
