@@ -15,17 +15,14 @@ from tracker.status import Status
 def evaluate_as_of(settings: Any, engine: Engine, as_of: date, model: TargetsModel | None = None,
                    with_observations: bool = True) -> tuple[TargetsModel, Regions, list[Status], list[Observation]]:
     """(model, regions, statuses, observations) as known at the end of `as_of`."""
-    from tracker.db import latest_observations, milestone_progress
+    from tracker.db import latest_observations
     from tracker.regions import load_regions
-    from tracker.status import evaluate, knowledge_cutoff
-    from tracker.status_load import load_series
+    from tracker.status import knowledge_cutoff
+    from tracker.status_load import evaluate_from_database
     from tracker.targets import load_targets
 
     model = model or load_targets(settings.targets_path)
     regions = load_regions()
-    cutoff = knowledge_cutoff(as_of)
-    series = load_series(engine, as_of)
-    progress = milestone_progress(engine, cutoff)
-    statuses = evaluate(model, series, progress, regions, as_of, settings.status)
-    observations = latest_observations(engine, cutoff) if with_observations else []
+    _, statuses = evaluate_from_database(engine, model, regions, as_of, settings.status)
+    observations = latest_observations(engine, knowledge_cutoff(as_of)) if with_observations else []
     return model, regions, statuses, observations

@@ -19,7 +19,8 @@ import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,7 @@ class ReportFiles:
     html: Path
     json: Path
     index: Path
+    statuses: list[Status] = field(default_factory=list, repr=False)  # what the report shows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -894,6 +896,7 @@ def report_from_database(settings: Any, as_of: date, *, engine: Any = None, mode
     previous = read_previous(out, period)
     fresh = new_observations(engine, date.fromisoformat(previous["as_of"]), as_of) \
         if previous and previous.get("as_of") else []
-    return generate_report(model, statuses, series, regions, as_of, out, lang=lang or settings.language,
-                           late_run=late_run, note=note, grace_days=settings.status.grace_days,
-                           generated_at=now, new_values=fresh, sample=has_sample_data(engine))
+    files = generate_report(model, statuses, series, regions, as_of, out, lang=lang or settings.language,
+                            late_run=late_run, note=note, grace_days=settings.status.grace_days,
+                            generated_at=now, new_values=fresh, sample=has_sample_data(engine))
+    return dataclasses.replace(files, statuses=statuses)

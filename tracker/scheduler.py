@@ -303,14 +303,13 @@ def _period_index(period: str) -> int:
 
 def report_pipeline(settings: Any, engine: Engine, period: str, late: bool) -> tuple[str, Any, Any, Any]:
     """targets -> actuals -> statuses -> report, as of the period's last day."""
-    from tracker.evaluation import evaluate_as_of
-    from tracker.report import generate_report
+    from tracker.regions import load_regions
+    from tracker.report import report_from_database
+    from tracker.targets import load_targets
 
-    as_of = period_end(period)
-    model, regions, statuses, observations = evaluate_as_of(settings, engine, as_of)
-    files = generate_report(model, statuses, observations, regions, as_of, settings.reports_dir,
-                            lang=settings.language, late_run=late, grace_days=settings.status.grace_days)
-    return str(files.html), statuses, model, regions
+    model = load_targets(settings.targets_path)
+    files = report_from_database(settings, period_end(period), engine=engine, model=model, late_run=late)
+    return str(files.html), files.statuses, model, load_regions()
 
 
 def run_due(settings: Any, now: datetime | None = None, engine: Engine | None = None) -> RunOutcome | None:
