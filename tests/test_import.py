@@ -407,3 +407,35 @@ def test_districts_add_up_to_their_city_before_the_province(small_model):
     obs.append(Observation("senior_universities", "469030", end, 2.0, period="2024"))
     derived = {o.region: o.value for o in derive_values(small_model, obs, load_regions())}
     assert derived == {"460100": 2.0, "460000": 4.0}
+
+
+# -- the other commands -----------------------------------------------------------------
+
+
+def test_template_and_import_commands_round_trip(engine, model, tmp_path, monkeypatch):
+    from tracker import targets
+    from tracker.cli import cli
+
+    monkeypatch.setattr(targets, "load_targets", lambda path: model)
+    runner = CliRunner()
+    form = tmp_path / "form.xlsx"
+    made = runner.invoke(cli, ["template", "--unit", "省卫生健康委", "--period", "2024", "-o", str(form)])
+    assert made.exit_code == 0 and "2 个指标" in made.output, made.output
+    wb = load_workbook(form)
+    wb["填报"]["C4"] = "30%"  # row 4: 海口市; column C: 婴幼儿在托率
+    wb.save(form)
+    checked = runner.invoke(cli, ["import", str(form), "--dry-run", "--lang", "en"])
+    assert checked.exit_code == 0 and "would write 1 values" in checked.output
+    assert values(engine) == {}
+    done = runner.invoke(cli, ["import", str(form)])
+    assert done.exit_code == 0 and "已导入 1 个数值" in done.output
+    assert values(engine) == {("childcare_enrollment_rate", "460100", "2024"): 30.0}
+
+
+def test_db_commands_show_and_apply_the_schema_revision(engine):
+    from tracker.cli import cli
+
+    runner = CliRunner()
+    assert db.head_revision() in runner.invoke(cli, ["db", "current"]).output
+    upgraded = runner.invoke(cli, ["db", "upgrade"])
+    assert upgraded.exit_code == 0 and db.head_revision() in upgraded.output
