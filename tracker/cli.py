@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alerts": ("tracker.cli_schedule:alerts", "告警及投递状态 List alerts; `alerts test` tries each channel"),
     "status": ("tracker.cli_status:status", "各目标和里程碑的进展状态 Where every target and milestone stands"),
     "report": ("tracker.cli_report:report", "生成月度报告 Write the monthly HTML status report"),
+    "serve": ("tracker.cli_web:serve", "启动网页填报系统 Serve the web app for reporting units"),
+    "users": ("tracker.cli_web:users", "网页用户管理 Web accounts: add, list, disable"),
 }
 
 

@@ -29,8 +29,11 @@ def reminder_messages(gaps: list[Gap], region_names: dict[str, str], submission_
     return out
 
 
-def send_submission_reminders(settings: Any, now: datetime | None = None, engine: Engine | None = None) -> int:
-    """Queue and send this month's reminders once; returns how many messages were queued."""
+def send_submission_reminders(settings: Any, now: datetime | None = None, engine: Engine | None = None,
+                              force: bool = False) -> int:
+    """Queue and send this month's reminders once; returns how many messages were queued.
+    `force` (the supervisor's button) runs again in a month already done: recipients already
+    reminded this month are not messaged twice (the outbox keys are per period)."""
     import hashlib
 
     from html import escape
@@ -50,7 +53,8 @@ def send_submission_reminders(settings: Any, now: datetime | None = None, engine
     cfg = schedule_config(settings.section("schedule"))
     today = today_in_plan_tz(now)
     period = f"{today.year}-{today.month:02d}"
-    if not claim(engine, REMINDER_JOB, period, now, timeout=timedelta(minutes=cfg.run_timeout_minutes)):
+    if not claim(engine, REMINDER_JOB, period, now, force=force,
+                 timeout=timedelta(minutes=cfg.run_timeout_minutes)):
         return 0
     try:
         model = load_targets(settings.targets_path)
