@@ -403,10 +403,21 @@ def test_a_ratio_entered_directly_wins_over_its_components(small_model):
 
 def test_districts_add_up_to_their_city_before_the_province(small_model):
     end = date(2024, 12, 31)
+    obs = [Observation("senior_universities", code, end, 1.0, period="2024")
+           for code in ("460105", "460106", "460107", "460108")]
+    obs.append(Observation("senior_universities", "469030", end, 2.0, period="2024"))
+    derived = {o.region: o for o in derive_values(small_model, obs, load_regions())}
+    assert derived["460100"].value == 4.0
+    assert derived["460000"].value == 6.0 and "2/19" in derived["460000"].note
+
+
+def test_a_city_with_districts_missing_has_no_figure_but_the_province_says_its_coverage(small_model):
+    end = date(2024, 12, 31)
     obs = [Observation("senior_universities", code, end, 1.0, period="2024") for code in ("460105", "460106")]
     obs.append(Observation("senior_universities", "469030", end, 2.0, period="2024"))
-    derived = {o.region: o.value for o in derive_values(small_model, obs, load_regions())}
-    assert derived == {"460100": 2.0, "460000": 4.0}
+    derived = {o.region: o for o in derive_values(small_model, obs, load_regions())}
+    assert "460100" not in derived  # a partial sum of Haikou's districts is not Haikou's figure
+    assert derived["460000"].value == 2.0 and "1/19" in derived["460000"].note
 
 
 # -- the other commands -----------------------------------------------------------------

@@ -1235,71 +1235,44 @@ def record_progress(engine: Any, model: TargetsModel, milestone: str, state: str
 
 
 def derive_values(model: TargetsModel, observations: list[Observation], regions: Regions) -> list[Observation]:
-    """Values not entered directly but implied by others, in the indicators' units:
-
-    - a ratio with components, for a region that reported the components: numerator /
-      denominator x multiplier;
-    - a parent region (the province from its 市县, Haikou and Sanya from their districts)
-      for counts, flows and component ratios: counts summed, ratios recomputed from the
-      summed components, never a mean of the regions' ratios.
-
-    A value entered directly always wins. Each derived value's note says how many regions it
-    covers (a province figure from 15 of 19 市县 says so); missing is not zero.
+    """Values not entered directly but implied by others, in the indicators' units, by the
+    same rules the status engine judges on (tracker.status.SeriesResolver): a ratio from its
+    components; a city from its districts when all of them reported; the province with
+    counts summed and ratios recomputed from the summed components, never a mean of the
+    regions' ratios. A value entered directly always wins; a province figure built from some
+    of the 市县 says how many it covers; missing is not zero.
     """
-    have = {(o.indicator, o.region, o.period): o for o in observations}
+    from datetime import timedelta
+
+    from tracker.status import SeriesResolver, series_from_observations
+
+    entered = {(o.indicator, o.region, o.period_end) for o in observations}
+    labels = {(o.indicator, o.period_end): o.period for o in observations}
+    labels_any = {o.period_end: o.period for o in observations}
+    resolver = SeriesResolver(model, series_from_observations(observations, date.max - timedelta(days=1)), regions)
+    province = regions.province.code
     out: list[Observation] = []
-
-    def add(obs: Observation) -> None:
-        key = (obs.indicator, obs.region, obs.period)
-        if key not in have:
-            have[key] = obs
-            out.append(obs)
-
-    parents: list[tuple[Region, list[Region]]] = []
-    for r in regions.all:
-        kids = [c for c in regions.children(r.code) if r.level != "province" or c.level == "county"]
-        if kids:
-            parents.append((r, kids))
-    parents.sort(key=lambda item: item[0].level == "province")  # cities before the province
-    summable = [i for i in model.indicators if i.kind in ("count", "flow")]
-    ratios = [i for i in model.indicators if i.numerator and i.denominator]
-    periods = sorted({(o.period, o.period_end) for o in observations})
-
-    def ratio_at(ind: Indicator, region: str, period: str, end: date, note: str) -> None:
-        num, den = have.get((ind.numerator, region, period)), have.get((ind.denominator, region, period))
-        if num and den and den.value > 0:
-            add(Observation(ind.id, region, end, num.value / den.value * ind.multiplier, period=period,
-                            source="derived", note=note or f"由 {ind.numerator}/{ind.denominator} 计算"))
-
-    for ind in ratios:
-        for o in observations:
-            if o.indicator == ind.numerator:
-                ratio_at(ind, o.region, o.period, o.period_end, "")
-    for parent, kids in parents:
-        for period, end in periods:
-            for ind in summable:
-                if (ind.id, parent.code, period) in have:
+    for ind in model.indicators:
+        for region in regions.all:
+            if region.code == province:
+                series, _how = resolver.province_series(ind)
+            else:
+                series = resolver.region_series(ind, region.code)
+            if series is None:
+                continue
+            for i, day in enumerate(series.days):
+                end = date.fromordinal(day)
+                if (ind.id, region.code, end) in entered:
                     continue
-                parts = [have[(ind.id, k.code, period)] for k in kids if (ind.id, k.code, period) in have]
-                if parts:
-                    add(Observation(ind.id, parent.code, end, sum(p.value for p in parts), period=period,
-                                    source="derived", note=f"汇总 {len(parts)}/{len(kids)} 个地区 "
-                                                           f"(sum of {len(parts)} of {len(kids)} regions)"))
-            for ind in ratios:
-                if (ind.id, parent.code, period) in have:
-                    continue
-                both = [k for k in kids if (ind.numerator, k.code, period) in have
-                        and (ind.denominator, k.code, period) in have]
-                if not both:
-                    continue
-                num = sum(have[(ind.numerator, k.code, period)].value for k in both)
-                den = sum(have[(ind.denominator, k.code, period)].value for k in both)
-                if den > 0:
-                    add(Observation(ind.id, parent.code, end, num / den * ind.multiplier, period=period,
-                                    source="derived", note=f"由 {len(both)}/{len(kids)} 个地区的分量汇总计算 "
-                                                           f"(from summed components of {len(both)} of {len(kids)} regions)"))
+                if series.covered is not None:
+                    n, of = series.covered[i], series.expected_regions
+                    note = f"汇总 {n}/{of} 个市县 (from {n} of {of} regions)"
+                else:
+                    note = "由分量计算 (computed from its components)" if resolver.components(ind) else \
+                        "由所辖区汇总 (sum of its districts)"
+                out.append(Observation(ind.id, region.code, end, series.values[i], source="derived", note=note,
+                                       period=labels.get((ind.id, end)) or labels_any.get(end, end.isoformat())))
     return out
-
 
 
 # ---------------------------------------------------------------------------------------
