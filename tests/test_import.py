@@ -363,6 +363,19 @@ def test_milestone_progress_is_recorded_and_bad_states_refused(engine, model):
     assert "未知里程碑" in message and "无法识别的状态" in message and "未启动、推进中、已完成" in message
 
 
+def test_a_progress_file_imported_twice_adds_no_repeated_reports(engine, model, tmp_path):
+    path = write_csv(tmp_path / "p.csv", "里程碑,状态,报告单位,报告日期,佐证\n"
+                                         "hainan-m1,推进中,省民政厅,2024-06-30,琼民〔2024〕1号\n")
+    assert imp(engine, model, path).progress_written == 1
+    again = imp(engine, model, path)
+    assert (again.progress_written, again.unchanged) == (0, 1)
+    assert len(db.progress_history(engine, "hainan-m1")) == 1
+    changed = write_csv(tmp_path / "p2.csv", "里程碑,状态,报告单位,报告日期,佐证\n"
+                                             "hainan-m1,已完成,省民政厅,2024-09-30,琼民〔2024〕9号\n")
+    assert imp(engine, model, changed).progress_written == 1
+    assert [p["state"] for p in db.progress_history(engine, "hainan-m1")] == ["in_progress", "done"]
+
+
 def test_the_progress_command_records_and_lists(engine, model, monkeypatch):
     from tracker import targets
     from tracker.cli import cli

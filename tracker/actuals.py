@@ -961,6 +961,7 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
                 if path.exists() else None
             result.batch_id = batch_id
             saw_values = False
+            progress_repeats = 0
             for sheet_name, rows in read_sheets(path):
                 source_prefix = path.name if sheet_name == path.name else f"{path.name}[{sheet_name}]"
                 head = _head(rows)
@@ -975,11 +976,12 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
                     continue
                 all_rows = _chain(head, rows)
                 if layout.shape == "progress":
-                    n = _import_progress(conn, layout, all_rows, model, regions, validator.today, log,
-                                         source_prefix, batch_id, entered_by, entered_at, write=not dry_run,
-                                         permit=permit)
+                    n, repeats = _import_progress(conn, layout, all_rows, model, regions, validator.today, log,
+                                                  source_prefix, batch_id, entered_by, entered_at,
+                                                  write=not dry_run, permit=permit)
                     result.progress_written += n
-                    saw_values = saw_values or n > 0
+                    progress_repeats += repeats
+                    saw_values = saw_values or n + repeats > 0
                     continue
                 written, seen = _import_values(conn, validator, layout, all_rows, period, indicator, log,
                                                source_prefix, batch_id, entered_by, entered_at,
@@ -993,7 +995,7 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
                                 accepted_zh="至少一行数据", accepted_en="at least one row of values"))
             if log.has_errors():
                 raise EntryError(log.errors(), log.dropped, log.warnings())
-            result.corrections, result.unchanged = validator.corrections, validator.unchanged
+            result.corrections, result.unchanged = validator.corrections, validator.unchanged + progress_repeats
             result.warnings = log.warnings()
             if batch_id is not None:
                 db.finish_batch(conn, batch_id, result.written + result.progress_written)
@@ -1171,12 +1173,16 @@ def check_progress(model: TargetsModel, regions: Regions, today: date, milestone
 
 def _import_progress(conn: Any, layout: Layout, rows: Iterator, model: TargetsModel, regions: Regions,
                      today: date, log: ProblemLog, source_prefix: str, batch_id: int | None,
-                     entered_by: str, entered_at: datetime, write: bool, permit: "Permit | None" = None) -> int:
+                     entered_by: str, entered_at: datetime, write: bool,
+                     permit: "Permit | None" = None) -> tuple[int, int]:
+    """(new reports, repeats of reports already stored)."""
     from tracker import db
 
     labels = {role: layout.label(role) for role in layout.roles}
     seen: set[tuple[str, str]] = set()
+    stored = db.current_progress(conn)
     out = []
+    repeats = 0
     for n, cells in rows:
         if n <= layout.header_row or not any(c not in (None, "") for c in cells):
             continue
@@ -1199,11 +1205,15 @@ def _import_progress(conn: Any, layout: Layout, rows: Iterator, model: TargetsMo
                             row=n, value=f"{item['milestone']} / {item['reporter']}"))
             continue
         seen.add((item["milestone"], item["reporter"]))
+        if stored.get((item["milestone"], item["reporter"])) == (
+                item["state"], item["reported_on"], item["note"], item["evidence"]):
+            repeats += 1  # the same report is already stored
+            continue
         out.append({**item, "entered_by": entered_by, "entered_at": entered_at,
                     "source": f"{source_prefix}:{n}", "batch_id": batch_id})
     if write and not log.has_errors():
         db.insert_progress(conn, out)
-    return len(out)
+    return len(out), repeats
 
 
 def record_progress(engine: Any, model: TargetsModel, milestone: str, state: str, *, reporter: str,

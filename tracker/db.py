@@ -459,6 +459,16 @@ def insert_progress(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         conn.execute(progress_table.insert(), rows)
 
 
+def current_progress(conn: Connection) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """(milestone, reporter) -> (state, reported_on, note, evidence) of the latest report: a
+    file imported twice repeats reports that are already stored."""
+    t = progress_table
+    latest = select(t.c.milestone, t.c.reporter, func.max(t.c.id).label("last_id")).group_by(
+        t.c.milestone, t.c.reporter).subquery()
+    rows = conn.execute(select(t).join(latest, t.c.id == latest.c.last_id))
+    return {(r.milestone, r.reporter): (r.state, r.reported_on, r.note, r.evidence) for r in rows}
+
+
 def current_cells(conn: Connection, indicators: Iterable[str]) -> dict[tuple[str, str, str], tuple[int, float]]:
     """(indicator, region, period) -> (latest revision, its value), for the given
     indicators: what a new value would correct. Bounded by the database, not the file."""
