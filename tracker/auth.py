@@ -52,6 +52,7 @@ class UserRow(SQLModel, table=True):
     department: str = ""
     region: str = ""  # region code
     active: bool = True
+    sessions_after: datetime | None = None  # sessions issued earlier are void (sign-out, new password)
     created_at: datetime
     updated_at: datetime
 
@@ -105,6 +106,11 @@ class User:
     department: str = ""
     region: str = ""  # region code
     active: bool = True
+    sessions_after: float | None = None  # epoch seconds; sessions issued before are void
+
+    def accepts(self, session: "Session") -> bool:
+        """Whether `session` still signs this user in (active, not ended by a sign-out)."""
+        return self.active and (self.sessions_after is None or session.issued >= self.sessions_after)
 
     @property
     def is_supervisor(self) -> bool:
@@ -128,7 +134,8 @@ class UserError(ValueError):
 
 
 def _user(r: Any) -> User:
-    return User(r.id, r.username, r.role, r.display_name, r.department, r.region, bool(r.active))
+    after = _aware(r.sessions_after).timestamp() if r.sessions_after is not None else None
+    return User(r.id, r.username, r.role, r.display_name, r.department, r.region, bool(r.active), after)
 
 
 def known_departments(model: TargetsModel) -> list[str]:
@@ -221,10 +228,18 @@ def set_active(engine: Engine, username: str, active: bool, now: datetime | None
 def set_password(engine: Engine, username: str, password: str, now: datetime | None = None) -> bool:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise UserError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符", f"password: at least {MIN_PASSWORD_LENGTH} characters")
+    now = now or datetime.now(UTC)
     with write_transaction(engine) as conn:
         result = conn.execute(user_table.update().where(user_table.c.username == username)
-                              .values(password_hash=hash_password(password), updated_at=now or datetime.now(UTC)))
+                              .values(password_hash=hash_password(password), updated_at=now, sessions_after=now))
     return result.rowcount == 1
+
+
+def end_sessions(engine: Engine, user_id: int, now: datetime) -> None:
+    """Void every session of the user issued before `now` (sign-out: a copied cookie stops
+    working too, not just the browser's)."""
+    with write_transaction(engine) as conn:
+        conn.execute(user_table.update().where(user_table.c.id == user_id).values(sessions_after=now))
 
 
 # ---------------------------------------------------------------------------------------

@@ -215,7 +215,7 @@ def _handle(fn: Handler, request: Request, state: WebState, form: dict[str, Any]
         session = auth.new_session(now)
         cookie = state.codec.dumps(session)
     user = auth.get_user(state.engine, session.user_id) if session.user_id is not None else None
-    if user is not None and not user.active:
+    if user is not None and not user.accepts(session):
         user = None
     ctx = Ctx(request, state, session, user, form, files, cookie)
     if request.method == "POST" and not (auth.csrf_ok(session, form.get("csrf")) and _same_origin(request)):
@@ -276,6 +276,7 @@ def login_page(ctx: Ctx) -> Response:
 @page(login=False)
 def logout(ctx: Ctx) -> Response:
     if ctx.user is not None:
+        auth.end_sessions(ctx.state.engine, ctx.user.id, ctx.state.now())
         ctx.audit("logout")
     ctx.cookie = ctx.state.codec.dumps(auth.new_session(ctx.state.now()))
     return _redirect("/login")
@@ -315,11 +316,18 @@ class EntryRow:
 
 def due_rows(model: TargetsModel, indicators: list[Indicator], today: date, grace_days: int) -> list[EntryRow]:
     """The period each indicator is due for on `today` (the latest that has ended) and its
-    submission deadline; the nearest target deadline for context (pure)."""
+    submission deadline; for context, the nearest deadline of a target it is judged by,
+    directly or as a ratio's component (pure)."""
+    judged_by: dict[str, set[str]] = {}  # indicator -> the indicators whose targets it feeds
+    for i in model.indicators:
+        for part in (i.id, i.numerator, i.denominator):
+            if part:
+                judged_by.setdefault(part, set()).add(i.id)
     rows = []
     for ind in indicators:
         period = latest_closed_period(today, ind.frequency)
-        deadlines = sorted(t.deadline for t in model.targets if t.indicator == ind.id and t.deadline)
+        feeds = judged_by.get(ind.id, {ind.id})
+        deadlines = sorted(t.deadline for t in model.targets if t.indicator in feeds and t.deadline)
         upcoming = [d for d in deadlines if d >= today]
         rows.append(EntryRow(ind, period.label, period.end + timedelta(days=grace_days),
                              upcoming[0] if upcoming else (deadlines[-1] if deadlines else None)))
@@ -647,7 +655,7 @@ def target_page(ctx: Ctx) -> Response:
     mine = [o for o in observations if o.indicator == target.indicator]
     derived = [o for o in derive_values(model, observations, regions) if o.indicator == target.indicator]
     province = regions.province.code
-    series = sorted(o for o in mine + derived if o.region == province)
+    series = sorted((o for o in mine + derived if o.region == province), key=lambda o: o.period_end)
     chart = {"points": [[o.period_end.isoformat(), o.value] for o in series], "target": target.value,
              "deadline": target.deadline.isoformat() if target.deadline else None}
     periods, table = value_table(mine + derived, regions.all)

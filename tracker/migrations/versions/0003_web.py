@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("department", sa.String(), nullable=False),
         sa.Column("region", sa.String(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("sessions_after", TS, nullable=True),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
     )
