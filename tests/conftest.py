@@ -13,8 +13,15 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 PG_ENV = "TRACKER_TEST_DATABASE_URL"
+
+# Property tests: no per-example deadline (CI shares two cores with PostgreSQL); in CI the
+# examples are derived from the test, so a run is reproducible and a failure can be re-run.
+hypothesis_settings.register_profile("default", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
 def _pg_schema_url(base: str, schema: str) -> str:
