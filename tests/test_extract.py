@@ -114,6 +114,16 @@ def test_other_provinces_phrasings(text, comparator, value, unit, deadline):
     assert (t.comparator, t.value, t.unit, t.deadline) == (comparator, pytest.approx(value), unit, deadline)
 
 
+def test_per_ten_thousand_base_gets_its_own_unit_and_components():
+    found = _one("到2025年，每万名老年人口拥有社会工作者数达到10名。")
+    [target] = found.targets
+    ratio = next(i for i in found.indicators if i.id == target.indicator)
+    assert (target.value, ratio.unit, ratio.multiplier, ratio.kind) == (10, "person / myriaperson", 10000, "ratio")
+    numerator = next(i for i in found.indicators if i.id == ratio.numerator)
+    denominator = next(i for i in found.indicators if i.id == ratio.denominator)
+    assert (numerator.unit, denominator.unit) == ("person", "person")
+
+
 def test_soft_words_and_baseline_in_one_sentence():
     assert _one("力争到2025年底，全省普惠托位不少于2000个。").targets[0].qualifier == "力争"
     grow = _one("养老床位由20万张增长到22万张。").targets[0]

@@ -426,8 +426,9 @@ def indicator_for(found: _Found, reporter: str) -> list[Indicator]:
         base, population = found.per_base
         thing = re.sub(r"^.*?(?:拥有|有)", "", name) or name
         num_id, den_id = _slug(thing), _slug(population)
-        unit_per = f"{unit} / kiloperson" if base == 1000 else f"{unit} / person"
-        multiplier = base if base != 1000 else 1000.0
+        # 每千人 / 每万人: the ratio's unit names its base, so pint can convert between them.
+        per = {1000.0: "kiloperson", 10000.0: "myriaperson"}.get(base, "person")
+        unit_per, multiplier = f"{unit} / {per}", (base if per != "person" else 1.0)
         return [
             Indicator(_slug(name), name, unit_per, "ratio", "yearly", reporter, num_id, den_id, multiplier),
             Indicator(num_id, thing, unit, "count", "yearly", reporter, description=f"component of {_slug(name)}"),

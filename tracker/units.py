@@ -13,6 +13,7 @@ from typing import Any
 DEFINITIONS = """
 person = [person] = 人 = 名
 kiloperson = 1000 * person = 千人
+myriaperson = 10000 * person = 万人
 person_time = [person_time] = 人次
 bed = [bed] = 张 = 床
 place = [place] = 托位 = 个托位
@@ -27,6 +28,7 @@ permille = 0.001 = ‰
 LABELS_ZH = {
     "person": "人",
     "kiloperson": "千人",
+    "myriaperson": "万人",
     "person_time": "人次",
     "bed": "张",
     "place": "个托位",
