@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from starlette.applications import Starlette
@@ -334,6 +334,31 @@ def due_rows(model: TargetsModel, indicators: list[Indicator], today: date, grac
     return rows
 
 
+T = TypeVar("T")
+
+
+def retry_on_conflict(write: Callable[[], T], attempts: int = 12, pause: float = 0.005) -> T:
+    """Run `write` again when it lost a race on a revision number. On PostgreSQL two people
+    correcting the same cell at once both read revision N and both insert N+1; the unique
+    constraint refuses the second, and going again reads the first one's revision (and
+    checks the value against it). Each round lets at least one writer through, so a dozen
+    rounds (with a short random pause) cover a crowd on one cell. SQLite's BEGIN IMMEDIATE
+    serialises writers, so it never gets here."""
+    import random
+    import time
+
+    from sqlalchemy.exc import IntegrityError
+
+    for attempt in range(attempts):
+        try:
+            return write()
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(pause * random.uniform(1, 4))
+    raise AssertionError("unreachable")
+
+
 def _problem_text(problem: Any) -> str:
     """A problem as shown next to its field: without the field's name, in Chinese."""
     if problem.code == "correction":
@@ -421,8 +446,8 @@ def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryR
                           regions=auth.writable_regions(user, state.regions), warnings=[],
                           form_error="没有填写任何数值。")
     try:
-        result = record_values(state.engine, model, cells, entered_by=user.username, source="web",
-                               now=state.now(), regions=state.regions)
+        result = retry_on_conflict(lambda: record_values(state.engine, model, cells, entered_by=user.username,
+                                                         source="web", now=state.now(), regions=state.regions))
     except EntryError as exc:
         for problem in exc.problems:
             ind_id = problem.column.split(":", 1)[0]
@@ -499,8 +524,9 @@ def upload(ctx: Ctx) -> Response:
         path = Path(tmp) / safe
         path.write_bytes(content)
         try:
-            result = import_file(state.engine, path, model, entered_by=user.username, correct=correct,
-                                 now=state.now(), regions=state.regions, permit=_permit(user, model, state.regions))
+            result = retry_on_conflict(lambda: import_file(
+                state.engine, path, model, entered_by=user.username, correct=correct, now=state.now(),
+                regions=state.regions, permit=_permit(user, model, state.regions)))
         except EntryError as exc:
             forbidden = [p for p in exc.problems if p.code == "forbidden"]
             if forbidden:

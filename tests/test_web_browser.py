@@ -1,0 +1,175 @@
+"""The web app in a real browser: Debian's Chromium, headless, through Playwright, against
+the app served by uvicorn on a free loopback port, on the test database (SQLite, or
+PostgreSQL with TRACKER_TEST_DATABASE_URL).
+
+A reporter signs in, enters a value and the supervisor sees it in the regenerated report; a
+reporter trying another region's cell is refused; a bad value shows its error next to the
+field and nothing is saved. Every page loads with no console error and no request leaving
+the server.
+
+Set TRACKER_SKIP_BROWSER=1 to skip on a machine without a browser; otherwise a missing
+Chromium or Playwright fails the test with what to install.
+"""
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from test_web import PASSWORD, Clock, NOW, make_site
+
+if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
+    pytest.skip("TRACKER_SKIP_BROWSER=1", allow_module_level=True)
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+
+CHROMIUM = os.environ.get("TRACKER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: pip install playwright (do not run `playwright install`; "
+                    "the test drives Debian's chromium). Set TRACKER_SKIP_BROWSER=1 to skip.")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium fonts-wqy-microhei "
+                    "(or set TRACKER_CHROMIUM). Set TRACKER_SKIP_BROWSER=1 to skip.")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def served(db_url, engine, tmp_path, small_model) -> Iterator[tuple[str, Any]]:
+    """(base URL, site): the app under uvicorn in a thread, on a socket bound to port 0."""
+    import uvicorn
+
+    site = make_site(db_url, engine, tmp_path, small_model, Clock(NOW))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(site.app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}", site
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+class Watch:
+    """A browser page that records console errors, failed requests and requests elsewhere."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.context = browser.new_context(locale="zh-CN")
+        self.page = self.context.new_page()
+        self.base = base
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}"))
+        self.page.on("request", lambda r: None if r.url.startswith(base) else self.errors.append(f"outside: {r.url}"))
+
+    def sign_in(self, username: str) -> None:
+        self.page.goto(f"{self.base}/login")
+        self.page.fill("#username", username)
+        self.page.fill("#password", PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url(f"{self.base}/")
+
+    def close(self) -> None:
+        self.context.close()
+
+    def clean(self, allowed: tuple[str, ...] = ()) -> list[str]:
+        return [e for e in self.errors if not any(a in e for a in allowed)]
+
+
+def test_a_reporter_enters_a_value_and_sees_it_in_the_regenerated_report(browser, served):
+    base, site = served
+    reporter = Watch(browser, base)
+    reporter.sign_in("mca")
+    page = reporter.page
+    page.click("text=数据填报")
+    assert page.locator("h1").inner_text() == "数据填报：海南省"
+    page.fill("input[name='value.elderly_care_beds_per_1000_elderly']", "31.5")
+    page.click("button:has-text('保存')")
+    assert "已保存 1 项" in page.locator("#entry-message").inner_text()
+    assert site.values() == [("elderly_care_beds_per_1000_elderly", "460000", "2025", 31.5, 1)]
+    assert reporter.clean() == []
+    reporter.close()
+
+    supervisor = Watch(browser, base)
+    supervisor.sign_in("boss")
+    page = supervisor.page
+    page.click("text=月度报告")
+    page.click("button:has-text('生成本月报告')")
+    page.wait_for_url(f"{base}/reports/2026-03.html")
+    latest = page.locator("#item-beds_ratio_2025 [data-json$='.latest_text']")
+    assert "31.5" in latest.inner_text()
+    assert supervisor.clean() == []
+    supervisor.close()
+
+
+def test_a_reporter_trying_another_regions_cell_is_refused(browser, served):
+    base, site = served
+    watch = Watch(browser, base)
+    watch.sign_in("hk")
+    page = watch.page
+    page.click("text=数据填报")
+    assert page.locator("h1").inner_text() == "数据填报：海口市"
+    # the form offers Haikou and its districts only; asking for Sanya by address is refused
+    assert "三亚" not in page.locator("#region-select").inner_text()
+    response = page.goto(f"{base}/entry?region=460200")
+    assert response.status == 403 and "无权操作" in page.content()
+    # and so is a form whose hidden region was changed to Sanya's
+    page.goto(f"{base}/entry")
+    page.locator("input[name=region]").evaluate("e => e.value = '460200'")
+    page.fill("input[name='value.senior_universities']", "2")
+    with page.expect_response(lambda r: r.url == f"{base}/entry" and r.request.method == "POST") as posted:
+        page.click("button:has-text('保存')")
+    assert posted.value.status == 403 and "您没有权限执行此操作" in page.content()
+    assert site.values() == []
+    # 403 responses show up as console errors; nothing else may
+    assert watch.clean(allowed=("403",)) == []
+    watch.close()
+
+
+def test_a_bad_value_shows_its_error_inline_and_saves_nothing(browser, served):
+    base, site = served
+    watch = Watch(browser, base)
+    watch.sign_in("mca")
+    page = watch.page
+    page.goto(f"{base}/entry")
+    page.fill("input[name='value.elderly_care_beds']", "5000")
+    page.fill("input[name='value.elderly_care_trainees']", "很多")
+    page.click("button:has-text('保存')")
+    assert "未保存任何数据" in page.locator("#entry-error").inner_text()
+    error = page.locator("#error-elderly_care_trainees")
+    assert "不是数字" in error.inner_text()
+    field = page.locator("input[name='value.elderly_care_trainees']")
+    assert field.get_attribute("aria-invalid") == "true" and field.input_value() == "很多"
+    # the error sits in the same table row as its field
+    assert page.locator("#row-elderly_care_trainees #error-elderly_care_trainees").count() == 1
+    assert page.locator("input[name='value.elderly_care_beds']").input_value() == "5000"
+    assert site.values() == []
+    if os.environ.get("TRACKER_SCREENSHOTS"):
+        page.screenshot(path=os.path.join(os.environ["TRACKER_SCREENSHOTS"], "entry-errors.png"), full_page=True)
+    assert watch.clean(allowed=("400",)) == []
+    watch.close()
