@@ -1,0 +1,26 @@
+"""The README documents every command, and its quick-start commands are the ones CI runs."""
+
+import re
+from pathlib import Path
+
+from tracker.cli import COMMANDS
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_command_is_documented_in_the_readme():
+    missing = [name for name in COMMANDS if not re.search(rf"tracker {name}\b", README)]
+    assert not missing, f"commands with no example in README.md: {missing}"
+
+
+def test_ci_runs_the_readme_test_command():
+    test_command = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/pytest"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_command in ci
+    assert test_command.replace(" -q", "") in README
+
+
+def test_readme_names_only_files_that_exist():
+    for path in re.findall(r"`((?:tracker|tests|benchmarks|docs|examples|sources)/[\w./-]+)`", README):
+        assert (ROOT / path).exists(), path
