@@ -362,6 +362,15 @@ def test_partial_coverage_never_makes_a_target_achieved():
     assert after.code == "overdue" and "不能认定达标" in after.reason_zh
 
 
+def test_province_ratio_from_the_provinces_own_component_figures():
+    """A template's 海南省 row: the province reports beds and elderly population itself."""
+    province = REGIONS.province.code
+    s = one(model(target(value=32.0), indicators=RATIO_INDICATORS),
+            _components([province], [62000], [1810]), date(2025, 7, 20))
+    assert s.figures["latest"] == pytest.approx(62000 / 1810)
+    assert s.code == "achieved" and s.figures["source"] == "reported"
+
+
 def test_province_count_sums_the_regions_when_the_province_does_not_report():
     counties = [r.code for r in REGIONS.counties()]
     t = target(id="places", indicator="places", value=1900, unit="place", task=2)

@@ -243,6 +243,14 @@ def _join(a: Series, b: Series) -> tuple[list[int], list[float], list[float]]:
     return days, av, bv
 
 
+def _ratio(num: Series, den: Series, multiplier: float) -> Series:
+    """numerator / denominator x multiplier on the days both report (a zero denominator
+    gives no point, not an infinite ratio)."""
+    days, nv, dv = _join(num, den)
+    keep = [i for i, d in enumerate(dv) if d]
+    return Series(array("i", (days[i] for i in keep)), array("d", (nv[i] / dv[i] * multiplier for i in keep)))
+
+
 class SeriesResolver:
     """Finds the series a target is judged on: a region's own figures, a ratio from its
     components, or the province summed from its regions (never the mean of their ratios)."""
@@ -274,10 +282,7 @@ class SeriesResolver:
             den = self.region_series(parts[1], code)
             if num is None or den is None:
                 return None
-            days, nv, dv = _join(num, den)
-            keep = [i for i, d in enumerate(dv) if d]
-            return Series(array("i", (days[i] for i in keep)),
-                          array("d", (nv[i] / dv[i] * indicator.multiplier for i in keep)))
+            return _ratio(num, den, indicator.multiplier)
         if indicator.kind in ("count", "flow"):
             children = self.children.get(code, [])
             kids = [self.series.get(indicator.id, c.code) for c in children]
@@ -307,6 +312,10 @@ class SeriesResolver:
         counties = self.regions.counties()
         parts = self.components(indicator)
         if parts is not None:
+            # The province's own component figures (a template's 海南省 row) come first.
+            own_num, own_den = self.series.get(parts[0].id, province), self.series.get(parts[1].id, province)
+            if own_num is not None and own_den is not None:
+                return _ratio(own_num, own_den, indicator.multiplier), "reported"
             num = self._sum_regions(parts[0], counties)
             den = self._sum_regions(parts[1], counties)
             if num is None or den is None:
@@ -331,9 +340,6 @@ class SeriesResolver:
 
     def _sum_regions(self, indicator: Indicator, counties: list[Region]) -> Series | None:
         return _sum_series([(r.code, self.region_series(indicator, r.code)) for r in counties])
-
-
-_Resolver = SeriesResolver  # the earlier private name, still imported by tracker.report
 
 
 def cumulate(series: Series, since: date, frequency: str) -> Series | None:
