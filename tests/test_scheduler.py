@@ -1,6 +1,7 @@
 """The scheduler: when the monthly job fires, exactly-once runs, catch-up, retries, alerts."""
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -149,29 +150,59 @@ def test_transitions_send_one_alert_and_steady_states_none(tmp_path, engine):
 
 
 def test_jobs_and_next_run_times_survive_a_restart(settings, engine):
-    first = build_scheduler(settings, blocking=False)
-    first.start(paused=True)
-    before = {j.id: j.next_run_time for j in first.get_jobs()}
+    first = build_scheduler(settings)
+    assert {j.id for j in first.get_jobs()} == {"monthly-report", "submission-reminder", "watchdog"}
     first.shutdown(wait=False)
-    second = build_scheduler(settings, blocking=False)
-    second.start(paused=True)
-    after = {j.id: j.next_run_time for j in second.get_jobs()}
+    # The machine was off over the 1st: the stored next run time is now in the past.
+    missed = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        state = pickle.loads(conn.execute(text("SELECT job_state FROM apscheduler_jobs WHERE id = 'monthly-report'"))
+                             .scalar())
+        state["next_run_time"] = missed
+        conn.execute(text("UPDATE apscheduler_jobs SET next_run_time = :t, job_state = :s WHERE id = 'monthly-report'"),
+                     {"t": missed.timestamp(), "s": pickle.dumps(state)})
+    second = build_scheduler(settings)  # paused: nothing runs yet
+    jobs = {j.id: j for j in second.get_jobs()}
     second.shutdown(wait=False)
-    assert set(after) == {"monthly-report", "submission-reminder", "watchdog"} == set(before)
-    assert after["monthly-report"] == before["monthly-report"]
-    assert after["monthly-report"].astimezone(SHANGHAI).hour == 8 and after["monthly-report"].day == 1
+    assert set(jobs) == {"monthly-report", "submission-reminder", "watchdog"}
+    assert jobs["monthly-report"].next_run_time == missed  # kept, not recomputed: it runs once on resume
+    assert jobs["monthly-report"].kwargs == {"config_path": str(settings.source)}
+
+
+def test_a_changed_schedule_replaces_the_stored_job(tmp_path, engine):
+    build_scheduler(load_settings(write_config(tmp_path))).shutdown(wait=False)
+    moved = build_scheduler(load_settings(write_config(tmp_path, "[schedule]\nreport_day = 3\n")))
+    fire = moved.get_job("monthly-report").next_run_time
+    moved.shutdown(wait=False)
+    assert fire.astimezone(SHANGHAI).day == 3 and fire.astimezone(SHANGHAI).hour == 8
+
+
+def test_a_month_not_yet_due_is_refused_even_when_forced(settings, engine):
+    from tracker.scheduler import NotDue
+
+    with pytest.raises(NotDue, match="2026-12-01 08:00"):
+        run_period(settings, "2026-11", datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI), engine=engine, force=True)
+    assert get_run(engine, RUN_JOB, "2026-11") is None
 
 
 def test_sigterm_stops_the_scheduler_cleanly_after_catching_up(tmp_path, db_url, engine):
     config = write_config(tmp_path)
-    env = {**os.environ, "TRACKER_DATABASE_URL": db_url, "TRACKER_CONFIG": str(config)}
-    proc = subprocess.Popen([sys.executable, "-m", "tracker", "schedule"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {k: v for k, v in os.environ.items() if k != "TRACKER_CONFIG"}
+    env["TRACKER_DATABASE_URL"] = db_url
+    # --config, not $TRACKER_CONFIG: the jobs must read the file the scheduler was started with
+    proc = subprocess.Popen([sys.executable, "-m", "tracker", "--config", str(config), "schedule"], env=env,
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (tmp_path / "reports" / "index.html").exists():
         time.sleep(0.2)
+    time.sleep(1.0)  # let it reach the running scheduler
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    runs = [r for r in [get_run(engine, RUN_JOB, due_period(ScheduleConfig(), datetime.now(UTC))[0])] if r]
-    assert runs and runs[0]["state"] == "succeeded"
+    run = get_run(engine, RUN_JOB, due_period(ScheduleConfig(), datetime.now(UTC))[0])
+    assert run and run["state"] == "succeeded"
+    with engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT job_state FROM apscheduler_jobs WHERE id = 'monthly-report'").scalar()
+    assert pickle.loads(stored)["kwargs"] == {"config_path": str(config)}

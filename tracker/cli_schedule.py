@@ -50,7 +50,7 @@ def run(ctx: click.Context, period: str | None, force: bool) -> None:
     """立即运行一次月度报告和告警。Run the monthly report and alerts now, once per month."""
     import re
 
-    from tracker.scheduler import due_period, run_period, schedule_config
+    from tracker.scheduler import NotDue, due_period, run_period, schedule_config
 
     settings = settings_from(ctx)
     now = datetime.now(UTC)
@@ -61,7 +61,10 @@ def run(ctx: click.Context, period: str | None, force: bool) -> None:
         period = due[0]
     elif not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
         raise click.BadParameter(f"{period!r}: write the month as YYYY-MM, e.g. 2026-11", param_hint="--period")
-    outcome = run_period(settings, period, now, force=force)
+    try:
+        outcome = run_period(settings, period, now, force=force)
+    except NotDue as exc:
+        raise click.ClickException(str(exc)) from exc
     if not outcome.ran:
         click.echo(f"{period}: 未运行 not run — already {outcome.state} ({outcome.report_path or '-'}); "
                    "use --force to run it again")

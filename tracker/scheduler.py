@@ -149,6 +149,23 @@ def due_period(cfg: ScheduleConfig, now: datetime) -> tuple[str, datetime] | Non
     return (period_for_fire(fire, cfg.zone), fire) if fire else None
 
 
+class NotDue(ValueError):
+    """A month whose report is not due yet: reporting it now would mark it done before its
+    last days' values are in, and the scheduled run would then skip it."""
+
+
+def check_due(cfg: ScheduleConfig, period: str, now: datetime) -> None:
+    due = due_period(cfg, now)
+    if due is None or _period_index(period) > _period_index(due[0]):
+        year, month = (int(x) for x in period.split("-"))
+        start = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=cfg.zone)
+        fire = report_trigger(cfg).get_next_fire_time(None, start)
+        latest = due[0] if due else "无 none"
+        raise NotDue(f"{period} 的月报尚未到期（{fire.astimezone(cfg.zone):%Y-%m-%d %H:%M} 生成），最近到期的月份是 {latest} / "
+                     f"the report for {period} is not due until {fire.astimezone(cfg.zone):%Y-%m-%d %H:%M} "
+                     f"({cfg.timezone}); the latest month due is {latest}")
+
+
 # ---------------------------------------------------------------------------------------
 # Claims
 
@@ -254,8 +271,9 @@ def run_period(settings: Any, period: str, now: datetime | None = None, *, force
     from tracker.db import get_engine
 
     now = now or datetime.now(UTC)
-    engine = engine or get_engine(settings.database_url)
     cfg = schedule_config(settings.section("schedule"))
+    check_due(cfg, period, now)
+    engine = engine or get_engine(settings.database_url)
     owner = owner_id()
     if not claim(engine, RUN_JOB, period, now, force=force, timeout=timedelta(minutes=cfg.run_timeout_minutes),
                  retry_after=timedelta(minutes=cfg.retry_minutes) if not force else timedelta(0),
@@ -334,50 +352,59 @@ def run_due(settings: Any, now: datetime | None = None, engine: Engine | None = 
 # APScheduler wiring
 
 
-def _job_monthly() -> None:
+def _job_settings(config_path: str | None) -> Any:
+    """Jobs run in the scheduler's threads, possibly after a restart: they read the same
+    configuration file the scheduler was started with (`tracker --config …`)."""
     from tracker.config import load_settings
 
-    run_due(load_settings())
+    return load_settings(config_path)
 
 
-def _job_watchdog() -> None:
+def _job_monthly(config_path: str | None = None) -> None:
+    run_due(_job_settings(config_path))
+
+
+def _job_watchdog(config_path: str | None = None) -> None:
     from tracker.alerts import deliver_pending
-    from tracker.config import load_settings
     from tracker.db import get_engine
 
-    settings = load_settings()
+    settings = _job_settings(config_path)
     run_due(settings)
     if settings.section("alerts"):
         deliver_pending(get_engine(settings.database_url), settings.section("alerts"))
 
 
-def _job_reminder() -> None:
-    from tracker.config import load_settings
+def _job_reminder(config_path: str | None = None) -> None:
     from tracker.reminders import send_submission_reminders
 
-    send_submission_reminders(load_settings())
+    send_submission_reminders(_job_settings(config_path))
 
 
-def build_scheduler(settings: Any, blocking: bool = True) -> Any:
-    """An APScheduler with the tracker's jobs in a persistent job store on its database."""
+def build_scheduler(settings: Any) -> Any:
+    """A started but paused APScheduler whose jobs live in a persistent job store on the
+    tracker's database. Jobs already stored keep their next run time (a run missed while the
+    process was down is still due, and runs once on resume); a job is replaced only when its
+    schedule or configuration file changed."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
     cfg = schedule_config(settings.section("schedule"))
     store = SQLAlchemyJobStore(url=settings.database_url, tablename="apscheduler_jobs")
-    cls = BlockingScheduler if blocking else BackgroundScheduler
     # misfire_grace_time=None + coalesce: a run missed while down runs once on restart,
     # instead of being skipped (the default grace is one second) or repeated per miss.
-    scheduler = cls(jobstores={"default": store}, timezone=cfg.zone,
-                    job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
-    scheduler.add_job(_job_monthly, report_trigger(cfg), id="monthly-report", name="monthly report",
-                      replace_existing=True)
-    scheduler.add_job(_job_reminder, reminder_trigger(cfg), id="submission-reminder", name="submission reminder",
-                      replace_existing=True)
-    scheduler.add_job(_job_watchdog, IntervalTrigger(minutes=cfg.watchdog_minutes, timezone=cfg.zone),
-                      id="watchdog", name="catch-up, retries and alert delivery", replace_existing=True)
+    scheduler = BackgroundScheduler(jobstores={"default": store}, timezone=cfg.zone,
+                                    job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+    scheduler.start(paused=True)
+    kwargs = {"config_path": str(settings.source) if settings.source else None}
+    jobs = [("monthly-report", "monthly report", _job_monthly, report_trigger(cfg)),
+            ("submission-reminder", "submission reminder", _job_reminder, reminder_trigger(cfg)),
+            ("watchdog", "catch-up, retries and alert delivery", _job_watchdog,
+             IntervalTrigger(minutes=cfg.watchdog_minutes, timezone=cfg.zone))]
+    for job_id, name, func, trigger in jobs:
+        stored = scheduler.get_job(job_id)
+        if stored is None or repr(stored.trigger) != repr(trigger) or stored.kwargs != kwargs:
+            scheduler.add_job(func, trigger, id=job_id, name=name, kwargs=kwargs, replace_existing=True)
     return scheduler
 
 
@@ -385,7 +412,6 @@ def serve(settings: Any) -> None:
     """Run in the foreground until SIGTERM/SIGINT. The signal only sets a flag: a run in
     flight (the start-up catch-up or a job) finishes and is recorded before the process
     exits; one killed harder is taken over by the next scheduler after the timeout."""
-    scheduler = build_scheduler(settings, blocking=False)
     stopping = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:
@@ -395,8 +421,10 @@ def serve(settings: Any) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     run_due(settings)  # catch up at start-up: the latest due month, once
-    if not stopping.is_set():
-        scheduler.start()
-        log.info("scheduler started: %s", ", ".join(f"{j.id} next {j.next_run_time}" for j in scheduler.get_jobs()))
-        stopping.wait()
-        scheduler.shutdown(wait=True)
+    if stopping.is_set():
+        return
+    scheduler = build_scheduler(settings)
+    scheduler.resume()
+    log.info("scheduler started: %s", ", ".join(f"{j.id} next {j.next_run_time}" for j in scheduler.get_jobs()))
+    stopping.wait()
+    scheduler.shutdown(wait=True)
