@@ -60,8 +60,8 @@ def send_submission_reminders(settings: Any, now: datetime | None = None, engine
         model = load_targets(settings.targets_path)
         regions = load_regions()
         plan_region = regions.province.code
-        gaps = missing_reports(model, latest_reported(engine, today), regions, plan_region,
-                               today, settings.status.grace_days)
+        # Before the submission day: the period just closed is the one asked for (no grace).
+        gaps = missing_reports(model, latest_reported(engine, today), regions, plan_region, today, grace_days=0)
         names = {r.code: r.name for r in regions.all}
         messages = reminder_messages(gaps, names, cfg.submission_day)
         book = alerts_config.get("recipients", {})

@@ -21,13 +21,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from tracker.model import (COMPARATOR_LABELS, MILESTONE_STATE_LABELS, Milestone, Observation, Target,
                            TargetsModel, Task)
-from tracker.periods import PLAN_TZ, latest_closed_period
+from tracker.periods import PLAN_TZ
 from tracker.regions import Regions
 from tracker.status import (MET_CODES, STATUS_LABELS, SeriesResolver, SeriesSet, Status, cumulate,
                             knowledge_cutoff, series_from_observations)
@@ -491,60 +491,25 @@ def _by_region(statuses: Sequence[Status], items_by_id: dict[str, dict[str, Any]
 def _completeness(model: TargetsModel, digest: _Digest, regions: Regions, plan_region: str,
                   as_of: date, grace_days: int, lang: str, limits: Limits) -> dict[str, Any]:
     """Who has not reported for the period each indicator's frequency expects (after the grace
-    period): by reporting unit, and by region."""
-    # Ratios entered as components (beds and elderly population) are checked component by
-    # component, each against its own frequency: that is what the reporting units send.
-    wanted: list[str] = []
-    for t in model.targets:
-        try:
-            ind = model.indicator(t.indicator)
-        except KeyError:
-            continue
-        ids = [ind.id]
-        if ind.numerator and ind.denominator and not digest.latest.get(ind.id) and (
-                digest.latest.get(ind.numerator) or digest.latest.get(ind.denominator)):
-            ids = [ind.numerator, ind.denominator]
-        for i in ids:
-            if i not in wanted and any(x.id == i for x in model.indicators):
-                wanted.append(i)
-    counties = regions.counties()
-    children: dict[str, list[str]] = defaultdict(list)
-    for r in regions.all:
-        if r.level == "district" and r.parent:
-            children[r.parent].append(r.code)
-    reference = as_of - timedelta(days=grace_days)
+    period): by reporting unit, and by region (tracker.completeness decides; this lays it out)."""
+    from tracker.completeness import missing_reports
+
     units: dict[str, list[dict[str, Any]]] = defaultdict(list)
     missing_by_region: dict[str, list[str]] = defaultdict(list)
-    for ind_id in wanted:
-        ind = model.indicator(ind_id)
-        expected = latest_closed_period(reference, ind.frequency)
-        expected_day = expected.end.toordinal()
-
-        def reported(code: str) -> bool:
-            d = digest.latest.get(ind_id, {}).get(code)
-            if d is not None and d >= expected_day:
-                return True
-            return any(reported(child) for child in children.get(code, ()))
-
-        seen = digest.latest.get(ind_id, {})
-        if seen and all(c == plan_region for c in seen):
-            expected_regions = [plan_region]  # reported for the whole province only
-        else:
-            expected_regions = [r.code for r in counties] or [plan_region]
-        missing = [c for c in expected_regions if not reported(c)]
-        for c in missing:
-            missing_by_region[c].append(ind.name)
-        unit = ind.reporter or ("未指定" if lang == "zh" else "unassigned")
+    for gap in missing_reports(model, digest.latest, regions, plan_region, as_of, grace_days):
+        for c in gap.missing:
+            missing_by_region[c].append(gap.name)
+        unit = gap.reporter or ("未指定" if lang == "zh" else "unassigned")
         units[unit].append({
-            "indicator": ind.name, "expected_period": expected.label,
-            "reported": f"{len(expected_regions) - len(missing)}/{len(expected_regions)}",
-            "complete": not missing,
-            "missing": _names([_region_name(regions, c, lang) for c in missing], limits.names, lang),
+            "indicator": gap.name, "expected_period": gap.expected_period,
+            "reported": f"{len(gap.expected) - len(gap.missing)}/{len(gap.expected)}",
+            "complete": gap.complete,
+            "missing": _names([_region_name(regions, c, lang) for c in gap.missing], limits.names, lang),
         })
     by_unit = [{"unit": u, "rows": rows, "missing": sum(1 for r in rows if not r["complete"])}
                for u, rows in units.items()]
     by_unit.sort(key=lambda u: (-u["missing"], u["unit"]))
-    order = {r.code: i for i, r in enumerate(regions.all)} 
+    order = {r.code: i for i, r in enumerate(regions.all)}
     region_rows = [{"region": c, "name": _region_name(regions, c, lang), "count": len(v),
                     "missing": _names(v, limits.names, lang)}
                    for c, v in missing_by_region.items()]
