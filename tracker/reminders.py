@@ -83,6 +83,6 @@ def send_submission_reminders(settings: Any, now: datetime | None = None, engine
         finish(engine, REMINDER_JOB, period, "failed", datetime.now(UTC), owner_id(), error=str(exc)[:2000])
         raise
     if alerts_config:
-        deliver_pending(engine, alerts_config)
+        deliver_pending(engine, alerts_config, now=now)
     return queued
 
