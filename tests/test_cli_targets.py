@@ -56,3 +56,16 @@ def test_check_reports_problems_with_lines(tmp_path):
                    encoding="utf-8")
     result = CliRunner().invoke(cli, ["check", str(bad)])
     assert result.exit_code == 1 and "comparator" in result.output and "line " in result.output
+
+
+def test_demo_loads_the_sample_into_its_own_database_and_writes_a_report(tmp_path):
+    url = f"sqlite:///{tmp_path / 'sample.db'}"
+    args = ["demo", "--database-url", url, "--examples", str(ROOT / "examples"), "--out", str(tmp_path / "r")]
+    runner = CliRunner()
+    first = runner.invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    report = Path(first.output.strip().splitlines()[-1])
+    assert report.exists() and report.parent == tmp_path / "r"
+    assert "示例数据" in report.read_text(encoding="utf-8")
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 0 and "hainan-sample-values.csv: 0 new" in again.output

@@ -478,3 +478,35 @@ def test_a_met_deadline_is_not_counted_as_days_overdue():
     ctx = report.build_context(model, statuses, make_observations(), load_regions(), date(2028, 3, 1))
     places = next(it for sec in ctx["sections"] for it in sec["items"] if it["id"] == "places-2025")
     assert places["deadline_text"] == "2027-12-31"
+
+
+def test_english_report_goes_beside_the_chinese_one_not_over_it(engine, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    root = Path(__file__).resolve().parent.parent
+    config = tmp_path / "tracker.toml"
+    config.write_text(f'[tracker]\ntargets_path = "{root / "targets.yaml"}"\nreports_dir = "{tmp_path / "reports"}"\n',
+                      encoding="utf-8")
+    monkeypatch.setenv("TRACKER_CONFIG", str(config))
+    runner = CliRunner()
+    zh = runner.invoke(cli, ["report", "--as-of", "2026-11-26"])
+    en = runner.invoke(cli, ["report", "--as-of", "2026-11-26", "--lang", "en"])
+    assert zh.exit_code == 0 and en.exit_code == 0, (zh.output, en.output)
+    assert '<html lang="zh' in (tmp_path / "reports" / "2026-11.html").read_text(encoding="utf-8")
+    assert '<html lang="en' in (tmp_path / "reports" / "en" / "2026-11.html").read_text(encoding="utf-8")
+
+
+def test_report_files_are_readable_by_others_as_the_umask_allows(tmp_path):
+    import os
+    import stat
+
+    from tracker.report import _write_temp
+
+    old = os.umask(0o022)
+    try:
+        path = _write_temp(tmp_path, "x.html", "<p>")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

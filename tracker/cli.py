@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("tracker.cli_targets:extract", "从任务分工表提取目标草稿 Extract a draft targets model from task tables"),
     "targets": ("tracker.cli_targets:targets", "列出任务、目标和里程碑 List tasks, targets and milestones"),
     "check": ("tracker.cli_targets:check", "校验 targets.yaml Validate targets.yaml"),
+    "demo": ("tracker.cli_report:demo", "示例数据演示 Load the SAMPLE data into its own database and write a report"),
     "record": ("tracker.cli_actuals:record", "录入一个数值 Record one reported value"),
     "import": ("tracker.cli_actuals:import_", "导入 CSV/Excel 数值 Import values from CSV or Excel (all or nothing)"),
     "template": ("tracker.cli_actuals:template", "生成 Excel 填报模板 Write an Excel form for a unit and period"),
@@ -62,6 +63,16 @@ def settings_from(ctx: click.Context):  # -> tracker.config.Settings
     try:
         return load_settings((ctx.find_root().obj or {}).get("config_path"))
     except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def load_model(ctx: click.Context, path: str | None = None):  # -> tracker.model.TargetsModel
+    """targets.yaml (the given path, or the settings'), or a clean error listing its problems."""
+    from tracker.targets import TargetsFileError, load_targets
+
+    try:
+        return load_targets(path or settings_from(ctx).targets_path)
+    except TargetsFileError as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from tracker.cli import settings_from
+from tracker.cli import load_model, settings_from
 
 
 def lang_option(f: Any) -> Any:
@@ -40,13 +40,11 @@ def _open(ctx: click.Context, need_model: bool = True) -> tuple[Any, Any]:
     engine = db.get_engine(settings.database_url)
     if not need_model:
         return engine, None
-    from tracker.targets import load_targets
-
+    model = load_model(ctx)
     try:
-        model = load_targets(settings.targets_path)
-    except FileNotFoundError as exc:
-        raise click.ClickException(f"找不到目标文件 targets file not found: {settings.targets_path}") from exc
-    db.sync_targets(engine, model)
+        db.sync_targets(engine, model)
+    except ValueError as exc:  # e.g. an indicator's unit changed while values are stored in it
+        raise click.ClickException(str(exc)) from exc
     return engine, model
 
 

@@ -12,7 +12,7 @@ from datetime import date
 
 import click
 
-from tracker.cli import settings_from
+from tracker.cli import load_model, settings_from
 from tracker.model import TargetsModel
 from tracker.status import STATUS_LABELS, Status, worst_first
 
@@ -109,8 +109,6 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, region: str 
     """
     from tracker.periods import today_in_plan_tz
     from tracker.regions import RegionError, load_regions
-    from tracker.targets import TargetsFileError, load_targets
-
     settings = settings_from(ctx)
     try:
         day = date.fromisoformat(as_of) if as_of else today_in_plan_tz()
@@ -124,10 +122,7 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, region: str 
             code = regions.lookup(region).code
         except RegionError as exc:
             raise click.BadParameter(str(exc), param_hint="--region") from exc
-    try:
-        model = load_targets(targets_path or settings.targets_path)
-    except (TargetsFileError, FileNotFoundError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    model = load_model(ctx, targets_path)
 
     from tracker import db
     from tracker.status_load import evaluate_from_database

@@ -6,18 +6,8 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import settings_from
-from tracker.model import COMPARATOR_LABELS, ROLE_LABELS, TargetsModel
-
-
-def _load(ctx: click.Context, path: str | None) -> TargetsModel:
-    from tracker.targets import TargetsFileError, load_targets
-
-    target_file = path or str(settings_from(ctx).targets_path)
-    try:
-        return load_targets(target_file)
-    except TargetsFileError as exc:
-        raise click.ClickException(str(exc)) from exc
+from tracker.cli import load_model
+from tracker.model import COMPARATOR_LABELS, ROLE_LABELS
 
 
 @click.command()
@@ -81,7 +71,7 @@ def targets(ctx: click.Context, path: str | None, plan: str | None, unit: str | 
     """列出任务、目标和里程碑。List tasks, targets and milestones."""
     from tracker.units import label
 
-    model = _load(ctx, path)
+    model = load_model(ctx, path)
     zh = lang == "zh"
     tasks = [t for t in model.tasks if (not plan or t.plan == plan)
              and (not unit or any(unit in u.name for u in t.units))]
@@ -125,6 +115,6 @@ def targets(ctx: click.Context, path: str | None, plan: str | None, unit: str | 
 @click.pass_context
 def check(ctx: click.Context, path: str | None) -> None:
     """校验 targets.yaml。Validate a targets file; lists every problem with its line."""
-    model = _load(ctx, path)
+    model = load_model(ctx, path)
     click.echo(f"OK: {len(model.plans)} plans, {len(model.tasks)} tasks, {len(model.indicators)} indicators, "
                f"{len(model.targets)} targets, {len(model.milestones)} milestones")

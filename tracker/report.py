@@ -728,8 +728,13 @@ def _index_entries(reports_dir: Path, current: dict[str, Any]) -> list[dict[str,
 
 
 def _write_temp(directory: Path, name: str, text: str) -> Path:
+    """A temporary file beside the target, with the permissions a plain open() would give
+    (mkstemp makes it 0600, and a web server serving the reports could not read it)."""
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
             f.flush()
