@@ -10,9 +10,10 @@ from typing import Any
 class RecordingHTTPServer:
     """POSTs are recorded; the first `fail_first` get HTTP 500, then `reply` is returned."""
 
-    def __init__(self, fail_first: int = 0, reply: dict[str, Any] | None = None):
+    def __init__(self, fail_first: int = 0, reply: dict[str, Any] | None = None, echo_secrets: bool = False):
         self.requests: list[dict[str, Any]] = []
         self.fail_first = fail_first
+        self.echo_secrets = echo_secrets  # a misbehaving proxy: its error repeats the URL and credentials
         self.reply = reply if reply is not None else {"ok": True}
         outer = self
 
@@ -21,9 +22,10 @@ class RecordingHTTPServer:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 outer.requests.append({"path": self.path, "headers": dict(self.headers),
                                        "json": json.loads(body.decode("utf-8"))})
-                failing = len(outer.requests) <= outer.fail_first
+                failing = len(outer.requests) <= outer.fail_first or outer.echo_secrets
                 data = json.dumps({"error": "busy"} if failing else outer.reply).encode()
-                self.send_response(500 if failing else 200)
+                reason = f"bad {self.path} {self.headers.get('Authorization', '')}" if outer.echo_secrets else None
+                self.send_response(500 if failing else 200, reason)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

@@ -199,23 +199,29 @@ def test_bot_errcode_is_a_failure_to_retry(engine, model, monkeypatch):
 
 
 def test_nothing_secret_in_logs_or_outbox(engine, model, monkeypatch, caplog):
-    monkeypatch.setenv("SMTP_PW", "hunter2-smtp")
-    monkeypatch.setenv("HOOK_TOKEN", "tok-9f8e7d")
-    monkeypatch.setenv("WECOM_URL", "http://127.0.0.1:9/cgi-bin/webhook/send?key=wecom-key-0000")
-    config = {"channels": ["email", "webhook", "wecom"],
-              "email": {"host": "127.0.0.1", "port": 9, "security": "none", "username_env": "SMTP_PW",
-                        "password_env": "SMTP_PW"},
-              "webhook": {"url": "http://127.0.0.1:9/hook", "token_env": "HOOK_TOKEN"},
-              "wecom": {"url_env": "WECOM_URL"},
-              "recipients": {"省民政厅": {"email": ["mzt@example.org"]}}}
-    caplog.set_level(logging.DEBUG)
-    enqueue(engine, model, [_event()], "2026-11", config, "r.html", now=NOW)
-    counts = deliver_pending(engine, config, now=NOW)
+    """A server whose errors repeat the URL and the credentials: what reaches the log and
+    the outbox has them scrubbed; the unit and status still read plainly."""
+    with RecordingHTTPServer(echo_secrets=True) as bad:
+        monkeypatch.setenv("SMTP_USER", "u")
+        monkeypatch.setenv("SMTP_PW", "hunter2-smtp")
+        monkeypatch.setenv("HOOK_TOKEN", "tok-9f8e7d")
+        monkeypatch.setenv("WECOM_URL", bad.url + "?key=wecom-key-0000")
+        config = {"channels": ["email", "webhook", "wecom"],
+                  "email": {"host": "127.0.0.1", "port": 9, "security": "none", "username_env": "SMTP_USER",
+                            "password_env": "SMTP_PW"},
+                  "webhook": {"url": bad.url, "token_env": "HOOK_TOKEN"},
+                  "wecom": {"url_env": "WECOM_URL"},
+                  "recipients": {"省民政厅": {"email": ["mzt@example.org"]}}}
+        caplog.set_level(logging.DEBUG)
+        enqueue(engine, model, [_event()], "2026-11", config, "r.html", now=NOW)
+        counts = deliver_pending(engine, config, now=NOW)
     assert counts["retry"] == 3
-    stored = json.dumps(_rows(engine), default=str)
+    assert len(bad.requests) == 2  # the webhook and the bot reached the server and got its echo
+    stored = json.dumps(_rows(engine), default=str, ensure_ascii=False)
     for secret in ("hunter2-smtp", "tok-9f8e7d", "wecom-key-0000"):
         assert secret not in caplog.text
         assert secret not in stored
+    assert "***" in stored and "Connection refused" in stored  # a one-letter user name mangles nothing
 
 
 def test_alerts_test_sends_through_each_channel(monkeypatch):

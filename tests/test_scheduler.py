@@ -131,7 +131,7 @@ def test_finished_period_is_not_run_again_unless_forced(settings, engine):
 def test_transitions_send_one_alert_and_steady_states_none(tmp_path, engine):
     model = load_targets(ROOT / "targets.yaml")
     regions = load_regions()
-    codes = iter(["lagging", "lagging", "on_track"])
+    codes = iter(["on_track", "lagging", "lagging", "on_track"])
 
     def pipeline(settings, engine, period, late):
         code = next(codes)
@@ -141,12 +141,33 @@ def test_transitions_send_one_alert_and_steady_states_none(tmp_path, engine):
     with RecordingHTTPServer() as hook:
         settings = load_settings(write_config(tmp_path, f'[alerts]\nchannels = ["webhook"]\n[alerts.webhook]\nurl = "{hook.url}"\n'))
         counts = [run_period(settings, p, datetime(2026, 12, 1, tzinfo=UTC), engine=engine, pipeline=pipeline).alerts
-                  for p in ("2026-09", "2026-10", "2026-11")]
-    assert counts == [1, 0, 1]
+                  for p in ("2026-08", "2026-09", "2026-10", "2026-11")]
+    assert counts == [0, 1, 0, 1]
     kinds = [r["json"]["subject"] for r in hook.requests]
     assert len(kinds) == 2 and "进度滞后" in kinds[0] and "恢复正常" in kinds[1]
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(alert_table).where(alert_table.c.state == "sent")).scalar() == 2
+
+
+def test_the_first_run_alerts_nothing_and_national_items_never(tmp_path, engine):
+    model = load_targets(ROOT / "targets.yaml")
+    regions = load_regions()
+    national = next(m.id for m in model.milestones if m.plan == "national")
+    codes = iter([("overdue", "overdue"), ("overdue", "on_track")])
+
+    def pipeline(settings, engine, period, late):
+        beds, other = next(codes)
+        return (str(tmp_path / f"{period}.html"),
+                [Status(BEDS, "target", beds, "r", "r", period, None),
+                 Status(national, "milestone", other, "r", "r", period, None)], model, regions)
+
+    with RecordingHTTPServer() as hook:
+        settings = load_settings(write_config(tmp_path, f'[alerts]\nchannels = ["webhook"]\n[alerts.webhook]\nurl = "{hook.url}"\n'
+                                                        '[schedule]\nremind_overdue_months = 0\n'))
+        counts = [run_period(settings, p, datetime(2026, 12, 1, tzinfo=UTC), engine=engine, pipeline=pipeline).alerts
+                  for p in ("2026-10", "2026-11")]
+    assert counts == [0, 0]  # overdue from the start: the report says so; the national milestone is not tracked
+    assert hook.requests == []
 
 
 def test_jobs_and_next_run_times_survive_a_restart(settings, engine):

@@ -265,13 +265,19 @@ def _env(name: str | None) -> str:
     return os.environ.get(name, "") if name else ""
 
 
+SECRET_KEYS = ("password_env", "token_env", "url_env", "secret_env")  # not username_env: a name is no secret
+
+
 def _secrets(config: dict[str, Any]) -> list[str]:
-    """Every secret value the configuration points at, to scrub from errors."""
+    """Every secret value the configuration points at, to scrub from errors (values too
+    short to be a secret would mangle every message they happen to occur in)."""
     out = []
     for section in CHANNELS:
         for key, value in (config.get(section) or {}).items():
-            if key.endswith("_env") and _env(value):
-                out.append(_env(value))
+            secret = _env(value) if key in SECRET_KEYS else ""
+            if len(secret) >= 6:
+                out.append(secret)
+                out.extend(part for part in urllib.parse.urlsplit(secret).query.split("&") if len(part) >= 6)
     return out
 
 

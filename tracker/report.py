@@ -577,6 +577,20 @@ def _changes(context: dict[str, Any], previous: dict[str, Any] | None, digest: _
 # the context
 
 
+def tracked_statuses(model: TargetsModel, regions: Regions, statuses: Sequence[Status],
+                     plans: Sequence[str] | None = None) -> list[Status]:
+    """The statuses of the plans a report (and its alerts) covers: `plans`, or by default the
+    plan of the province the regions describe (the national tasks it implements are its own
+    tasks); every plan when the model has no plan for that province."""
+    if plans is None:
+        plans = [p.id for p in model.plans if p.region == regions.province.code] or None
+    if plans is None:
+        return list(statuses)
+    keep = set(plans)
+    owner = {t.id: t.plan for t in model.targets} | {m.id: m.plan for m in model.milestones}
+    return [s for s in statuses if owner.get(s.item_id) in keep]
+
+
 def build_context(model: TargetsModel, statuses: Sequence[Status],
                   observations: "Iterable[Observation] | SeriesSet", regions: Regions, as_of: date,
                   previous: dict[str, Any] | None = None, *, new_values: Iterable[Observation] | None = None,
@@ -600,12 +614,7 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
         digest.sample = sample
     targets = {t.id: t for t in model.targets}
     milestones = {m.id: m for m in model.milestones}
-    if plans is None and plan is not None and plan.region == plan_region:
-        plans = [plan.id]  # the province's own plan; the national tasks it implements are its tasks
-    if plans is not None:
-        keep = set(plans)
-        owner = {t.id: t.plan for t in model.targets} | {m.id: m.plan for m in model.milestones}
-        statuses = [s for s in statuses if owner.get(s.item_id) in keep]
+    statuses = tracked_statuses(model, regions, statuses, plans)
     items = sorted((_item(s, model, targets, milestones, digest, regions, as_of, lang, limits) for s in statuses),
                    key=_sort_key)
     sections = []

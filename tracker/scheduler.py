@@ -289,13 +289,20 @@ def run_period(settings: Any, period: str, now: datetime | None = None, *, force
 
     try:
         report_path, statuses, model, regions = (pipeline or report_pipeline)(settings, engine, period, late)
+        if regions is not None:
+            from tracker.report import tracked_statuses
+
+            statuses = tracked_statuses(model, regions, statuses)  # what the report covers
         save_snapshot(engine, period, statuses, now)
         alerts_config = settings.section("alerts")
         from tracker.alerts import deliver_pending, enqueue, transitions
 
         # Items that stay overdue are re-sent every `remind_overdue_months` months.
         remind = cfg.remind_overdue_months > 0 and _period_index(period) % cfg.remind_overdue_months == 0
-        events = transitions(previous_snapshot(engine, period), statuses, remind_overdue=remind)
+        previous = previous_snapshot(engine, period)
+        # The first run has nothing to compare with: its report says where everything stands,
+        # and alerts start with the first change (no flood of one message per item).
+        events = transitions(previous, statuses, remind_overdue=remind) if previous else []
         names = {r.code: r.name for r in regions.all} if regions is not None else {}
         link = alerts_config.get("report_base_url", "").rstrip("/")
         link = f"{link}/{Path(report_path).name}" if link else str(Path(report_path).resolve())
