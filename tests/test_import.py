@@ -463,3 +463,12 @@ def test_db_commands_show_and_apply_the_schema_revision(engine):
     assert db.head_revision() in runner.invoke(cli, ["db", "current"]).output
     upgraded = runner.invoke(cli, ["db", "upgrade"])
     assert upgraded.exit_code == 0 and db.head_revision() in upgraded.output
+
+
+def test_a_period_excel_stored_as_a_number_like_2026_1_is_refused_as_ambiguous():
+    from tracker.periods import PeriodError, parse_period
+
+    with pytest.raises(PeriodError, match="2026-01 or 2026-10"):
+        parse_period(2026.1)
+    assert parse_period(2025.0).label == "2025"
+    assert parse_period("2026.10").label == "2026-10"

@@ -546,3 +546,12 @@ def test_load_series_sees_what_was_entered_by_the_end_of_the_day_and_agrees_with
     for day, value in ((date(2024, 8, 31), 21.0), (date(2024, 9, 1), 99.0), (date(2024, 9, 2), 98.0)):
         s = load_series(engine, day).get("beds", PROVINCE)
         assert dict(zip(s.days, s.values))[march] == value
+
+
+def test_the_summary_line_counts_achieved_targets_and_done_milestones_together():
+    from tracker.cli_status import summary_line
+    from tracker.status import Status
+
+    rows = [Status("a", "target", "achieved", "", "", "2026-11-26"), Status("m", "milestone", "done", "", "", "2026-11-26"),
+            Status("b", "target", "overdue", "", "", "2026-11-26")]
+    assert summary_line(rows, "zh") == "逾期未完成 1，已完成 2"

@@ -84,12 +84,15 @@ def render_table(rows: list[Status], lang: str) -> str:
 
 
 def summary_line(rows: list[Status], lang: str) -> str:
+    """Counts per label, worst first; achieved targets and done milestones share 已完成."""
     counts: dict[str, int] = {}
+    severity: dict[str, int] = {}
     for s in rows:
-        counts[s.code] = counts.get(s.code, 0) + 1
-    order = sorted(counts, key=lambda c: STATUS_LABELS[c][2])
+        label = STATUS_LABELS[s.code][0 if lang == "zh" else 1]
+        counts[label] = counts.get(label, 0) + 1
+        severity[label] = min(severity.get(label, 99), STATUS_LABELS[s.code][2])
     sep = "，" if lang == "zh" else ", "
-    return sep.join(f"{STATUS_LABELS[c][0 if lang == 'zh' else 1]} {counts[c]}" for c in order)
+    return sep.join(f"{label} {counts[label]}" for label in sorted(counts, key=lambda x: severity[x]))
 
 
 @click.command()

@@ -82,7 +82,10 @@ def parse_period(text: str | int | date | datetime) -> Period:
     if isinstance(text, date):
         return period_containing(text, "date")
     s = str(text).strip()
-    if isinstance(text, float) and text.is_integer():
+    if isinstance(text, float):
+        if not text.is_integer():  # Excel turns 2026.10 into the number 2026.1
+            raise PeriodError(f"ambiguous period {text!r}: a number such as 2026.1 could mean 2026-01 or "
+                              "2026-10; format the column as text, or write 2026-10")
         s = str(int(text))
     for pattern, kind in _PATTERNS:
         m = pattern.fullmatch(s)
