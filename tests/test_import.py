@@ -299,6 +299,7 @@ def test_the_history_command_shows_every_revision(engine, model, monkeypatch):
     assert ok.exit_code == 0 and "已更正" in ok.output
     out = runner.invoke(cli, ["history", "senior_universities", "Haikou", "2024"]).output
     assert "第1版  3  甲" in out and "第2版  5  乙" in out and "更正" in out and "command" in out
+    assert "+0800" in out  # entry times on the officials' clock, whatever the server's zone
 
 
 # -- outliers ---------------------------------------------------------------------------

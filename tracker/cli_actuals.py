@@ -192,11 +192,12 @@ def history(ctx: click.Context, indicator: str, region: str, period: str, lang: 
         click.echo(f"{ind.name} {reg.name} {label}：没有数值" if lang == "zh" else
                    f"{ind.id} {reg.name_en} {label}: no values")
         return
+    from tracker.periods import PLAN_TZ
     from tracker.units import label as unit_label
 
     click.echo(f"{ind.name}（{unit_label(ind.unit)}） {reg.name} {label}")
     for r in rows:
-        when = r["entered_at"].astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+        when = r["entered_at"].astimezone(PLAN_TZ).strftime("%Y-%m-%d %H:%M:%S %z")  # the officials' clock
         head = f"第{r['revision']}版" if lang == "zh" else f"rev {r['revision']}"
         click.echo(f"  {head}  {r['value']:g}  {r['entered_by']}  {when}  {r['source']}"
                    + (f"  {r['note']}" if r["note"] else ""))
@@ -217,7 +218,7 @@ def progress(ctx: click.Context, milestone: str | None, state: str | None, repor
     """里程碑进展 Record a milestone's state (未启动/推进中/已完成), or list the latest reports.
 
     \b
-    tracker progress hainan-m1 已完成 --reporter 省民政厅 --evidence 琼府〔2022〕12号
+    tracker progress hainan-19-m 已完成 --reporter 省民政厅 --evidence 琼府〔2022〕12号
     tracker progress            (list the latest report per milestone and reporter)
     """
     from tracker import db
