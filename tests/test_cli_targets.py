@@ -69,3 +69,11 @@ def test_demo_loads_the_sample_into_its_own_database_and_writes_a_report(tmp_pat
     assert "示例数据" in report.read_text(encoding="utf-8")
     again = runner.invoke(cli, args)
     assert again.exit_code == 0 and "hainan-sample-values.csv: 0 new" in again.output
+
+
+def test_a_database_that_cannot_be_opened_is_a_message_not_a_traceback(tmp_path):
+    env = {"TRACKER_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "tracker", "runs"], env=env, capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert result.returncode == 2
+    assert "cannot use the database" in result.stderr and "Traceback" not in result.stderr

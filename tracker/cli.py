@@ -77,4 +77,16 @@ def load_model(ctx: click.Context, path: str | None = None):  # -> tracker.model
 
 
 def main() -> None:
-    cli(obj={})
+    try:
+        cli(obj={})
+    except OSError as exc:  # a folder or file the user can fix: say which, not a traceback
+        click.echo(f"文件错误 file error: {exc}", err=True)
+        raise SystemExit(2) from None
+    except Exception as exc:  # a database that cannot be opened is the user's to fix, not a traceback
+        if not type(exc).__module__.startswith("sqlalchemy"):
+            raise
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        click.echo(f"无法使用数据库 cannot use the database: {reason}\n"
+                   "请检查 check database_url in tracker.toml or $TRACKER_DATABASE_URL "
+                   "(sqlite:///path/tracker.db or postgresql+psycopg://user@host:5432/db)", err=True)
+        raise SystemExit(2) from None
