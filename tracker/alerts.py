@@ -35,7 +35,7 @@ from sqlalchemy import Engine, and_, or_, select
 from sqlmodel import Column, Field, Index, SQLModel
 
 from tracker.db import _ID_TYPE, write_transaction
-from tracker.model import TargetsModel
+from tracker.model import COMPARATOR_LABELS, TargetsModel
 from tracker.status import STATUS_LABELS, Status
 
 log = logging.getLogger("tracker.alerts")
@@ -186,8 +186,7 @@ def item_title(model: TargetsModel, item_id: str) -> str:
     for t in model.targets:
         if t.id == item_id:
             ind = model.indicator(t.indicator)
-            cmp = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}[t.comparator]
-            return f"{ind.name} {cmp} {t.value:g}{label(t.unit)}（{t.plan}#{t.task}）"
+            return f"{ind.name}{COMPARATOR_LABELS[t.comparator]}{t.value:g}{label(t.unit)}（{t.plan}#{t.task}）"
     for m in model.milestones:
         if m.id == item_id:
             return f"{m.text[:40]}{'…' if len(m.text) > 40 else ''}（{m.plan}#{m.task}）"

@@ -16,6 +16,7 @@ ROLE_LABELS = {"lead": "牵头", "participating": "参加", "joint": "按职责�
 Comparator = Literal[">=", ">", "<=", "<"]
 COMPARATORS: tuple[str, ...] = (">=", ">", "<=", "<")
 COMPARATOR_LABELS = {">=": "不低于", ">": "超过", "<=": "不高于", "<": "低于"}
+COMPARATOR_LABELS_EN = {">=": "at least", ">": "more than", "<=": "at most", "<": "below"}
 
 Scope = Literal["whole", "each_region"]
 SCOPES: tuple[str, ...] = ("whole", "each_region")

@@ -25,7 +25,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from tracker.model import (COMPARATOR_LABELS, MILESTONE_STATE_LABELS, Milestone, Observation, Target,
+from tracker.model import (COMPARATOR_LABELS, COMPARATOR_LABELS_EN, MILESTONE_STATE_LABELS, Milestone, Observation, Target,
                            TargetsModel, Task)
 from tracker.periods import PLAN_TZ
 from tracker.regions import Regions
@@ -99,7 +99,6 @@ UNIT_EN = {
     "township": "townships", "percent": "%", "permille": "‰", "dimensionless": "",
     "bed / kiloperson": "beds per 1,000", "place / kiloperson": "places per 1,000",
 }
-COMPARATOR_EN = {">=": "at least", ">": "more than", "<=": "at most", "<": "below"}
 
 
 @dataclass(frozen=True)
@@ -295,7 +294,7 @@ def _target_text(t: Target, lang: str) -> str:
         if t.deadline:
             text += f"（{t.deadline.isoformat()}前）"
         return text
-    text = f"{COMPARATOR_EN.get(t.comparator, t.comparator)} {value}"
+    text = f"{COMPARATOR_LABELS_EN.get(t.comparator, t.comparator)} {value}"
     if t.scope == "each_region":
         text = "every city/county (district): " + text
     if t.soft:
