@@ -903,10 +903,27 @@ def record_values(engine: Any, model: TargetsModel, cells: Iterable[CellEntry], 
 
     entered_at = _now(now)
     log = ProblemLog()
+    regions = regions or load_regions()
+    cells = list(cells)
+    # A form is about a region or two and a few indicators: read what is stored for just
+    # those, in two queries, however big the database (this runs holding the write lock).
+    index = IndicatorIndex(model)
+    ids = {ind.id for cell in cells if (ind := index.get(cell.indicator)) is not None}
+    codes = set()
+    for cell in cells:
+        try:
+            codes.add(regions.lookup(_norm(cell.region)).code)
+        except RegionError:
+            pass  # the validator says so
     with db.write_transaction(engine) as conn:
-        stored, history = _db_lookups(conn)
-        v = Validator(model, regions or load_regions(), today_in_plan_tz(entered_at),
-                      stored=stored, history=history, log=log)
+        stored_cells: dict[str, dict[tuple[str, str], tuple[int, float]]] = {}
+        for (i, r, p), value in db.current_cells(conn, ids, codes).items():
+            stored_cells.setdefault(i, {})[(r, p)] = value
+        earlier: dict[str, dict[str, list[tuple[date, float]]]] = {}
+        for (i, r), values in db.region_history(conn, ids, codes).items():
+            earlier.setdefault(i, {})[r] = values
+        v = Validator(model, regions, today_in_plan_tz(entered_at), log=log,
+                      stored=lambda i: stored_cells.get(i, {}), history=lambda i: earlier.get(i, {}))
         accepted = []
         for cell in cells:
             v.correct = cell.correct

@@ -469,24 +469,28 @@ def current_progress(conn: Connection) -> dict[tuple[str, str], tuple[Any, ...]]
     return {(r.milestone, r.reporter): (r.state, r.reported_on, r.note, r.evidence) for r in rows}
 
 
-def current_cells(conn: Connection, indicators: Iterable[str]) -> dict[tuple[str, str, str], tuple[int, float]]:
+def current_cells(conn: Connection, indicators: Iterable[str],
+                  regions: Iterable[str] | None = None) -> dict[tuple[str, str, str], tuple[int, float]]:
     """(indicator, region, period) -> (latest revision, its value), for the given
-    indicators: what a new value would correct. Bounded by the database, not the file."""
+    indicators (and only these region codes, when given: a form for one region need not
+    read every region's cells): what a new value would correct."""
     t = observation_table
     names = list(indicators)
     if not names:
         return {}
+    conds = [t.c.indicator.in_(names)] + ([t.c.region.in_(list(regions))] if regions is not None else [])
     latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
-              .where(t.c.indicator.in_(names)).group_by(t.c.indicator, t.c.region, t.c.period).subquery())
+              .where(*conds).group_by(t.c.indicator, t.c.region, t.c.period).subquery())
     q = select(t.c.indicator, t.c.region, t.c.period, t.c.revision, t.c.value).join(
         latest, and_(t.c.indicator == latest.c.indicator, t.c.region == latest.c.region,
                      t.c.period == latest.c.period, t.c.revision == latest.c.rev))
     return {(r.indicator, r.region, r.period): (r.revision, r.value) for r in conn.execute(q)}
 
 
-def _latest_query(as_of: datetime | None, indicators: Iterable[str] | None) -> Any:
+def _latest_query(as_of: datetime | None, indicators: Iterable[str] | None,
+                  regions: Iterable[str] | None = None) -> Any:
     t = observation_table
-    conds = []
+    conds = [t.c.region.in_(list(regions))] if regions is not None else []
     if as_of is not None:
         conds.append(t.c.entered_at <= _as_utc(as_of))
     if indicators is not None:
@@ -524,14 +528,15 @@ def observation_history(engine: Engine, indicator: str, region: str, period: str
              "note": r.note, "batch_id": r.batch_id} for r in rows]
 
 
-def region_history(conn: Connection, indicators: Iterable[str]) -> dict[tuple[str, str], list[tuple[date, float]]]:
+def region_history(conn: Connection, indicators: Iterable[str],
+                   regions: Iterable[str] | None = None) -> dict[tuple[str, str], list[tuple[date, float]]]:
     """(indicator, region) -> [(period_end, latest value)], oldest first: the previous values
-    an outlier check compares a new value with."""
+    an outlier check compares a new value with (only these region codes, when given)."""
     out: dict[tuple[str, str], list[tuple[date, float]]] = {}
     names = list(indicators)
     if not names:
         return out
-    for r in conn.execute(_latest_query(None, names)):
+    for r in conn.execute(_latest_query(None, names, regions)):
         out.setdefault((r.indicator, r.region), []).append((r.period_end, r.value))
     return out
 

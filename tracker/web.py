@@ -12,11 +12,15 @@ Every form carries the session's CSRF token; every write and every refusal is au
 permissions are checked on the server for every cell, whatever the form offered.
 """
 
+import asyncio
 import dataclasses
 import os
 import re
 import tempfile
-from collections.abc import Awaitable, Callable
+import threading
+import weakref
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,7 +28,8 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
+import anyio
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -35,6 +40,7 @@ from tracker.model import MILESTONE_STATE_LABELS, Indicator, TargetsModel
 from tracker.periods import PLAN_TZ, latest_closed_period, today_in_plan_tz
 from tracker.regions import Region, RegionError, Regions, load_regions
 
+T = TypeVar("T")
 COOKIE = "tracker_session"
 REPORT_FILE = re.compile(r"^(index|\d{4}-\d{2})\.(html|json)$")
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".csv")
@@ -58,6 +64,7 @@ class WebConfig:
     max_upload_mb: float = 10.0
     secret_env: str = "TRACKER_WEB_SECRET"  # the variable holding the cookie key, if set
     login: LoginLimits = LoginLimits()
+    threads: int = 4  # handler threads per server process (more only fight over the GIL)
 
 
 def web_config(section: dict[str, Any]) -> WebConfig:
@@ -66,7 +73,7 @@ def web_config(section: dict[str, Any]) -> WebConfig:
     return WebConfig(str(section.get("host", "127.0.0.1")), int(section.get("port", 8000)),
                      float(section.get("session_hours", 8)), bool(section.get("secure_cookies", False)),
                      float(section.get("max_upload_mb", 10)), str(section.get("secret_env", "TRACKER_WEB_SECRET")),
-                     login)
+                     login, int(section.get("threads", 4)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -100,24 +107,54 @@ class WebState:
                            tz=PLAN_TZ)
         env.filters.update(num=format_number, unit=unit_label, region=self.region_name)
         self.templates = env
+        # SQLite lets one writer in at a time and makes the others poll with growing sleeps
+        # (busy_timeout), which under a crowd gives long, unfair waits. Inside this process
+        # writers queue on a lock instead, so at most one of them is at the database's door;
+        # other processes (the CLI, the scheduler) still meet it through busy_timeout.
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._model_lock = threading.Lock()
+        # Handlers run in at most this many threads: enough to overlap database waits, few
+        # enough that they never queue for a pooled connection (SQLAlchemy's default pool
+        # holds 5 + 10) and do not fight over the GIL.
+        # (A limiter belongs to one event loop: one per loop, for tests running several.)
+        self._limiters: weakref.WeakKeyDictionary[Any, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
+
+    def limiter(self) -> anyio.CapacityLimiter:
+        """The handler-thread limiter of the running event loop."""
+        loop = asyncio.get_running_loop()
+        found = self._limiters.get(loop)
+        if found is None:
+            found = self._limiters[loop] = anyio.CapacityLimiter(self.config.threads)
+        return found
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold while writing to the database (see __init__)."""
+        if self._write_lock is None:
+            yield
+            return
+        with self._write_lock:
+            yield
 
     def model(self) -> TargetsModel:
         from tracker import db
         from tracker.targets import load_targets
 
         if self._fixed_model is not None:
-            if self._model is None:
-                db.sync_targets(self.engine, self._fixed_model)
-                self._model = self._fixed_model
+            stamp: Any = "fixed"
+        else:
+            st = Path(self.settings.targets_path).stat()
+            stamp = (st.st_mtime, st.st_size)
+        model = self._model
+        if model is not None and stamp == self._model_stamp:
+            return model
+        with self._model_lock:  # one thread reads the file; the others wait for its result
+            if self._model is None or stamp != self._model_stamp:
+                model = self._fixed_model or load_targets(self.settings.targets_path)
+                with self.writing():
+                    db.sync_targets(self.engine, model)
+                self._model, self._model_stamp = model, stamp
             return self._model
-        path = Path(self.settings.targets_path)
-        st = path.stat()
-        stamp = (st.st_mtime, st.st_size)
-        if self._model is None or stamp != self._model_stamp:
-            model = load_targets(path)
-            db.sync_targets(self.engine, model)
-            self._model, self._model_stamp = model, stamp
-        return self._model
 
     def region_name(self, code: str | None) -> str:
         if not code:
@@ -160,8 +197,19 @@ class Ctx:
         return HTMLResponse(html, status_code=code)
 
     def audit(self, action: str, obj: str = "", *, outcome: str = "ok", detail: str = "") -> None:
-        auth.audit(self.state.engine, self.actor, action, obj, outcome=outcome, detail=detail, ip=self.ip,
-                   now=self.state.now())
+        with self.state.writing():
+            auth.audit(self.state.engine, self.actor, action, obj, outcome=outcome, detail=detail, ip=self.ip,
+                       now=self.state.now())
+
+    def write(self, fn: Callable[[], T]) -> T:
+        """Run a database write: queued behind this process's other writers, and again if it
+        lost a race for a revision number (see retry_on_conflict)."""
+
+        def once() -> T:
+            with self.state.writing():
+                return fn()
+
+        return retry_on_conflict(once)
 
     def forbid(self, action: str, obj: str, detail: str = "") -> HTMLResponse:
         """403, and the attempt in the audit log."""
@@ -198,7 +246,8 @@ def page(*, login: bool = True, roles: tuple[str, ...] | None = None) -> Callabl
                             files[key] = (value.filename or "", await value.read(limit + 1))
                         else:
                             form[key] = value
-            return await run_in_threadpool(_handle, fn, request, state, form, files, login, roles)
+            return await anyio.to_thread.run_sync(_handle, fn, request, state, form, files, login, roles,
+                                                  limiter=state.limiter())
 
         endpoint.__name__ = fn.__name__
         return endpoint
@@ -334,9 +383,6 @@ def due_rows(model: TargetsModel, indicators: list[Indicator], today: date, grac
     return rows
 
 
-T = TypeVar("T")
-
-
 def retry_on_conflict(write: Callable[[], T], attempts: int = 12, pause: float = 0.005) -> T:
     """Run `write` again when it lost a race on a revision number. On PostgreSQL two people
     correcting the same cell at once both read revision N and both insert N+1; the unique
@@ -377,19 +423,34 @@ def _entry_region(ctx: Ctx, text: str | None) -> Region | None:
     return region if any(r.code == region.code for r in allowed) else None
 
 
-def _fill_stored(ctx: Ctx, rows: list[EntryRow], region: str) -> None:
-    from tracker import db
+def region_cells(engine: Any, region: str, indicators: list[str]) -> list[Any]:
+    """The latest revision of every cell of one region for these indicators: what the entry
+    form shows beside each field. Read for the one region only (the form's), so the page
+    costs the same however many regions have reported."""
+    from sqlalchemy import and_, func, select
 
-    ids = [r.indicator.id for r in rows]
-    with ctx.state.engine.connect() as conn:
-        cells = db.current_cells(conn, ids)
-    latest = {}
-    for obs in db.latest_observations(ctx.state.engine, indicators=ids):
-        if obs.region == region and (obs.indicator not in latest or obs.period_end > latest[obs.indicator].period_end):
-            latest[obs.indicator] = obs
-    for row in rows:
-        row.stored = cells.get((row.indicator.id, region, row.period))
-        row.last = latest.get(row.indicator.id)
+    from tracker.db import observation_table as t
+
+    latest = (select(t.c.indicator, t.c.period, func.max(t.c.revision).label("rev"))
+              .where(t.c.region == region, t.c.indicator.in_(indicators))
+              .group_by(t.c.indicator, t.c.period).subquery())
+    q = (select(t.c.indicator, t.c.period, t.c.period_end, t.c.value, t.c.revision)
+         .join(latest, and_(t.c.indicator == latest.c.indicator, t.c.period == latest.c.period,
+                            t.c.revision == latest.c.rev))
+         .where(t.c.region == region))
+    with engine.connect() as conn:
+        return list(conn.execute(q))
+
+
+def _fill_stored(ctx: Ctx, rows: list[EntryRow], region: str) -> None:
+    """Each row's value already held for its period, and the region's latest value."""
+    by_id = {r.indicator.id: r for r in rows}
+    for cell in region_cells(ctx.state.engine, region, list(by_id)):
+        row = by_id[cell.indicator]
+        if cell.period == row.period:
+            row.stored = (cell.revision, cell.value)
+        if row.last is None or cell.period_end > row.last.period_end:
+            row.last = cell
 
 
 @page(roles=("supervisor", "reporter"))
@@ -446,8 +507,8 @@ def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryR
                           regions=auth.writable_regions(user, state.regions), warnings=[],
                           form_error="没有填写任何数值。")
     try:
-        result = retry_on_conflict(lambda: record_values(state.engine, model, cells, entered_by=user.username,
-                                                         source="web", now=state.now(), regions=state.regions))
+        result = ctx.write(lambda: record_values(state.engine, model, cells, entered_by=user.username,
+                                                 source="web", now=state.now(), regions=state.regions))
     except EntryError as exc:
         for problem in exc.problems:
             ind_id = problem.column.split(":", 1)[0]
@@ -524,7 +585,7 @@ def upload(ctx: Ctx) -> Response:
         path = Path(tmp) / safe
         path.write_bytes(content)
         try:
-            result = retry_on_conflict(lambda: import_file(
+            result = ctx.write(lambda: import_file(
                 state.engine, path, model, entered_by=user.username, correct=correct, now=state.now(),
                 regions=state.regions, permit=_permit(user, model, state.regions)))
         except EntryError as exc:
@@ -589,10 +650,10 @@ def progress(ctx: Ctx) -> Response:
         if not auth.may_report_progress(user, model, ms_id, reporter, state.regions):
             return ctx.forbid("progress", f"{ms_id} / {reporter}", "milestone not this account's")
         try:
-            record_progress(state.engine, model, ms_id, str(ctx.form.get("state", "")), reporter=reporter,
-                            entered_by=user.username, note=str(ctx.form.get("note", "")),
-                            evidence=str(ctx.form.get("evidence", "")), source="web", now=state.now(),
-                            regions=state.regions)
+            ctx.write(lambda: record_progress(
+                state.engine, model, ms_id, str(ctx.form.get("state", "")), reporter=reporter,
+                entered_by=user.username, note=str(ctx.form.get("note", "")),
+                evidence=str(ctx.form.get("evidence", "")), source="web", now=state.now(), regions=state.regions))
         except EntryError as exc:
             error, failed = "；".join(_problem_text(p) for p in exc.problems), ms_id
         else:
