@@ -64,6 +64,24 @@ def test_quotes_are_exact_source_text(model):
     assert beds.quote == "到2025年底，全省每千名老年人口拥有养老床位数达到32张"
 
 
+def test_each_target_quotes_its_own_clauses_from_the_deadline(model):
+    quotes = {(t.task, t.indicator): t.quote for t in model.targets if t.plan == "hainan"}
+    assert quotes[(26, "nursing_bed_share")] == "到2025年底，全省养老机构护理型床位占比不低于60%"
+    # the deadline's clause holds another target: this one keeps its own clause only
+    assert quotes[(26, "elderly_health_management_rate")] == "65岁以上老年人健康管理率达到70%以上"
+    assert quotes[(7, "public_childcare_share")] == "其中公立型婴幼儿照护服务机构在托婴幼儿占比原则上不低于10%"
+    assert quotes[(15, "senior_universities")] == "到2022年底，全省每个市县（区）至少建成并运营1所老年大学"
+    # two targets in one clause share it
+    assert quotes[(20, "county_care_homes")] == quotes[(20, "regional_elderly_care_centres")]
+    assert quotes[(20, "county_care_homes")].endswith("（敬老院）、一个区域性养老服务中心")
+
+
+def test_sentences_with_targets_are_not_also_milestones():
+    found = _one("到2025年底，养老机构护理型床位占比不低于60%，健康管理率达到70%以上。推进医养结合。")
+    assert [t.quote for t in found.targets] == ["到2025年底，养老机构护理型床位占比不低于60%", "健康管理率达到70%以上"]
+    assert [m.text for m in found.milestones] == ["推进医养结合"]
+
+
 def test_threshold_and_tax_rate_are_not_targets(model):
     assert not [t for t in model.targets if t.task in (25, 28) and t.plan == "hainan"]
     assert not [t for t in model.targets if t.value in (150, 15)]
@@ -106,6 +124,8 @@ def _one(text: str):
     ("新增普惠托位15,000个。", ">=", 15000, "place", None),
     ("婴幼儿死亡率控制在5‰以内。", "<=", 5, "permille", None),
     ("到2023年6月底，养老机构床位空置率不超过20%。", "<=", 20, "percent", date(2023, 6, 30)),
+    ("“十四五”期间，累计培训养老护理员2万人次。", ">=", 20000, "person_time", END_2025),
+    ("“十五五”时期，全省新增普惠托位5000个。", ">=", 5000, "place", date(2030, 12, 31)),
 ])
 def test_other_provinces_phrasings(text, comparator, value, unit, deadline):
     targets = _one(text).targets
@@ -128,6 +148,20 @@ def test_soft_words_and_baseline_in_one_sentence():
     assert _one("力争到2025年底，全省普惠托位不少于2000个。").targets[0].qualifier == "力争"
     grow = _one("养老床位由20万张增长到22万张。").targets[0]
     assert (grow.baseline, grow.value) == (200000, 220000)
+
+
+@pytest.mark.parametrize("text, soft", [
+    ("力争到2025年，养老床位达到30张，护理型床位占比不低于55%。", [True, True]),
+    ("力争到2025年底，全省各市县养老服务设施建设全面推进，养老床位达到30张，护理型床位占比不低于55%。", [True, True]),
+    ("到2025年，争取养老床位达到30张，护理型床位占比不低于55%，普惠托位不少于2000个。", [True, True, True]),
+    # 力争 reaches the targets after it, not those before it, nor past a ；
+    ("到2025年，养老床位达到30张，力争护理型床位占比不低于55%。", [False, True]),
+    ("力争到2025年，养老床位达到30张；护理型床位占比不低于55%。", [True, False]),
+    # 原则上 qualifies its own clause only
+    ("到2025年，养老床位原则上不少于30张，护理型床位占比不低于55%。", [True, False]),
+])
+def test_leading_soft_word_governs_its_whole_sentence(text, soft):
+    assert [t.soft for t in _one(text).targets] == soft
 
 
 def test_full_coverage_is_a_soft_100_percent_target():
@@ -153,6 +187,8 @@ def test_descriptive_numbers_are_not_targets(text):
 @pytest.mark.parametrize("text, expected", [
     ("到2025年底，全面建立", END_2025), ("2022年底，", END_2022), ("2025年底前完成", END_2025),
     ("到二〇二五年", END_2025), ("“十四五”末", END_2025), ("没有期限", None), ("2020年发布的文件", None),
+    ("“十四五”期间，累计培训", END_2025), ('"十四五"时期', END_2025), ("十五五期间", date(2030, 12, 31)),
+    ("科学谋划“十四五”养老托育服务体系", None),
 ])
 def test_deadlines(text, expected):
     assert find_deadline(text) == expected

@@ -57,6 +57,16 @@ def _line_of(text: str, needle: str) -> int:
     ("unit: bed / kiloperson\n  kind: ratio", "unit: furlong\n  kind: ratio", "unit", "known units"),
     ("indicator: elderly_care_beds_per_1000_elderly", "indicator: elderly_beds", "indicator", "does not exist"),
     ("scope: whole", "scope: everywhere", "scope", "whole, each_region"),
+    ("value: 32.0\n  unit: bed / kiloperson", "value: .nan\n  unit: bed / kiloperson", "value", "a finite number"),
+    ("value: 32.0\n  unit: bed / kiloperson", "value: -.inf\n  unit: bed / kiloperson", "value", "a finite number"),
+    ("value: 32.0\n  unit: bed / kiloperson", "value: -32.0\n  unit: bed / kiloperson", "value", "0 or more"),
+    ("value: 60.0\n  unit: percent", "value: -60.0\n  unit: percent", "value", "0 or more"),
+    ("value: 60.0\n  unit: percent", "value: 160.0\n  unit: percent", "value", "between 0 and 100%"),
+    ("value: 15000.0\n  unit: person_time", "value: -15000.0\n  unit: person_time", "value", "0 or more"),
+    ("cumulative: false\n  quote: 到2025年底，全省养老机构护理型床位占比", "cumulative: true\n  quote: 到2025年底，全省养老机构护理型床位占比",
+     "cumulative", "cumulative is for flow/count indicators"),
+    ("numerator: elderly_care_beds\n", "numerator: elderly_care_beds_per_1000_elderly\n", "numerator",
+     "component cycle elderly_care_beds_per_1000_elderly → elderly_care_beds_per_1000_elderly"),
 ])
 def test_bad_field_names_line_field_and_what_is_accepted(text, old, new, field, accepted):
     bad = _replace(text, old, new)
@@ -90,3 +100,34 @@ def test_not_yaml_names_the_line():
 def test_missing_file_says_how_to_create_it(tmp_path):
     with pytest.raises(TargetsFileError, match="tracker extract"):
         load_targets(tmp_path / "nope.yaml")
+
+
+def test_cycle_of_ratio_components_is_spelled_out(text):
+    # today's `tracker status` would recurse forever computing such a ratio
+    bad = _replace(text, "- id: elderly_care_beds\n  name: 养老床位数\n",
+                   "- id: elderly_care_beds\n  name: 养老床位数\n  numerator: elderly_care_beds_per_1000_elderly\n"
+                   "  denominator: elderly_population\n")
+    with pytest.raises(TargetsFileError) as err:
+        parse_targets(bad)
+    line = _line_of(bad, "numerator: elderly_care_beds_per_1000_elderly")
+    assert err.value.problems == [(
+        f"line {line}: numerator: component cycle elderly_care_beds_per_1000_elderly → elderly_care_beds → "
+        "elderly_care_beds_per_1000_elderly; a ratio is computed from its numerator and denominator, so they must "
+        "be other indicators that do not lead back to it")]
+
+
+def test_every_new_kind_of_problem_is_listed_together(text):
+    bad = _replace(text, "value: 32.0\n  unit: bed / kiloperson", "value: .nan\n  unit: bed / kiloperson")
+    bad = _replace(bad, "value: 60.0\n  unit: percent", "value: -1.0\n  unit: percent")
+    bad = _replace(bad, "cumulative: false\n  quote: 2025年底，全省公立型", "cumulative: true\n  quote: 2025年底，全省公立型")
+    bad = _replace(bad, "denominator: elderly_population\n", "denominator: elderly_care_beds_per_1000_elderly\n")
+    with pytest.raises(TargetsFileError) as err:
+        parse_targets(bad)
+    fields = sorted(p.split(": ")[1] for p in err.value.problems)
+    assert fields == ["cumulative", "denominator", "value", "value"], err.value.problems
+
+
+def test_zero_under_an_upper_bound_and_a_full_percentage_are_accepted(text):
+    ok = _replace(text, "comparator: '>='\n  value: 60.0\n  unit: percent", "comparator: <=\n  value: 0\n  unit: percent")
+    ok = _replace(ok, "value: 70.0\n  unit: percent", "value: 100\n  unit: percent")
+    parse_targets(ok)

@@ -12,6 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from tracker.model import Indicator, Milestone, Target, Task
 from tracker.numbers import CN_NUMERAL_CHARS, NUMBER_PATTERN, NumberError, chinese_to_int, normalize_text, parse_number
@@ -22,7 +23,8 @@ MASK = "□"
 _YEAR = rf"(\d{{4}}|[{CN_NUMERAL_CHARS}]{{4}})"
 DEADLINE_RE = re.compile(rf"(?:到|至|截至|在)?\s*{_YEAR}\s*年\s*(?:(\d{{1,2}})\s*月)?\s*(底|末)?\s*(前|以前)?")
 FIVE_YEAR_END = {"十四五": 2025, "十五五": 2030, "十三五": 2020}
-FIVE_YEAR_RE = re.compile(r"[“\"]?(十[三四五]五)[”\"]?\s*(?:期)?末")
+# "十四五"末 / 期末, and "十四五"期间 / 时期: a commitment for the period is due by its end.
+FIVE_YEAR_RE = re.compile(r"[“\"]?(十[三四五]五)[”\"]?\s*(?:期末|末|期间|时期)")
 
 # --- comparators -------------------------------------------------------------------------
 # Longest first, so 不低于 wins over 低于 and 不超过 over 超过.
@@ -37,6 +39,7 @@ SUFFIX_COMPARATORS = {"以上": ">=", "及以上": ">=", "以下": "<=", "及以
 NEUTRAL_COMPARATORS = {"控制在", "保持在"}  # the suffix (以上/以下/以内) decides their direction
 FLOW_VERBS = ("培训", "培养", "新增", "新建", "新开工", "改造", "建设", "建成", "招聘", "开展", "轮训")
 SOFT_WORDS = ("力争", "原则上", "争取", "基本")
+GOVERNING_SOFT_WORDS = ("力争", "争取")  # soft for the rest of the sentence, not only their clause
 
 # Measure words after a number, and the unit each gives (refined by the noun that follows).
 MEASURES: list[tuple[str, str]] = sorted([
@@ -50,8 +53,9 @@ NOT_TARGET_UNITS = ("岁", "周岁", "年", "月", "日", "级", "星", "分钟"
 NUMBER = rf"(?P<num>{NUMBER_PATTERN})"
 RANGE = rf"(?:\s*(?:-|－|—|~|～|至|到)\s*(?:{NUMBER_PATTERN}))?"
 
-CLAUSE_SPLIT = re.compile(r"[，,；;：:]")
-SENTENCE_SPLIT = re.compile(r"(?<=[。；;！!？?])")
+SENTENCE_BOUNDARY = re.compile(r"(?<=。)")
+CLAUSE_BOUNDARY = re.compile(r"(?<=[，；;：:])|(?<=,)(?!\d{3})")  # 15,000 is one number, not two clauses
+SENTENCE_END, CLAUSE_END = "。；;", "。；;，,：:"  # punctuation a quote does not end with
 
 # Non-target numbers, masked before the search (length-preserving).
 MASKS = [
@@ -151,11 +155,17 @@ class _Found:
 
 
 def find_deadline(text: str) -> date | None:
-    """到2025年底 / 2022年底 / 2025年底前 / 到2025年 / "十四五"末 -> the last day meant."""
+    """到2025年底 / 2022年底 / 2025年底前 / 到2025年 / "十四五"末 / "十四五"期间 -> the last day meant."""
+    found = _deadline_phrase(text)
+    return found[0] if found else None
+
+
+def _deadline_phrase(text: str) -> tuple[date, int] | None:
+    """The deadline and where its phrase starts, so that a target's quote can reach back to it."""
     norm = normalize_text(text)
     m = FIVE_YEAR_RE.search(norm)
     if m:
-        return date(FIVE_YEAR_END[m.group(1)], 12, 31)
+        return date(FIVE_YEAR_END[m.group(1)], 12, 31), m.start()
     for m in DEADLINE_RE.finditer(norm):
         raw_year = m.group(1)
         year = int(raw_year) if raw_year.isdigit() else chinese_to_int(raw_year)
@@ -166,8 +176,8 @@ def find_deadline(text: str) -> date | None:
             continue
         if m.group(2):
             month = int(m.group(2))
-            return date(year, month, calendar.monthrange(year, month)[1])
-        return date(year, 12, 31)
+            return date(year, month, calendar.monthrange(year, month)[1]), m.start()
+        return date(year, 12, 31), m.start()
     return None
 
 
@@ -248,7 +258,7 @@ def _comparator_targets(norm: str, masked: str, clause_start: int, clause_end: i
         scope, subject_clean = _scope_and_strip(subject_raw)
         subject_clean, soft = _strip_soft(subject_clean)
         mid_clean, soft_mid = _strip_soft(mid)
-        first.soft_word = soft or soft_mid or _soft_before(norm, clause_start)
+        first.soft_word = soft or soft_mid
         first.scope = scope
         base = PER_BASE_RE.search(subject_raw + norm[clause_start + m.start(): clause_start + m.end()])
         if base:
@@ -293,16 +303,6 @@ def _comparator_targets(norm: str, masked: str, clause_start: int, clause_end: i
     return found
 
 
-def _soft_before(norm: str, clause_start: int) -> str:
-    """力争 at the start of the sentence governs the clauses after it."""
-    head = norm[max(0, clause_start - 20): clause_start]
-    sentence_head = re.split(r"[。；;]", head)[-1]
-    for word in ("力争", "争取"):
-        if word in sentence_head:
-            return word
-    return ""
-
-
 def _base_value(text: str) -> float:
     try:
         return parse_number(text)[0]
@@ -327,7 +327,7 @@ def _suffix_targets(norm: str, masked: str, clause_start: int, clause_end: int, 
         subject, soft = _strip_soft(subject)
         out.append(_Found(pos, clause_start + m.end(), SUFFIX_COMPARATORS[m.group("suffix")], value,
                           _unit_for(m.group("measure") or "", "", raw_unit), subject.strip(),
-                          soft or _soft_before(norm, clause_start), scope, False, None))
+                          soft, scope, False, None))
     return out
 
 
@@ -352,7 +352,7 @@ def _flow_targets(norm: str, masked: str, clause_start: int, clause_end: int, ta
         unit = _unit_for(measure, m.group("obj") + m.group("noun"), raw_unit)
         subject_raw = norm[clause_start:pos]
         scope, _ = _scope_and_strip(subject_raw)
-        soft = _strip_soft(subject_raw)[1] or _soft_before(norm, clause_start)
+        soft = _strip_soft(subject_raw)[1]
         name = m.group("verb") + m.group("obj").strip() + (m.group("noun") or "") + (measure if measure == "人次" else "")
         out.append(_Found(pos, clause_start + m.end(), ">=", value, unit, name, soft, scope,
                           unit in ("person_time",) or m.group("verb") in ("培训", "新增", "培养", "新建", "轮训"), None))
@@ -370,36 +370,82 @@ def _coverage_targets(norm: str, masked: str, clause_start: int, clause_end: int
         scope, subject = _scope_and_strip(clause[: m.start()])
         name = (subject + m.group("what")).strip() + "覆盖率"
         out.append(_Found(pos, clause_start + m.end(), ">=", 100.0, "percent", name,
-                          m.group("soft") or _soft_before(norm, clause_start), scope, False, None))
+                          m.group("soft") or "", scope, False, None))
     return out
 
 
-def find_targets(text: str) -> list[tuple[_Found, date | None, str]]:
-    """Every numeric commitment in `text`, with the deadline of its sentence and the exact
-    sentence it came from."""
-    norm = normalize_text(text)
+class Commitment(NamedTuple):
+    found: _Found
+    deadline: date | None
+    quote: str  # the target's own clause(s), exact source text
+    sentence: str  # the whole sentence, exact source text: sentences without targets become milestones
+
+
+def _spans(text: str, boundary: re.Pattern[str], start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each piece of text[start:end] cut at `boundary`, in text's positions."""
+    spans, pos = [], start
+    for piece in boundary.split(text[start:end]):
+        spans.append((pos, pos + len(piece)))
+        pos += len(piece)
+    return spans
+
+
+def _trimmed(text: str, start: int, end: int, ends: str) -> str:
+    """text[start:end] without surrounding blanks and closing punctuation: still exact source text."""
+    return text[start:end].strip().rstrip(ends).strip()
+
+
+def _govern_soft(norm: str, sentence_start: int, found: list[_Found]) -> None:
+    """力争 / 争取 commit softly to everything after them in their sentence, not only to their own
+    clause: in 力争到2025年，养老床位达到30张，护理型床位占比不低于55% both targets are aims.
+    A ； closes their reach, as it closes a sentence. 原则上 and 基本 qualify only their own
+    clause, so the finders read them per clause."""
+    for f in found:
+        if not f.soft_word:
+            before = re.split(r"[；;]", norm[sentence_start:f.start])[-1]
+            f.soft_word = next((w for w in GOVERNING_SOFT_WORDS if w in before), "")
+
+
+def _quote_span(f: _Found, found: list[_Found], clauses: list[tuple[int, int]], deadline_at: int | None) -> tuple[int, int]:
+    """The target's own clause, reaching back to the clause holding the sentence's deadline
+    (到2025年底，…护理型床位占比不低于60%) unless another target's clause lies in between: a
+    quote shows the reviewer this target's words, not its neighbours'."""
+    def index(pos: int) -> int:
+        return next(i for i, (start, end) in enumerate(clauses) if start <= pos < end)
+
+    own = index(f.start)
+    first = own
+    if deadline_at is not None and index(deadline_at) < own:
+        first = index(deadline_at)
+        if any(first <= index(other.start) < own for other in found):
+            first = own
+    return clauses[first][0], clauses[index(max(f.start, f.end - 1))][1]
+
+
+def find_targets(text: str) -> list[Commitment]:
+    """Every numeric commitment in `text`, with the deadline of its sentence, the exact
+    clause(s) it came from and its sentence."""
+    norm = normalize_text(text)  # one character for one, so positions in norm are positions in text
     masked = _mask(norm)
     results = []
-    pos = 0
-    for sentence in re.split(r"(?<=。)", norm):
-        s_start, s_end = pos, pos + len(sentence)
-        pos = s_end
-        if not sentence.strip():
+    for s_start, s_end in _spans(norm, SENTENCE_BOUNDARY, 0, len(norm)):
+        if not norm[s_start:s_end].strip():
             continue
-        deadline = find_deadline(sentence)
+        clauses = _spans(norm, CLAUSE_BOUNDARY, s_start, s_end)
         found: list[_Found] = []
-        c_pos = s_start
-        for clause in re.split(r"(?<=[，；;：:])|(?<=,)(?!\d{3})", sentence):
-            c_start, c_end = c_pos, c_pos + len(clause)
-            c_pos = c_end
+        for c_start, c_end in clauses:
             clause_found = _comparator_targets(norm, masked, c_start, c_end)
             clause_found += _suffix_targets(norm, masked, c_start, c_end, clause_found)
             clause_found += _flow_targets(norm, masked, c_start, c_end, clause_found)
             clause_found += _coverage_targets(norm, masked, c_start, c_end, clause_found)
             found.extend(clause_found)
-        quote = text[s_start:s_end].strip().rstrip("。；;")
+        _govern_soft(norm, s_start, found)
+        deadline = _deadline_phrase(norm[s_start:s_end])
+        deadline_at = s_start + deadline[1] if deadline else None
+        sentence = _trimmed(text, s_start, s_end, SENTENCE_END)
         for f in sorted(found, key=lambda f: f.start):
-            results.append((f, deadline, quote))
+            quote = _trimmed(text, *_quote_span(f, found, clauses, deadline_at), CLAUSE_END)
+            results.append(Commitment(f, deadline[0] if deadline else None, quote, sentence))
     return results
 
 
@@ -450,7 +496,7 @@ def extract_task(task: Task) -> Commitments:
     found = find_targets(task.text)
     used_ids: set[str] = set()
     target_sentences: set[str] = set()
-    for f, deadline, quote in found:
+    for f, deadline, quote, sentence in found:
         indicators = indicator_for(f, reporter)
         main = indicators[0]
         tid = f"{task.plan}-{task.number}-{main.id}"
@@ -466,8 +512,9 @@ def extract_task(task: Task) -> Commitments:
             soft=bool(f.soft_word), qualifier=f.soft_word, cumulative=f.cumulative or main.kind == "flow",
             baseline=f.baseline, quote=quote))
         out.indicators.extend(indicators)
-        target_sentences.add(quote)
-    sentences = [s.strip().rstrip("。；;") for s in re.split(r"(?<=。)", task.text) if s.strip()]
+        target_sentences.add(sentence)
+    sentences = [_trimmed(task.text, start, end, SENTENCE_END)
+                 for start, end in _spans(task.text, SENTENCE_BOUNDARY, 0, len(task.text)) if task.text[start:end].strip()]
     if not out.targets:
         out.milestones.append(Milestone(f"{task.plan}-{task.number}-m", task.plan, task.number,
                                         task.text, find_deadline(task.text), task.text))

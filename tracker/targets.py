@@ -6,6 +6,7 @@ naming the line, the field and what is accepted; `diff_models` shows what a re-e
 would change, so reviewed edits are never overwritten.
 """
 
+import math
 import re
 from dataclasses import asdict, fields
 from datetime import date
@@ -230,7 +231,25 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(item, key, f"{value!r} is not a number; write digits, e.g. 32 or 15000")
             return None
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            number = math.inf
+        if not math.isfinite(number):  # YAML reads .nan and .inf as floats
+            self.fail(item, key, f"{value!r} is not accepted; write a finite number, e.g. 32 or 15000")
+            return None
+        return number
+
+    def amount(self, item: dict, key: str, value: float | None, unit: str) -> None:
+        """Every indicator kind (count, flow, ratio, percentage) measures something that cannot
+        be negative, and a share cannot exceed the whole; a value outside that range is a typo
+        that would make the target met, or missed, whatever is reported."""
+        if value is None:
+            return
+        if value < 0:
+            self.fail(item, key, f"{value:g} is negative; counts, flows, ratios and percentages are 0 or more")
+        elif unit in ("percent", "permille") and value * (1 if unit == "percent" else 0.1) > 100:
+            self.fail(item, key, f"{value:g} {unit} is above 100%; a percentage is between 0 and 100%")
 
     def integer(self, item: dict, key: str) -> int:
         value = item.get(key)
@@ -345,6 +364,12 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
         if (ind.numerator is None) != (ind.denominator is None):
             c.fail(raw, "denominator" if ind.denominator is None else "numerator",
                    "a ratio needs both numerator and denominator, or neither")
+    raw_by_id = {ind.id: raw for raw, ind in reversed(list(zip(raw_indicators, model.indicators)))}
+    for cycle in component_cycles(model.indicators):
+        closing = model.indicator(cycle[-2])
+        key = "numerator" if closing.numerator == cycle[-1] else "denominator"
+        c.fail(raw_by_id[closing.id], key, f"component cycle {' → '.join(cycle)}; a ratio is computed from "
+               "its numerator and denominator, so they must be other indicators that do not lead back to it")
 
     raw_tasks = c.items(data, "tasks")
     task_keys: dict[tuple[str, int], dict] = {}
@@ -400,11 +425,19 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
                 c.fail(t, "unit", str(exc))
         value = c.number(t, "value")
         baseline = c.number(t, "baseline", required=False)
+        c.amount(t, "value", value, unit)
+        c.amount(t, "baseline", baseline, unit)
+        cumulative = c.flag(t, "cumulative")
+        kind = model.indicator(indicator).kind if indicator in indicator_ids else ""
+        if cumulative and kind in ("ratio", "percentage"):
+            c.fail(t, "cumulative", f"true is not accepted for {indicator!r}, a {kind} indicator: cumulative is for "
+                   "flow/count indicators, whose amounts are summed since the plan's start (summing ratios is "
+                   "meaningless); use false")
         model.targets.append(Target(
             tid, plan, task, indicator, c.choice(t, "comparator", COMPARATORS, aliases=COMPARATOR_ALIASES),  # type: ignore[arg-type]
             value if value is not None else 0.0, unit, c.day(t, "deadline"),
             c.choice(t, "scope", SCOPES, "whole"), c.flag(t, "soft"), str(t.get("qualifier") or ""),  # type: ignore[arg-type]
-            c.flag(t, "cumulative"), baseline, t.get("baseline_period"), str(t.get("quote") or "")))
+            cumulative, baseline, t.get("baseline_period"), str(t.get("quote") or "")))
 
     for m in c.items(data, "milestones"):
         c.unknown_keys(m, [f.name for f in fields(Milestone)])
@@ -417,6 +450,41 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
     if c.problems:
         raise TargetsFileError(path, c.problems)
     return model
+
+
+def component_cycles(indicators: list[Indicator]) -> list[list[str]]:
+    """Cycles among ratio components, each spelled out as ['a', 'b', 'a']. A ratio computed
+    from itself, directly or through another ratio, would recurse forever when statuses are
+    computed, so the file is refused instead. Depth-first without recursion, so a long (but
+    valid) chain of ratios cannot exhaust the stack here either."""
+    known = {ind.id for ind in indicators}
+    edges: dict[str, list[str]] = {}
+    for ind in indicators:
+        edges.setdefault(ind.id, [ref for ref in (ind.numerator, ind.denominator) if ref in known])
+    on_path: set[str] = set()
+    finished: set[str] = set()
+    cycles: list[list[str]] = []
+    for root, components in edges.items():
+        if root in finished:
+            continue
+        path, stack = [root], [iter(components)]
+        on_path.add(root)
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+                done = path.pop()
+                on_path.discard(done)
+                finished.add(done)
+            elif child in on_path:
+                cycle = path[path.index(child):] + [child]
+                if cycle not in cycles:
+                    cycles.append(cycle)
+            elif child not in finished:
+                path.append(child)
+                on_path.add(child)
+                stack.append(iter(edges[child]))
+    return cycles
 
 
 def load_targets(path: str | Path = "targets.yaml") -> TargetsModel:
