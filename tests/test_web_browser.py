@@ -20,8 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from test_web import PASSWORD, Clock, NOW, make_site
+from test_web import NOW, PASSWORD, Clock, make_site
 
 if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
     pytest.skip("TRACKER_SKIP_BROWSER=1", allow_module_level=True)

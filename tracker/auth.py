@@ -503,9 +503,7 @@ def reportable_milestones(user: User, model: TargetsModel) -> list[Milestone]:
             task = model.task(ms.plan, ms.task)
         except KeyError:
             continue
-        if user.region and any(u.role == "local" for u in task.units):
-            out.append(ms)
-        elif user.department and any(u.role in MILESTONE_ROLES and _same_unit(u.name, user.department)
+        if user.region and any(u.role == "local" for u in task.units) or user.department and any(u.role in MILESTONE_ROLES and _same_unit(u.name, user.department)
                                      for u in task.units):
             out.append(ms)
     return out

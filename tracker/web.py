@@ -27,11 +27,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
-from starlette.applications import Starlette
 import anyio
 import anyio.to_thread
+from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from tracker import auth
@@ -45,8 +51,8 @@ COOKIE = "tracker_session"
 REPORT_FILE = re.compile(r"^(index|\d{4}-\d{2})\.(html|json)$")
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 SECURITY_HEADERS = [
-    (b"content-security-policy", b"default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                                 b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    (b"content-security-policy", (b"default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                                  b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
@@ -63,7 +69,7 @@ class WebConfig:
     secure_cookies: bool = False  # set on behind HTTPS; cookies are Secure anyway on https:// requests
     max_upload_mb: float = 10.0
     secret_env: str = "TRACKER_WEB_SECRET"  # the variable holding the cookie key, if set
-    login: LoginLimits = LoginLimits()
+    login: LoginLimits = field(default_factory=LoginLimits)
     threads: int = 4  # handler threads per server process (more only fight over the GIL)
 
 
