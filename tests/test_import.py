@@ -473,3 +473,35 @@ def test_a_period_excel_stored_as_a_number_like_2026_1_is_refused_as_ambiguous()
         parse_period(2026.1)
     assert parse_period(2025.0).label == "2025"
     assert parse_period("2026.10").label == "2026-10"
+
+
+def test_an_excel_cell_formatted_as_percent_is_read_as_the_official_sees_it(engine, model, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["指标", "市县", "时间", "数值"])
+    ws.append(["婴幼儿在托率", "琼海", "2024", 0.62])
+    ws["D2"].number_format = "0%"  # Excel shows 62%
+    wb.save(tmp_path / "pct.xlsx")
+    assert imp(engine, model, tmp_path / "pct.xlsx").written == 1
+    assert values(engine) == {("childcare_enrollment_rate", "469002", "2024"): pytest.approx(62.0)}
+
+
+def test_an_excel_period_stored_as_the_number_2026_1_is_refused_with_the_reason(engine, model, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["指标", "市县", "时间", "数值"])
+    ws.append(["养老床位数", "琼海", 2024.1, 100])
+    wb.save(tmp_path / "num.xlsx")
+    message = refused(engine, model, tmp_path / "num.xlsx")
+    assert "期间有歧义" in message and "2026-10" in message
+
+
+def test_a_gbk_file_whose_first_64_kb_are_ascii_is_still_read_as_gbk(engine, model, tmp_path):
+    rows = "".join(f"elderly_care_beds,460100,{year},{year},{'checked ' * 1000}\n" for year in range(2016, 2025))
+    text = "indicator,region,period,value,note\n" + rows + "elderly_population,460100,2024,500000,海口初报\n"
+    path = write_csv(tmp_path / "late-chinese.csv", text, "gbk")
+    assert path.stat().st_size > 65536
+    result = imp(engine, model, path)
+    assert result.written == 10
+    [h] = db.observation_history(engine, "elderly_population", "460100", "2024")
+    assert h["note"] == "海口初报"

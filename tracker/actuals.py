@@ -334,7 +334,10 @@ class Validator:
                 p = parse_period(f"{text.year}-{text.month:02d}")  # Excel turns 2026-11 into a date
             else:
                 p = parse_period(text)
-        except PeriodError:
+        except PeriodError as exc:
+            if isinstance(text, float):  # Excel stored 2026.10 as the number 2026.1
+                return (None, "期间有歧义：数字 2026.1 可能是 2026年1月 或 10月，请把该列设为文本或写成 2026-10",
+                        str(exc), "")
             return (None, "不是有效的期间", "not a period", "")
         if p.kind != want and not (p.kind == "date" and ind.kind != "flow"):
             names = {"month": ("月", "month"), "quarter": ("季度", "quarter"), "year": ("年", "year"),
@@ -583,10 +586,23 @@ def read_sheets(path: Path) -> Iterator[Sheet]:
                           f"not a CSV or Excel file ({suffix or 'no extension'}); accepted: .csv, .xlsx")
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+def _text_sample(path: Path, size: int = 65536) -> tuple[bytes, bytes]:
+    """(the file's first bytes, the bytes around its first non-ASCII character): a GBK file
+    whose first 64 KB are digits and codes is still recognised by its Chinese further on."""
     with path.open("rb") as raw:
-        sample = raw.read(65536)
-    encoding = sniff_encoding(sample)
+        head = raw.read(size)
+        if not head.isascii():
+            return head, head
+        while chunk := raw.read(1 << 20):
+            if not chunk.isascii():
+                start = re.search(rb"[\x80-\xff]", chunk).start()  # type: ignore[union-attr]
+                return head, chunk[start:start + size]
+    return head, head
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    sample, telling = _text_sample(path)
+    encoding = sniff_encoding(telling)
     if b"\x00" in sample and encoding != "utf-16":
         raise FileRefused("不是文本 CSV 文件（含二进制内容）", "not a text CSV file (binary content)")
     first = sample.decode(encoding, errors="ignore").lstrip("\ufeff").split("\n", 1)[0]
@@ -614,12 +630,21 @@ def _xlsx_sheets(path: Path) -> Iterator[Sheet]:
         for ws in wb.worksheets:
             if ws.title in INSTRUCTION_SHEETS:
                 continue
-            yield ws.title, ((n, list(row)) for n, row in enumerate(ws.iter_rows(values_only=True), start=1))
+            yield ws.title, ((n, [_cell_value(c) for c in row]) for n, row in enumerate(ws.iter_rows(), start=1))
     finally:
         wb.close()
 
 
 INSTRUCTION_SHEETS = ("说明", "填报说明", "instructions")
+
+
+def _cell_value(cell: Any) -> Any:
+    """A cell as the official sees it: one formatted as a percentage (Excel shows 62%, stores
+    0.62) reads as the text '62%', so it is not stored as 0.62%."""
+    value = cell.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (getattr(cell, "number_format", "") or ""):
+        return f"{value * 100:.10g}%"
+    return value
 
 # ---------------------------------------------------------------------------------------
 # Layouts: which column holds what
