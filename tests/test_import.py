@@ -1,7 +1,7 @@
 """Entering values: tracker record, tracker import (CSV, Excel, long and wide), templates,
 corrections and history, refusals with their messages, milestone progress, aggregation."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -505,3 +505,12 @@ def test_a_gbk_file_whose_first_64_kb_are_ascii_is_still_read_as_gbk(engine, mod
     assert result.written == 10
     [h] = db.observation_history(engine, "elderly_population", "460100", "2024")
     assert h["note"] == "海口初报"
+
+
+def test_a_back_dated_progress_report_entered_later_does_not_undo_a_newer_one(engine, model):
+    record_progress(engine, model, "hainan-m1", "已完成", reporter="省民政厅", entered_by="x", now=NOW,
+                    reported_on="2025-05-30", evidence="琼民〔2025〕9号")
+    record_progress(engine, model, "hainan-m1", "推进中", reporter="省民政厅", entered_by="x",
+                    now=NOW + timedelta(days=1), reported_on="2025-03-31")
+    [latest] = db.milestone_progress(engine)
+    assert (latest.state, str(latest.reported_on)) == ("done", "2025-05-30")

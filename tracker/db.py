@@ -462,11 +462,8 @@ def insert_progress(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 def current_progress(conn: Connection) -> dict[tuple[str, str], tuple[Any, ...]]:
     """(milestone, reporter) -> (state, reported_on, note, evidence) of the latest report: a
     file imported twice repeats reports that are already stored."""
-    t = progress_table
-    latest = select(t.c.milestone, t.c.reporter, func.max(t.c.id).label("last_id")).group_by(
-        t.c.milestone, t.c.reporter).subquery()
-    rows = conn.execute(select(t).join(latest, t.c.id == latest.c.last_id))
-    return {(r.milestone, r.reporter): (r.state, r.reported_on, r.note, r.evidence) for r in rows}
+    return {(r.milestone, r.reporter): (r.state, r.reported_on, r.note, r.evidence)
+            for r in conn.execute(_latest_progress())}
 
 
 def current_cells(conn: Connection, indicators: Iterable[str],
@@ -541,17 +538,24 @@ def region_history(conn: Connection, indicators: Iterable[str],
     return out
 
 
+def _latest_progress(*conds: Any) -> Any:
+    """Per (milestone, reporter) the report describing the latest date (then the latest
+    entered): a back-dated report imported later does not undo a newer one."""
+    t = progress_table
+    rank = func.row_number().over(partition_by=(t.c.milestone, t.c.reporter),
+                                  order_by=(t.c.reported_on.desc(), t.c.entered_at.desc(), t.c.id.desc()))
+    ranked = select(t, rank.label("rank")).where(*conds).subquery()
+    return select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.milestone, ranked.c.reporter)
+
+
 def milestone_progress(engine: Engine, as_of: datetime | None = None) -> list[MilestoneProgress]:
     """The latest report per (milestone, reporter) entered at or before `as_of`."""
     t = progress_table
     conds = [t.c.entered_at <= _as_utc(as_of)] if as_of is not None else []
-    latest = (select(t.c.milestone, t.c.reporter, func.max(t.c.id).label("last_id"))
-              .where(*conds).group_by(t.c.milestone, t.c.reporter).subquery())
-    q = select(t).join(latest, t.c.id == latest.c.last_id).order_by(t.c.milestone, t.c.reporter)
     with engine.connect() as conn:
         return [MilestoneProgress(milestone=r.milestone, state=r.state, reported_on=r.reported_on,
                                   reporter=r.reporter, note=r.note, evidence=r.evidence,
-                                  entered_at=_as_utc(r.entered_at)) for r in conn.execute(q)]
+                                  entered_at=_as_utc(r.entered_at)) for r in conn.execute(_latest_progress(*conds))]
 
 
 def progress_history(engine: Engine, milestone: str) -> list[dict[str, Any]]:
