@@ -92,7 +92,7 @@ def make_small_model():
     ]
     tasks = [Task("hainan", 1, "完善养老服务体系", (ResponsibleUnit("省民政厅", "lead"),
                                                     ResponsibleUnit("省卫生健康委", "participating"))),
-             Task("hainan", 2, "发展老年教育", (ResponsibleUnit("省教育厅", "lead"),))]
+             Task("hainan", 2, "发展老年教育", (ResponsibleUnit("省教育厅", "lead"), ResponsibleUnit("各市县政府", "local")))]
     targets = [
         Target("beds_ratio_2025", "hainan", 1, "elderly_care_beds_per_1000_elderly", ">=", 30.0,
                "bed / kiloperson", date(2025, 12, 31)),

@@ -514,3 +514,24 @@ def test_a_back_dated_progress_report_entered_later_does_not_undo_a_newer_one(en
                     now=NOW + timedelta(days=1), reported_on="2025-03-31")
     [latest] = db.milestone_progress(engine)
     assert (latest.state, str(latest.reported_on)) == ("done", "2025-05-30")
+
+
+def test_a_progress_reporter_must_be_responsible_for_the_task(engine, model):
+    with pytest.raises(EntryError) as typo:
+        record_progress(engine, model, "hainan-m1", "推进中", reporter="省卫建委", entered_by="x", now=NOW)
+    message = typo.value.format("zh")
+    assert "不是该任务的责任单位" in message and "省民政厅、省卫生健康委" in message
+    with pytest.raises(EntryError):  # task 1 has no local government role: a region may not report it
+        record_progress(engine, model, "hainan-m1", "推进中", reporter="海口", entered_by="x", now=NOW)
+    ok = record_progress(engine, model, "hainan-m1", "推进中", reporter="省卫生健康委", entered_by="x", now=NOW)
+    assert ok.progress_written == 1
+    assert [p.reporter for p in db.milestone_progress(engine)] == ["省卫生健康委"]
+
+
+def test_the_progress_command_needs_the_reporter(engine, model, monkeypatch):
+    from tracker import targets
+    from tracker.cli import cli
+
+    monkeypatch.setattr(targets, "load_targets", lambda path: model)
+    result = CliRunner().invoke(cli, ["progress", "hainan-m1", "推进中"])
+    assert result.exit_code == 2 and "--reporter" in result.output

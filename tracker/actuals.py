@@ -21,7 +21,6 @@ import codecs
 import csv
 import difflib
 import hashlib
-import io
 import math
 import re
 import unicodedata
@@ -33,7 +32,7 @@ from typing import Any, NamedTuple
 
 from tracker import units
 from tracker.model import (MILESTONE_STATE_LABELS, MILESTONE_STATES, Indicator, Milestone,
-                           Observation, TargetsModel)
+                           Observation, TargetsModel, same_unit, unit_found)
 from tracker.numbers import NumberError, parse_number
 from tracker.periods import FREQUENCY_KIND, PeriodError, parse_period, today_in_plan_tz
 from tracker.regions import Region, RegionError, Regions, load_regions
@@ -1187,11 +1186,9 @@ def check_progress(model: TargetsModel, regions: Regions, today: date, milestone
         log.add(Problem("缺少报告单位", "reporter missing", row=row, column=labels.get("reporter", ""),
                         accepted_zh="部门名称（如 省民政厅）或地区", accepted_en="a department (省民政厅) or a region"))
         ok = False
-    else:
-        try:
-            who = regions.lookup(who).code
-        except RegionError:
-            pass  # a department, kept as written
+    elif ms is not None:
+        who = _progress_reporter(model, regions, ms, who, row, labels.get("reporter", ""), log) or ""
+        ok = ok and bool(who)
     day = today
     if reported_on not in (None, ""):
         try:
@@ -1211,6 +1208,31 @@ def check_progress(model: TargetsModel, regions: Regions, today: date, milestone
                         row=row, column=labels.get("evidence", ""), level="warning"))
     return {"milestone": ms.id, "reporter": who, "state": code, "reported_on": day,  # type: ignore[union-attr]
             "note": _norm(note), "evidence": _norm(evidence)}
+
+
+def _progress_reporter(model: TargetsModel, regions: Regions, ms: Milestone, who: str, row: int | None,
+                       column: str, log: ProblemLog) -> str | None:
+    """The reporter as stored: a responsible unit of the milestone's task, named exactly, or
+    a region when local governments carry the task out. A typo would otherwise leave a
+    reporter whose 推进中 could never be superseded, blocking 已完成 for good."""
+    task = model.task(ms.plan, ms.task)
+    names = [u.name for u in task.units if u.role != "local"]
+    for name in names:
+        if same_unit(name, who):
+            return name
+    local = any(u.role == "local" for u in task.units)
+    if local:
+        try:
+            return regions.lookup(who).code
+        except RegionError:
+            pass
+    near = next((n for n in names if unit_found(n, who)), "") or _closest(who, names)
+    accepted = "、".join(names) + ("，或本任务负责落实的市县" if local else "")
+    log.add(Problem("报告单位不是该任务的责任单位", "the reporter is not responsible for this task", row=row,
+                    column=column, value=who, accepted_zh=accepted,
+                    accepted_en=", ".join(names) + (", or a city/county carrying it out" if local else ""),
+                    suggestion=near))
+    return None
 
 
 def _import_progress(conn: Any, layout: Layout, rows: Iterator, model: TargetsModel, regions: Regions,
@@ -1331,13 +1353,9 @@ def derive_values(model: TargetsModel, observations: list[Observation], regions:
 # Templates (填报模板): an Excel form that imports back unchanged in shape
 
 
-def _reports(name: str, unit: str) -> bool:
-    return bool(name) and (name == unit or unit in name or name in unit)
-
-
 def template_indicators(model: TargetsModel, unit: str, period_kind: str) -> list[Indicator]:
     """The indicators `unit` reports that are due in a period of this kind."""
-    return [i for i in model.indicators if _reports(i.reporter, unit)
+    return [i for i in model.indicators if unit_found(i.reporter, unit)
             and FREQUENCY_KIND.get(i.frequency, i.frequency) == period_kind]
 
 
@@ -1349,7 +1367,7 @@ def template_milestones(model: TargetsModel, unit: str) -> list[Milestone]:
             task = model.task(ms.plan, ms.task)
         except KeyError:
             continue
-        if any(_reports(u.name, unit) for u in task.units):
+        if task.names(unit):
             out.append(ms)
     return out
 

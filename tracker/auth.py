@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Column, Field, SQLModel
 
 from tracker.db import _ID_TYPE, write_transaction
-from tracker.model import Indicator, Milestone, TargetsModel
+from tracker.model import Indicator, Milestone, TargetsModel, same_unit
 from tracker.regions import Region, RegionError, Regions
 
 ROLES: tuple[str, ...] = ("supervisor", "reporter", "viewer")
@@ -451,10 +451,6 @@ def list_audit(engine: Engine, limit: int = 200, actor: str | None = None,
 # Permissions: pure functions of the user, the model and the regions
 
 
-def _same_unit(a: str, b: str) -> bool:
-    return bool(a) and _norm(a) == _norm(b)
-
-
 def writable_regions(user: User, regions: Regions) -> list[Region]:
     """Regions whose cells the user may write: a region's reporter its own region (and, for
     Haikou and Sanya, their districts); a department's reporter and the supervisor all."""
@@ -473,7 +469,7 @@ def may_write_value(user: User, indicator: Indicator, region_code: str, regions:
         return True
     if user.region:
         return any(r.code == region_code for r in writable_regions(user, regions))
-    return _same_unit(indicator.reporter, user.department)
+    return same_unit(indicator.reporter, user.department)
 
 
 def writable_indicators(user: User, model: TargetsModel) -> list[Indicator]:
@@ -481,7 +477,7 @@ def writable_indicators(user: User, model: TargetsModel) -> list[Indicator]:
         return []
     if user.is_supervisor or user.region:
         return list(model.indicators)
-    return [i for i in model.indicators if _same_unit(i.reporter, user.department)]
+    return [i for i in model.indicators if same_unit(i.reporter, user.department)]
 
 
 def progress_reporter(user: User) -> str:
@@ -503,7 +499,7 @@ def reportable_milestones(user: User, model: TargetsModel) -> list[Milestone]:
             task = model.task(ms.plan, ms.task)
         except KeyError:
             continue
-        if user.region and any(u.role == "local" for u in task.units) or user.department and any(u.role in MILESTONE_ROLES and _same_unit(u.name, user.department)
+        if user.region and any(u.role == "local" for u in task.units) or user.department and any(u.role in MILESTONE_ROLES and same_unit(u.name, user.department)
                                      for u in task.units):
             out.append(ms)
     return out
@@ -521,6 +517,6 @@ def may_report_progress(user: User, model: TargetsModel, milestone_id: str, repo
                 reporter = regions.lookup(reporter).code
             except RegionError:
                 return False
-        if not _same_unit(reporter, own):
+        if not same_unit(reporter, own):
             return False
     return any(ms.id == milestone_id for ms in reportable_milestones(user, model))

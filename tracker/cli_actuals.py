@@ -206,7 +206,7 @@ def history(ctx: click.Context, indicator: str, region: str, period: str, lang: 
 @click.command()
 @click.argument("milestone", required=False)
 @click.argument("state", required=False)
-@click.option("--reporter", default=None, help="报告单位或地区 Reporting unit or region (default: --by).")
+@click.option("--reporter", default=None, help="报告单位或地区 The responsible unit (省民政厅) or region (海口) reporting.")
 @click.option("--note", default="", help="说明 Note.")
 @click.option("--evidence", default="", help="依据：文件文号或链接 Evidence: document number or link.")
 @click.option("--date", "reported_on", default=None, help="报告日期 Date of the report (default: today).")
@@ -234,10 +234,12 @@ def progress(ctx: click.Context, milestone: str | None, state: str | None, repor
         return
     if state is None:
         raise click.UsageError("需要状态 STATE: 未启动 / 推进中 / 已完成")
+    if not reporter:
+        raise click.UsageError("需要 --reporter：报告的责任单位（如 省民政厅）或市县 / the reporting unit or region")
     engine, model = _open(ctx)
     who = _who(entered_by)
     try:
-        result = record_progress(engine, model, milestone, state, reporter=reporter or who, entered_by=who,
+        result = record_progress(engine, model, milestone, state, reporter=reporter, entered_by=who,
                                  note=note, evidence=evidence, reported_on=reported_on)
     except EntryError as exc:
         _fail(exc, lang)

@@ -42,12 +42,11 @@ def parse_statuses(values: tuple[str, ...]) -> set[str]:
     return wanted
 
 
-def _units_of(model: TargetsModel, plan: str, task: int) -> str:
+def _task_names(model: TargetsModel, key: tuple[str, int], unit: str) -> bool:
     try:
-        t = model.task(plan, task)
+        return model.task(*key).names(unit)
     except KeyError:
-        return ""
-    return " ".join([u.name for u in t.units] + [t.units_text])
+        return False
 
 
 def select_rows(statuses: list[Status], model: TargetsModel, unit: str | None,
@@ -58,7 +57,7 @@ def select_rows(statuses: list[Status], model: TargetsModel, unit: str | None,
     items.update({m.id: (m.plan, m.task) for m in model.milestones})
     rows: list[Status] = []
     for s in statuses:
-        if unit and unit not in _units_of(model, *items.get(s.item_id, ("", 0))):
+        if unit and not _task_names(model, items.get(s.item_id, ("", 0)), unit):
             continue
         if region and region != province:
             rows.extend(r for r in s.regions if r.region == region)

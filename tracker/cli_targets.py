@@ -74,7 +74,7 @@ def targets(ctx: click.Context, path: str | None, plan: str | None, unit: str | 
     model = load_model(ctx, path)
     zh = lang == "zh"
     tasks = [t for t in model.tasks if (not plan or t.plan == plan)
-             and (not unit or any(unit in u.name for u in t.units))]
+             and (not unit or t.names(unit))]
     keys = {(t.plan, t.number) for t in tasks}
 
     def due(d: date | None) -> bool:

@@ -64,6 +64,10 @@ class Task:
     def units_in(self, role: str) -> list[str]:
         return [u.name for u in self.units if u.role == role]
 
+    def names(self, query: str) -> bool:
+        """Whether a unit matching the search `query` is responsible for the task (any role)."""
+        return any(unit_found(u.name, query) for u in self.units) or unit_found(self.units_text, query)
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -140,6 +144,24 @@ class TargetsModel:
             if t.plan == plan_id and t.number == number:
                 return t
         raise KeyError(f"{plan_id}#{number}")
+
+
+def _unit_key(name: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", name or "").strip()
+
+
+def same_unit(a: str, b: str) -> bool:
+    """The same organisation, written with the same name (full-width forms folded): what a
+    permission or a report's author is checked with."""
+    return bool(_unit_key(a)) and _unit_key(a) == _unit_key(b)
+
+
+def unit_found(name: str, query: str) -> bool:
+    """A search: '民政厅' finds '省民政厅'; what filters and templates use."""
+    n, q = _unit_key(name), _unit_key(query)
+    return bool(n) and bool(q) and (q in n or n in q)
 
 
 def compare(value: float, comparator: str, target: float) -> bool:
