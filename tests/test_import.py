@@ -535,3 +535,30 @@ def test_the_progress_command_needs_the_reporter(engine, model, monkeypatch):
     monkeypatch.setattr(targets, "load_targets", lambda path: model)
     result = CliRunner().invoke(cli, ["progress", "hainan-m1", "推进中"])
     assert result.exit_code == 2 and "--reporter" in result.output
+
+
+def test_simultaneous_corrections_of_one_cell_become_successive_revisions(engine, model):
+    """Eight people correct the same cell at the same moment: on PostgreSQL too, each lands as
+    its own revision, none fails on the revision number."""
+    import threading
+
+    record_value(engine, model, "senior_universities", "海口", "2024", 1, entered_by="first", now=NOW)
+    errors: list[Exception] = []
+    start = threading.Barrier(8)
+
+    def correct(n: int) -> None:
+        start.wait()
+        try:
+            record_value(engine, model, "senior_universities", "海口", "2024", 10 + n, entered_by=f"p{n}",
+                         correct=True, now=NOW)
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=correct, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    history = db.observation_history(engine, "senior_universities", "460100", "2024")
+    assert [h["revision"] for h in history] == list(range(1, 10))

@@ -607,23 +607,3 @@ def test_concurrent_corrections_of_one_cell_all_land_as_successive_revisions(sit
         t.join()
     assert statuses == [200] * len(clients)
     assert sorted(rev for *_, rev in site.values()) == list(range(1, len(clients) + 2))
-
-
-def test_retry_on_conflict_goes_again_only_for_integrity_errors():
-    from sqlalchemy.exc import IntegrityError
-
-    from tracker.web import retry_on_conflict
-
-    calls = []
-
-    def flaky() -> str:
-        calls.append(1)
-        if len(calls) < 3:
-            raise IntegrityError("insert", {}, Exception("duplicate key"))
-        return "ok"
-
-    assert retry_on_conflict(flaky) == "ok" and len(calls) == 3
-    with pytest.raises(IntegrityError):
-        retry_on_conflict(lambda: (_ for _ in ()).throw(IntegrityError("insert", {}, Exception("dup"))))
-    with pytest.raises(ValueError):
-        retry_on_conflict(lambda: (_ for _ in ()).throw(ValueError("not a conflict")))

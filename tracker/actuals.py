@@ -939,7 +939,7 @@ def record_values(engine: Any, model: TargetsModel, cells: Iterable[CellEntry], 
             codes.add(regions.lookup(_norm(cell.region)).code)
         except RegionError:
             pass  # the validator says so
-    with db.write_transaction(engine) as conn:
+    with db.write_transaction(engine, values=True) as conn:
         stored_cells: dict[str, dict[tuple[str, str], tuple[int, float]]] = {}
         for (i, r, p), value in db.current_cells(conn, ids, codes).items():
             stored_cells.setdefault(i, {})[(r, p)] = value
@@ -994,7 +994,7 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
     log = ProblemLog(path.name)
     result = EntryResult(str(path), dry_run=dry_run)
     try:
-        with db.write_transaction(engine) as conn:
+        with db.write_transaction(engine, values=True) as conn:
             stored, history = _db_lookups(conn)
             validator = Validator(model, regions, today_in_plan_tz(entered_at), correct=correct,
                                   stored=stored, history=history, log=log)
@@ -1296,7 +1296,7 @@ def record_progress(engine: Any, model: TargetsModel, milestone: str, state: str
                            "reported_on": "--date", "evidence": "--evidence"}, log)
     if item is None or log.has_errors():
         raise EntryError(log.errors(), log.dropped, log.warnings())
-    with db.write_transaction(engine) as conn:
+    with db.write_transaction(engine, values=True) as conn:
         batch_id = db.new_batch(conn, source, entered_by, entered_at, kind="progress")
         db.insert_progress(conn, [{**item, "entered_by": entered_by, "entered_at": entered_at,
                                    "source": source, "batch_id": batch_id}])

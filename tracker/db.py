@@ -217,13 +217,21 @@ def _create_engine(url: str) -> Engine:
     return engine
 
 
+VALUES_LOCK = 4634002  # PostgreSQL advisory lock: one writer of reported values at a time
+
+
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
+def write_transaction(engine: Engine, values: bool = False) -> Iterator[Connection]:
     """A connection in a write transaction: committed when the block ends, rolled back on
-    any exception. On SQLite it holds the write lock from the start (BEGIN IMMEDIATE)."""
+    any exception. On SQLite it holds the write lock from the start (BEGIN IMMEDIATE). With
+    `values` (a transaction that reads the stored revisions, then writes the next ones), on
+    PostgreSQL it also takes a transaction-scoped advisory lock, so two people correcting
+    one cell at once queue as they do on SQLite, instead of both claiming the same revision."""
     with engine.connect() as conn:
         conn.execution_options(tracker_write=True)
         with conn.begin():
+            if values and conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({VALUES_LOCK})")
             yield conn
 
 

@@ -208,14 +208,10 @@ class Ctx:
                        now=self.state.now())
 
     def write(self, fn: Callable[[], T]) -> T:
-        """Run a database write: queued behind this process's other writers, and again if it
-        lost a race for a revision number (see retry_on_conflict)."""
-
-        def once() -> T:
-            with self.state.writing():
-                return fn()
-
-        return retry_on_conflict(once)
+        """Run a database write queued behind this process's other writers (a revision race
+        between processes is prevented in tracker.db.write_transaction)."""
+        with self.state.writing():
+            return fn()
 
     def forbid(self, action: str, obj: str, detail: str = "") -> HTMLResponse:
         """403, and the attempt in the audit log."""
@@ -387,28 +383,6 @@ def due_rows(model: TargetsModel, indicators: list[Indicator], today: date, grac
         rows.append(EntryRow(ind, period.label, period.end + timedelta(days=grace_days),
                              upcoming[0] if upcoming else (deadlines[-1] if deadlines else None)))
     return rows
-
-
-def retry_on_conflict(write: Callable[[], T], attempts: int = 12, pause: float = 0.005) -> T:
-    """Run `write` again when it lost a race on a revision number. On PostgreSQL two people
-    correcting the same cell at once both read revision N and both insert N+1; the unique
-    constraint refuses the second, and going again reads the first one's revision (and
-    checks the value against it). Each round lets at least one writer through, so a dozen
-    rounds (with a short random pause) cover a crowd on one cell. SQLite's BEGIN IMMEDIATE
-    serialises writers, so it never gets here."""
-    import random
-    import time
-
-    from sqlalchemy.exc import IntegrityError
-
-    for attempt in range(attempts):
-        try:
-            return write()
-        except IntegrityError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(pause * random.uniform(1, 4))
-    raise AssertionError("unreachable")
 
 
 def _problem_text(problem: Any) -> str:
