@@ -1429,7 +1429,7 @@ def write_template(path: str | Path, model: TargetsModel, unit: str, period: str
         ms_ws.column_dimensions["B"].width = 60
     info = wb.create_sheet("说明")
     for line in (f"填报单位：{unit}", f"期间：{p.label}",
-                 "数值按列标题中的单位填写；可写 1.5万、15,000；百分比填 0–100。",
+                 "数值按列标题中的单位填写，只填数字（如 15000，不写「1.5万」）；百分比填 0–100。",
                  "未报送的单元格留空；不要改动列标题和地区名称。",
                  "填好后用 `tracker import 文件名.xlsx` 导入；已有数值的更正需加 --correct。"):
         info.append([line])

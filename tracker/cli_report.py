@@ -41,6 +41,8 @@ def report(ctx: click.Context, as_of: str | None, lang: str | None, out_dir: str
         files = report_from_database(settings, day, model=model, reports_dir=out_dir, lang=lang)
     except OSError as exc:
         raise click.ClickException(f"could not write the report: {exc}") from exc
+    except ValueError as exc:  # targets.yaml changed an indicator's unit under stored values
+        raise click.ClickException(str(exc)) from exc
     click.echo(str(Path(files.html)))
 
 

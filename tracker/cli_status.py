@@ -129,8 +129,11 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, region: str 
     from tracker import db
     from tracker.status_load import evaluate_from_database
 
-    _, statuses = evaluate_from_database(db.get_engine(settings.database_url), model, regions, day,
-                                         settings.status)
+    try:
+        _, statuses = evaluate_from_database(db.get_engine(settings.database_url), model, regions, day,
+                                             settings.status)
+    except ValueError as exc:  # targets.yaml changed an indicator's unit under stored values
+        raise click.ClickException(str(exc)) from exc
     rows = worst_first(select_rows(statuses, model, unit, code, regions.province.code, codes))
 
     if as_json:

@@ -130,9 +130,13 @@ def indicators_needed(model: TargetsModel) -> set[str]:
 def evaluate_from_database(engine: Engine, model: TargetsModel, regions: Regions, as_of: date,
                            settings: StatusSettings) -> tuple[SeriesSet, list[Status]]:
     """The series and the statuses as known at the end of `as_of`: the one path from the
-    database to statuses for the CLI, the report and the scheduler."""
+    database to statuses for the CLI, the report and the scheduler. The targets model is
+    synced first: the database keeps each target's history, and refuses (ValueError) a model
+    whose indicator changed its unit under values stored in the old one, which would
+    otherwise be read in the new unit."""
     from tracker import db
 
+    db.sync_targets(engine, model)
     series = load_series(engine, as_of, indicators_needed(model))
     progress = db.milestone_progress(engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
     return series, evaluate(model, series, progress, regions, as_of, settings)
