@@ -107,7 +107,7 @@ class WebState:
         self._fixed_model = model
         self._model: TargetsModel | None = None
         self._model_stamp: tuple[float, int] | None = None
-        env = jinja2.Environment(loader=jinja2.PackageLoader("tracker", "templates"), autoescape=True,
+        env = jinja2.Environment(loader=jinja2.PackageLoader("tracker", "templates"), autoescape=True, auto_reload=False,
                                  trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
         env.globals.update(sparkline=sparkline, role_labels=auth.ROLE_LABELS, state_labels=MILESTONE_STATE_LABELS,
                            tz=PLAN_TZ)
