@@ -8,8 +8,10 @@ schema.
 """
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -108,3 +110,29 @@ def make_small_model():
 def small_model():
     """See make_small_model."""
     return make_small_model()
+
+
+# ---------------------------------------------------------------------------------------
+# The real browser: Debian's Chromium driven by Playwright (never `playwright install`).
+
+CHROMIUM = os.environ.get("TRACKER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A headless Chromium for the whole run. Missing pieces fail the test with what to
+    install; only TRACKER_SKIP_BROWSER=1 skips (the browser tests skip themselves then)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: pip install playwright (do not run `playwright install`; "
+                    "the test drives Debian's chromium). Set TRACKER_SKIP_BROWSER=1 to skip.")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium fonts-wqy-microhei "
+                    "(or set TRACKER_CHROMIUM). Set TRACKER_SKIP_BROWSER=1 to skip.")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

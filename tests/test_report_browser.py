@@ -13,7 +13,6 @@ import functools
 import http.server
 import json
 import os
-import shutil
 import threading
 from datetime import datetime, timezone
 
@@ -26,27 +25,6 @@ from test_report import AS_OF, make_model, make_observations, make_statuses
 
 if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
     pytest.skip("TRACKER_SKIP_BROWSER=1", allow_module_level=True)
-
-CHROMIUM = os.environ.get("TRACKER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: pip install playwright (do not run `playwright install`; "
-                    "the test drives Debian's chromium). Set TRACKER_SKIP_BROWSER=1 to skip.")
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium fonts-wqy-microhei "
-                    "(or set TRACKER_CHROMIUM). Set TRACKER_SKIP_BROWSER=1 to skip.")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
 
 @pytest.fixture
 def served(tmp_path):

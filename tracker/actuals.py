@@ -1361,15 +1361,7 @@ def template_indicators(model: TargetsModel, unit: str, period_kind: str) -> lis
 
 def template_milestones(model: TargetsModel, unit: str) -> list[Milestone]:
     """Milestones of tasks where `unit` is named among the responsible units."""
-    out = []
-    for ms in model.milestones:
-        try:
-            task = model.task(ms.plan, ms.task)
-        except KeyError:
-            continue
-        if task.names(unit):
-            out.append(ms)
-    return out
+    return model.milestones_of_tasks(lambda task: task.names(unit))
 
 
 def write_template(path: str | Path, model: TargetsModel, unit: str, period: str,

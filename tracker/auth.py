@@ -493,16 +493,13 @@ def reportable_milestones(user: User, model: TargetsModel) -> list[Milestone]:
         return []
     if user.is_supervisor:
         return list(model.milestones)
-    out = []
-    for ms in model.milestones:
-        try:
-            task = model.task(ms.plan, ms.task)
-        except KeyError:
-            continue
-        if user.region and any(u.role == "local" for u in task.units) or user.department and any(u.role in MILESTONE_ROLES and same_unit(u.name, user.department)
-                                     for u in task.units):
-            out.append(ms)
-    return out
+    def reports(task: Any) -> bool:
+        if user.region:
+            return any(u.role == "local" for u in task.units)
+        return bool(user.department) and any(u.role in MILESTONE_ROLES and same_unit(u.name, user.department)
+                                             for u in task.units)
+
+    return model.milestones_of_tasks(reports)
 
 
 def may_report_progress(user: User, model: TargetsModel, milestone_id: str, reporter: str,

@@ -7,7 +7,7 @@ names say what a thing is in the domain.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Callable, Literal
 
 Role = Literal["lead", "participating", "joint", "local"]
 ROLES: tuple[str, ...] = ("lead", "participating", "joint", "local")
@@ -138,6 +138,11 @@ class TargetsModel:
             if p.id == plan_id:
                 return p
         raise KeyError(plan_id)
+
+    def milestones_of_tasks(self, wanted: "Callable[[Task], bool]") -> list[Milestone]:
+        """The milestones whose task satisfies `wanted` (who leads it, who carries it out)."""
+        tasks = {(t.plan, t.number): t for t in self.tasks}
+        return [m for m in self.milestones if (m.plan, m.task) in tasks and wanted(tasks[(m.plan, m.task)])]
 
     def task(self, plan_id: str, number: int) -> Task:
         for t in self.tasks:
