@@ -2,7 +2,7 @@
 
 Generates a long-shape CSV (指标, 地区, 期间, 数值) of at least --rows rows of distinct cells
 (synthetic monthly indicators x every region x months), imports it through
-tracker.actuals.import_file (encoding sniffing, header detection, every check, unit
+tracker.actuals.entry.import_file (encoding sniffing, header detection, every check, unit
 conversion, one transaction), then streams the same file with csv.reader into an equivalent
 table through sqlite3's executemany with no checks at all, and prints both rates, their
 ratio (goal: >= 40%) and the process's peak memory before and after the import (it must not
@@ -32,7 +32,7 @@ def peak_rss_mb() -> float:
 
 
 def bench_model(n_indicators: int):  # -> TargetsModel
-    from tracker.model import Indicator, TargetsModel
+    from tracker.domain.model import Indicator, TargetsModel
 
     return TargetsModel(indicators=[
         Indicator(f"bench_{i:04d}", f"基准指标{i:04d}", "bed", "count", "monthly", "省民政厅")
@@ -98,8 +98,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
     args = parser.parse_args(argv)
 
-    from tracker import actuals, db
-    from tracker.regions import load_regions
+    from tracker.actuals import entry as actuals
+    from tracker.domain.regions import load_regions
+    from tracker.store import db
 
     work = Path(args.dir or tempfile.mkdtemp(prefix="tracker-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"generated {rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s")
 
     model = bench_model(math.ceil(rows / (len(regions) * len(MONTHS))))
-    url = f"sqlite:///{work / 'tracker.db'}"
+    url = f"sqlite:///{work / 'tracker.store.db'}"
     engine = db.get_engine(url)
     db.sync_targets(engine, model)
     rss_before = peak_rss_mb()

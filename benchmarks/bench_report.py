@@ -31,8 +31,8 @@ ROOT = HERE.parent
 
 def hainan_observations(model, regions, months: int = 60):
     """Monthly values for five years, for every region that reports each indicator."""
-    from tracker.model import Observation
-    from tracker.periods import period_containing
+    from tracker.domain.model import Observation
+    from tracker.domain.periods import period_containing
 
     rng = random.Random(5)
     wanted = {t.indicator for t in model.targets}
@@ -71,10 +71,10 @@ def timed(fn, repeat: int = 3):
 
 
 def hainan() -> bool:
-    from tracker import report
-    from tracker.regions import load_regions
-    from tracker.status import evaluate
-    from tracker.targets import load_targets
+    from tracker.domain.regions import load_regions
+    from tracker.report import build as report
+    from tracker.status.engine import evaluate
+    from tracker.targets.file import load_targets
 
     model = load_targets(ROOT / "targets.yaml")
     regions = load_regions()
@@ -105,10 +105,10 @@ def national(n_regions: int, n_indicators: int, n_months: int) -> bool:
     import bench_status as bs  # the status benchmark's data set, built once and kept in /tmp
     from sqlalchemy import create_engine
 
-    from tracker import report
     from tracker.config import StatusSettings
-    from tracker.status import evaluate
-    from tracker.status_load import load_series
+    from tracker.report import build as report
+    from tracker.status.engine import evaluate
+    from tracker.store.series import load_series
 
     path = Path(f"/tmp/bench_status_{n_regions}_{n_indicators}_{n_months}.db")
     if not path.exists():

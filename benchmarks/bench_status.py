@@ -5,7 +5,7 @@
 
 Builds (once, in a child process so its memory is not counted) a SQLite database in the
 table layout tracker/db.py migrates to, then times end to end: load the series as known at
---as-of (tracker.status_load) and evaluate every target (tracker.status.evaluate). Beside it,
+--as-of (tracker.store.series) and evaluate every target (tracker.status.engine.evaluate). Beside it,
 the time of a raw SQL query fetching the latest value per (indicator, region) from the same
 database, and the peak memory (RSS) of this process. Goal at full scale: <= 15 s, <= 1 GB.
 """
@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from tracker.config import StatusSettings
-from tracker.model import Indicator, Plan, Target, TargetsModel
-from tracker.periods import period_containing
-from tracker.regions import Region, Regions
+from tracker.domain.model import Indicator, Plan, Target, TargetsModel
+from tracker.domain.periods import period_containing
+from tracker.domain.regions import Region, Regions
 
 PROVINCE = "100000"
 PLAN_START = date(2021, 1, 1)
@@ -85,9 +85,8 @@ def months(n: int) -> list[tuple[str, date]]:
 
 
 def build(path: Path, n_regions: int, n_indicators: int, n_months: int, by_period: bool = False) -> int:
-    """Create the schema with tracker.db's migrations, then write the rows with sqlite3."""
-    from tracker import db
-
+    """Create the schema with tracker.store.db's migrations, then write the rows with sqlite3."""
+    from tracker.store import db
     url = f"sqlite:///{path}"
     db.get_engine(url)
     db.dispose_engine(url)
@@ -175,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from sqlalchemy import create_engine
 
-    from tracker.status import evaluate
-    from tracker.status_load import load_series
+    from tracker.status.engine import evaluate
+    from tracker.store.series import load_series
 
     as_of = date.fromisoformat(args.as_of)
     model = synthetic_model(args.indicators)

@@ -98,9 +98,10 @@ def drop_schema(base: str, schema: str) -> None:
 
 def prepare(url: str, work: Path, reporters: int, threads: int) -> tuple[Path, list[tuple[str, str, list[str]]]]:
     """tracker.toml for the server, and the reporters: (username, region code, indicator ids)."""
-    from tracker import auth, db
-    from tracker.regions import load_regions
-    from tracker.targets import load_targets
+    from tracker.domain.regions import load_regions
+    from tracker.store import db
+    from tracker.targets.file import load_targets
+    from tracker.web import auth
 
     model = load_targets(ROOT / "targets.yaml")
     engine = db.get_engine(url)
@@ -278,8 +279,7 @@ async def bench(port: int, people: list[tuple[str, str, list[str]]], seconds: fl
 def rows_written(url: str) -> int:
     from sqlalchemy import func, select
 
-    from tracker import db
-
+    from tracker.store import db
     engine = db.get_engine(url)
     with engine.connect() as conn:
         n = int(conn.execute(select(func.count()).select_from(db.observation_table)).scalar())
@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             url, schema = pg_schema_url(args.database_url)
             label = "PostgreSQL"
         else:
-            url, label = f"sqlite:///{work / 'tracker.db'}", "SQLite (WAL)"
+            url, label = f"sqlite:///{work / 'tracker.store.db'}", "SQLite (WAL)"
         try:
             config, people = prepare(url, work, args.reporters, args.threads)
             port = free_port()

@@ -14,7 +14,7 @@ import csv
 import random
 from pathlib import Path
 
-from tracker.regions import load_regions
+from tracker.domain.regions import load_regions
 
 NOTE = "示例数据 SAMPLE"
 HERE = Path(__file__).resolve().parent

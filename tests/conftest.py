@@ -37,11 +37,10 @@ def db_url(tmp_path, monkeypatch) -> Iterator[str]:
     code reading the settings (the CLI) finds it."""
     base = os.environ.get(PG_ENV)
     if not base:
-        url = f"sqlite:///{tmp_path / 'tracker.db'}"
+        url = f"sqlite:///{tmp_path / 'tracker.store.db'}"
         monkeypatch.setenv("TRACKER_DATABASE_URL", url)
         yield url
-        from tracker import db
-
+        from tracker.store import db
         db.dispose_engine(url)
         return
 
@@ -56,8 +55,7 @@ def db_url(tmp_path, monkeypatch) -> Iterator[str]:
     try:
         yield url
     finally:
-        from tracker import db
-
+        from tracker.store import db
         db.dispose_engine(url)
         with admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
@@ -66,9 +64,8 @@ def db_url(tmp_path, monkeypatch) -> Iterator[str]:
 
 @pytest.fixture
 def engine(db_url):
-    """The migrated engine for `db_url` (tracker.db.get_engine)."""
-    from tracker import db
-
+    """The migrated engine for `db_url` (tracker.store.db.get_engine)."""
+    from tracker.store import db
     return db.get_engine(db_url)
 
 
@@ -77,8 +74,15 @@ def make_small_model():
     monthly flow, and a ratio per 1,000 with its two components."""
     from datetime import date
 
-    from tracker.model import (Indicator, Milestone, Plan, ResponsibleUnit, TargetsModel,
-                               Target, Task)
+    from tracker.domain.model import (
+        Indicator,
+        Milestone,
+        Plan,
+        ResponsibleUnit,
+        Target,
+        TargetsModel,
+        Task,
+    )
 
     plan = Plan("hainan", "海南省一老一小整体解决方案", "海南省人民政府", "province", "460000",
                 date(2021, 1, 1), date(2025, 12, 31), "seeds/hainan.docx")

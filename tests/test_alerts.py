@@ -10,14 +10,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from servers import RecordingHTTPServer, RecordingSMTPServer
 from sqlalchemy import select
 
-from tracker.alerts import (AlertEvent, alert_table, backoff, deliver_pending, dingtalk_signed_url, enqueue,
-                            recipients_for, send_test_messages, transitions)
-from tracker.status import Status
-from tracker.targets import load_targets
-
-from servers import RecordingHTTPServer, RecordingSMTPServer
+from tracker.alerts.outbox import (
+    AlertEvent,
+    alert_table,
+    backoff,
+    deliver_pending,
+    dingtalk_signed_url,
+    enqueue,
+    recipients_for,
+    send_test_messages,
+    transitions,
+)
+from tracker.status.engine import Status
+from tracker.targets.file import load_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)

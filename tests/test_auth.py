@@ -1,5 +1,5 @@
 """Accounts, passwords, sessions, the sign-in rate limit and the permission rules
-(tracker.auth), on the test database (SQLite, or PostgreSQL with TRACKER_TEST_DATABASE_URL)."""
+(tracker.web.auth), on the test database (SQLite, or PostgreSQL with TRACKER_TEST_DATABASE_URL)."""
 
 import os
 import subprocess
@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tracker import auth
-from tracker.auth import LoginLimits, User
-from tracker.regions import load_regions
+from tracker.domain.regions import load_regions
+from tracker.web import auth
+from tracker.web.auth import LoginLimits, User
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
 REGIONS = load_regions()
@@ -77,7 +77,7 @@ def test_rate_limit_per_address_stops_guessing_many_names(engine):
 def test_rate_limit_holds_across_processes(engine, db_url, small_model):
     """Failures recorded by another process (another server worker) count here."""
     auth.add_user(engine, "mca", "s3cret-pass", "reporter", department="省民政厅", model=small_model, now=NOW)
-    code = ("import sys; from datetime import datetime; from tracker import auth, db; "
+    code = ("import sys; from datetime import datetime; from tracker.web import auth; from tracker.store import db; "
             "e = db.get_engine(sys.argv[1]); now = datetime.fromisoformat(sys.argv[2]); "
             "[auth.sign_in(e, 'mca', 'guess', now=now) for _ in range(5)]")
     subprocess.run([sys.executable, "-c", code, db_url, NOW.isoformat()], check=True, env=os.environ.copy())
@@ -201,7 +201,7 @@ def test_milestones_go_to_the_lead_and_joint_units_not_participants(small_model)
 def test_region_reporters_report_milestones_of_tasks_local_governments_carry_out(small_model):
     from dataclasses import replace
 
-    from tracker.model import ResponsibleUnit
+    from tracker.domain.model import ResponsibleUnit
 
     task = replace(small_model.tasks[1], units=(ResponsibleUnit("省教育厅", "lead"),
                                                 ResponsibleUnit("各市县政府", "local")))
@@ -218,8 +218,8 @@ def test_region_reporters_report_milestones_of_tasks_local_governments_carry_out
 
 
 def test_users_command_adds_lists_and_disables(engine, tmp_path, small_model, monkeypatch):
-    from tracker.cli import cli
-    from tracker.targets import dump_model
+    from tracker.cli.main import cli
+    from tracker.targets.file import dump_model
 
     (tmp_path / "targets.yaml").write_text(dump_model(small_model), encoding="utf-8")
     monkeypatch.chdir(tmp_path)

@@ -6,14 +6,14 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tracker.cli import COMMANDS, cli
+from tracker.cli.main import COMMANDS, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [str(ROOT / "sources" / "national-task-table.txt"), str(ROOT / "sources" / "hainan-task-table.txt")]
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys; from tracker.cli import cli\n"
+    code = ("import sys; from tracker.cli.main import cli\n"
             "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('pint', 'sqlmodel', 'sqlalchemy', 'apscheduler', 'openpyxl', 'jinja2') if m in sys.modules]\n"
             "print('HEAVY', heavy)")

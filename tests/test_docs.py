@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from tracker.cli import COMMANDS
+from tracker.cli.main import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.documents import TableError, parse_table, read_table, split_units
+from tracker.targets.documents import TableError, parse_table, read_table, split_units
 
 SOURCES = Path(__file__).resolve().parent.parent / "sources"
 

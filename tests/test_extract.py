@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from tracker.extract import extract_task, find_deadline
-from tracker.model import ResponsibleUnit, Task
-from tracker.targets import build_model
+from tracker.domain.model import ResponsibleUnit, Task
+from tracker.targets.extract import extract_task, find_deadline
+from tracker.targets.file import build_model
 
 SOURCES = Path(__file__).resolve().parent.parent / "sources"
 END_2025, END_2022 = date(2025, 12, 31), date(2022, 12, 31)

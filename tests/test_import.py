@@ -8,10 +8,12 @@ from click.testing import CliRunner
 from freezegun import freeze_time
 from openpyxl import Workbook, load_workbook
 
-from tracker import actuals, db
-from tracker.actuals import EntryError, derive_values, import_file, record_value, record_progress
-from tracker.model import Observation
-from tracker.regions import load_regions
+from tracker.actuals import entry as actuals
+from tracker.actuals.entry import EntryError, import_file, record_progress, record_value
+from tracker.domain.model import Observation
+from tracker.domain.regions import load_regions
+from tracker.status.figures import derive_values
+from tracker.store import db
 
 NOW = datetime(2025, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 in Hainan
 
@@ -211,8 +213,8 @@ def test_a_header_unit_of_the_wrong_dimension_is_refused(engine, model, tmp_path
 
 
 def test_the_cli_names_every_problem_in_chinese_or_english(engine, model, tmp_path, monkeypatch):
-    from tracker import targets
-    from tracker.cli import cli
+    from tracker.cli.main import cli
+    from tracker.targets import file as targets
 
     monkeypatch.setattr(targets, "load_targets", lambda path: model)
     path = write_csv(tmp_path / "bad.csv", "指标,地区,期间,数值\n养老床位数,海口,2024,x\n养老床位数,三亚,2024,-1\n")
@@ -287,8 +289,8 @@ def test_a_file_correcting_values_needs_correct_and_then_adds_revisions(engine, 
 
 
 def test_the_history_command_shows_every_revision(engine, model, monkeypatch):
-    from tracker import targets
-    from tracker.cli import cli
+    from tracker.cli.main import cli
+    from tracker.targets import file as targets
 
     monkeypatch.setattr(targets, "load_targets", lambda path: model)
     runner = CliRunner()
@@ -378,8 +380,8 @@ def test_a_progress_file_imported_twice_adds_no_repeated_reports(engine, model, 
 
 
 def test_the_progress_command_records_and_lists(engine, model, monkeypatch):
-    from tracker import targets
-    from tracker.cli import cli
+    from tracker.cli.main import cli
+    from tracker.targets import file as targets
 
     monkeypatch.setattr(targets, "load_targets", lambda path: model)
     runner = CliRunner()
@@ -438,8 +440,8 @@ def test_a_city_with_districts_missing_has_no_figure_but_the_province_says_its_c
 
 
 def test_template_and_import_commands_round_trip(engine, model, tmp_path, monkeypatch):
-    from tracker import targets
-    from tracker.cli import cli
+    from tracker.cli.main import cli
+    from tracker.targets import file as targets
 
     monkeypatch.setattr(targets, "load_targets", lambda path: model)
     runner = CliRunner()
@@ -458,7 +460,7 @@ def test_template_and_import_commands_round_trip(engine, model, tmp_path, monkey
 
 
 def test_db_commands_show_and_apply_the_schema_revision(engine):
-    from tracker.cli import cli
+    from tracker.cli.main import cli
 
     runner = CliRunner()
     assert db.head_revision() in runner.invoke(cli, ["db", "current"]).output
@@ -467,7 +469,7 @@ def test_db_commands_show_and_apply_the_schema_revision(engine):
 
 
 def test_a_period_excel_stored_as_a_number_like_2026_1_is_refused_as_ambiguous():
-    from tracker.periods import PeriodError, parse_period
+    from tracker.domain.periods import PeriodError, parse_period
 
     with pytest.raises(PeriodError, match="2026-01 or 2026-10"):
         parse_period(2026.1)
@@ -529,8 +531,8 @@ def test_a_progress_reporter_must_be_responsible_for_the_task(engine, model):
 
 
 def test_the_progress_command_needs_the_reporter(engine, model, monkeypatch):
-    from tracker import targets
-    from tracker.cli import cli
+    from tracker.cli.main import cli
+    from tracker.targets import file as targets
 
     monkeypatch.setattr(targets, "load_targets", lambda path: model)
     result = CliRunner().invoke(cli, ["progress", "hainan-m1", "推进中"])

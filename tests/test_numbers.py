@@ -1,6 +1,6 @@
 import pytest
 
-from tracker.numbers import NumberError, chinese_to_int, parse_number
+from tracker.domain.numbers import NumberError, chinese_to_int, parse_number
 
 
 @pytest.mark.parametrize("text, value, unit", [

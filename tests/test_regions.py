@@ -1,6 +1,6 @@
 import pytest
 
-from tracker.regions import RegionError, load_regions
+from tracker.domain.regions import RegionError, load_regions
 
 
 @pytest.fixture

@@ -4,14 +4,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tracker.actuals import import_file
-from tracker.completeness import latest_reported, missing_reports
-from tracker.config import load_settings
-from tracker.regions import load_regions
-from tracker.reminders import reminder_messages, send_submission_reminders
-from tracker.targets import load_targets
-
 from servers import RecordingHTTPServer
+
+from tracker.actuals.entry import import_file
+from tracker.config import load_settings
+from tracker.domain.regions import load_regions
+from tracker.jobs.reminders import reminder_messages, send_submission_reminders
+from tracker.status.completeness import latest_reported, missing_reports
+from tracker.targets.file import load_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")

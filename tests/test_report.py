@@ -13,12 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from tracker import report
-from tracker.periods import period_containing
-from tracker.model import (Indicator, Milestone, Observation, Plan, ResponsibleUnit, Target,
-                           TargetsModel, Task)
-from tracker.regions import load_regions
-from tracker.status import Status
+from tracker.domain.model import (
+    Indicator,
+    Milestone,
+    Observation,
+    Plan,
+    ResponsibleUnit,
+    Target,
+    TargetsModel,
+    Task,
+)
+from tracker.domain.periods import period_containing
+from tracker.domain.regions import load_regions
+from tracker.report import build as report
+from tracker.status.engine import Status
 
 AS_OF = date(2026, 3, 31)
 PLAN = "hainan"
@@ -421,8 +429,8 @@ TARGETS = Path(__file__).resolve().parent.parent / "targets.yaml"
 
 
 def load_sample(engine):
-    from tracker.actuals import import_file
-    from tracker.targets import load_targets
+    from tracker.actuals.entry import import_file
+    from tracker.targets.file import load_targets
 
     model = load_targets(TARGETS)
     import_file(engine, EXAMPLES / "hainan-sample-values.csv", model, entered_by="test",
@@ -457,7 +465,7 @@ def test_the_sample_data_makes_a_report_with_the_status_engine(engine, tmp_path)
 def test_the_report_command_prints_the_path(engine, db_url, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from tracker.cli import cli
+    from tracker.cli.main import cli
 
     load_sample(engine)
     monkeypatch.chdir(tmp_path)
@@ -483,7 +491,7 @@ def test_a_met_deadline_is_not_counted_as_days_overdue():
 def test_english_report_goes_beside_the_chinese_one_not_over_it(engine, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from tracker.cli import cli
+    from tracker.cli.main import cli
 
     root = Path(__file__).resolve().parent.parent
     config = tmp_path / "tracker.toml"
@@ -502,7 +510,7 @@ def test_report_files_are_readable_by_others_as_the_umask_allows(tmp_path):
     import os
     import stat
 
-    from tracker.report import _write_temp
+    from tracker.report.build import _write_temp
 
     old = os.umask(0o022)
     try:

@@ -17,11 +17,10 @@ import threading
 from datetime import datetime, timezone
 
 import pytest
-
-from tracker import report
-from tracker.regions import load_regions
-
 from test_report import AS_OF, make_model, make_observations, make_statuses
+
+from tracker.domain.regions import load_regions
+from tracker.report import build as report
 
 if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
     pytest.skip("TRACKER_SKIP_BROWSER=1", allow_module_level=True)

@@ -12,17 +12,26 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from freezegun import freeze_time
+from servers import RecordingHTTPServer
 from sqlalchemy import func, select
 
-from tracker.alerts import alert_table
+from tracker.alerts.outbox import alert_table
 from tracker.config import load_settings
-from tracker.regions import load_regions
-from tracker.scheduler import (RUN_JOB, ScheduleConfig, build_scheduler, claim, due_period, get_run, report_trigger,
-                               run_due, run_period, run_table)
-from tracker.status import Status
-from tracker.targets import load_targets
-
-from servers import RecordingHTTPServer
+from tracker.domain.regions import load_regions
+from tracker.jobs.scheduler import (
+    RUN_JOB,
+    ScheduleConfig,
+    build_scheduler,
+    claim,
+    due_period,
+    get_run,
+    report_trigger,
+    run_due,
+    run_period,
+)
+from tracker.status.engine import Status
+from tracker.store.runs import run_table
+from tracker.targets.file import load_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -201,7 +210,7 @@ def test_a_changed_schedule_replaces_the_stored_job(tmp_path, engine):
 
 
 def test_a_month_not_yet_due_is_refused_even_when_forced(settings, engine):
-    from tracker.scheduler import NotDue
+    from tracker.jobs.scheduler import NotDue
 
     with pytest.raises(NotDue, match="2026-12-01 08:00"):
         run_period(settings, "2026-11", datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI), engine=engine, force=True)

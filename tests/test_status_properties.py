@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.config import StatusSettings
-from tracker.model import Indicator, Observation, Plan, Target, TargetsModel
-from tracker.periods import PLAN_TZ, period_containing
-from tracker.regions import load_regions
-from tracker.status import evaluate
+from tracker.domain.model import Indicator, Observation, Plan, Target, TargetsModel
+from tracker.domain.periods import PLAN_TZ, period_containing
+from tracker.domain.regions import load_regions
+from tracker.status.engine import evaluate
 
 REGIONS = load_regions()
 PROVINCE = REGIONS.province.code

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tracker import db
+from tracker.store import db
 
 T0 = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 
@@ -178,10 +178,10 @@ def test_milestone_progress_returns_the_latest_report_per_reporter(engine):
 
 
 def test_the_sqlite_file_goes_where_the_url_says_creating_its_directory(tmp_path):
-    url = f"sqlite:///{tmp_path / 'deep' / 'er' / 'tracker.db'}"
+    url = f"sqlite:///{tmp_path / 'deep' / 'er' / 'tracker.store.db'}"
     try:
         db.get_engine(url)
-        assert (tmp_path / "deep" / "er" / "tracker.db").exists()
+        assert (tmp_path / "deep" / "er" / "tracker.store.db").exists()
     finally:
         db.dispose_engine(url)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tracker.units import UnitError, conversion_factor, label, normalize
+from tracker.domain.units import UnitError, conversion_factor, label, normalize
 
 
 def test_counted_things_do_not_convert_into_each_other():

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tracker import auth, db
 from tracker.config import Settings
+from tracker.store import db
+from tracker.web import auth
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -101,8 +102,8 @@ def entry(client: Any, region: str, **cells: str) -> Any:
 
 def make_site(db_url: str, engine: Any, tmp_path: Path, model: Any, clock: Clock,
               raw: dict[str, Any] | None = None) -> Site:
-    from tracker.targets import dump_model
-    from tracker.web import create_app
+    from tracker.targets.file import dump_model
+    from tracker.web.app import create_app
 
     (tmp_path / "targets.yaml").write_text(dump_model(model), encoding="utf-8")
     settings = Settings(database_url=db_url, targets_path=tmp_path / "targets.yaml",
@@ -258,7 +259,7 @@ def test_responses_carry_security_headers(site):
 
 def test_the_entry_form_lists_the_indicators_due_with_units_last_values_and_deadlines(site):
     db.sync_targets(site.engine, site.model)
-    from tracker.actuals import record_value
+    from tracker.actuals.entry import record_value
 
     record_value(site.engine, site.model, "elderly_care_beds", "460000", "2024", "4800", entered_by="cli",
                  now=NOW - timedelta(days=300))
@@ -510,10 +511,10 @@ def test_the_supervisor_regenerates_the_report_and_everyone_reads_it(site):
     assert next(e["action"] for e in auth.list_audit(site.engine) if e["actor"] == "boss") == "report"
 
 
-@pytest.mark.parametrize("name", ["..%2Ftracker.db", "tracker.db", "2026-03.txt", "%2Fetc%2Fpasswd"])
+@pytest.mark.parametrize("name", ["..%2Ftracker.db", "tracker.store.db", "2026-03.txt", "%2Fetc%2Fpasswd"])
 def test_only_report_files_are_served(site, name):
     Path(site.settings.reports_dir).mkdir(parents=True, exist_ok=True)
-    (Path(site.settings.reports_dir) / "tracker.db").write_text("secret")
+    (Path(site.settings.reports_dir) / "tracker.store.db").write_text("secret")
     assert site.client("reader").get(f"/reports/{name}").status_code == 404
 
 

@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 DEFAULT_CONFIG_FILE = "tracker.toml"
 
@@ -80,5 +81,34 @@ def load_settings(path: str | Path | None = None) -> Settings:
     if env_url:
         settings.database_url = env_url
     if not settings.database_url:
-        settings.database_url = f"sqlite:///{default_data_dir() / 'tracker.db'}"
+        settings.database_url = f"sqlite:///{default_data_dir() / 'tracker.store.db'}"
     return settings
+
+
+@dataclass
+class ScheduleConfig:
+    timezone: str = "Asia/Shanghai"
+    report_day: int = 1  # the monthly report: day of month …
+    report_hour: int = 8  # … and time, in `timezone`
+    report_minute: int = 0
+    submission_day: int = 10  # monthly figures are due by this day of the following month
+    reminder_days_before: int = 3  # remind this many days before the submission day
+    reminder_hour: int = 9
+    watchdog_minutes: int = 10
+    run_timeout_minutes: int = 60  # a 'running' run older than this (no heartbeat) is taken over
+    retry_minutes: int = 30  # wait this long after a failure before trying again
+    max_attempts: int = 5
+    remind_overdue_months: int = 1  # re-alert items that stay overdue every N months; 0: never
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def schedule_config(section: dict[str, Any]) -> ScheduleConfig:
+    cfg = ScheduleConfig()
+    for key, value in section.items():
+        if not hasattr(cfg, key):
+            raise ValueError(f"[schedule] has no setting {key!r}; accepted: {', '.join(cfg.__dataclass_fields__)}")
+        setattr(cfg, key, type(getattr(cfg, key))(value))
+    return cfg

@@ -1,0 +1,1 @@
+"""Reported values in: validation, file layouts, milestone progress, templates."""

@@ -1,0 +1,1 @@
+"""Who hears about a status change, and how the message gets there."""

@@ -1,0 +1,276 @@
+"""Commands for entering and inspecting reported values: record, import, template, history,
+progress, db. A thin skin over tracker.actuals.entry and tracker.store.db; messages in Chinese, or in
+English with --lang en.
+"""
+
+import getpass
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tracker.cli.main import load_model, settings_from
+
+
+def lang_option(f: Any) -> Any:
+    return click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+                        help="消息语言 Message language (default: the settings' language, zh).")(f)
+
+
+def by_option(f: Any) -> Any:
+    return click.option("--by", "entered_by", default=None,
+                        help="填报人 Who enters the values (default: $TRACKER_USER or the login name).")(f)
+
+
+def _who(entered_by: str | None) -> str:
+    return entered_by or os.environ.get("TRACKER_USER") or getpass.getuser()
+
+
+def _lang(ctx: click.Context, lang: str | None) -> str:
+    return lang or settings_from(ctx).language or "zh"
+
+
+def _open(ctx: click.Context, need_model: bool = True) -> tuple[Any, Any]:
+    """The migrated engine and the targets model (synced into the database, so the
+    database always knows the definitions the values were checked against)."""
+    from tracker.store import db
+    settings = settings_from(ctx)
+    engine = db.get_engine(settings.database_url)
+    if not need_model:
+        return engine, None
+    model = load_model(ctx)
+    try:
+        db.sync_targets(engine, model)
+    except ValueError as exc:  # e.g. an indicator's unit changed while values are stored in it
+        raise click.ClickException(str(exc)) from exc
+    return engine, model
+
+
+def _fail(exc: Any, lang: str) -> None:
+    click.echo(exc.format(lang), err=True)
+    raise SystemExit(1)
+
+
+def _warnings(result: Any, lang: str) -> None:
+    if result.warnings:
+        click.echo("提示：" if lang == "zh" else "warnings:", err=True)
+        for w in result.warnings:
+            click.echo(f"  - {w.format(lang)}", err=True)
+
+
+@click.command()
+@click.argument("indicator")
+@click.argument("region")
+@click.argument("period")
+@click.argument("value")
+@click.option("--unit", default=None, help="单位 Unit of VALUE, if not the indicator's (e.g. 万张, %, 小数).")
+@click.option("--note", default="", help="备注 Note.")
+@click.option("--source", default="command", help="来源 Where the value comes from (a report, a document).")
+@click.option("--correct", is_flag=True, help="更正已有数值（保存为新版本） Correct an existing value (new revision).")
+@by_option
+@lang_option
+@click.pass_context
+def record(ctx: click.Context, indicator: str, region: str, period: str, value: str, unit: str | None,
+           note: str, source: str, correct: bool, entered_by: str | None, lang: str | None) -> None:
+    """录入一个数值 Record one value: INDICATOR REGION PERIOD VALUE.
+
+    \b
+    tracker record 养老床位数 海口 2025 1.5万
+    tracker record childcare_enrollment_rate 460100 2025 30%
+    PERIOD: 2026-11, 2026Q3, 2025, or a date 2026-11-15.
+    """
+    from tracker.actuals.entry import EntryError, record_value
+
+    lang = _lang(ctx, lang)
+    engine, model = _open(ctx)
+    try:
+        result = record_value(engine, model, indicator, region, period, value, unit, entered_by=_who(entered_by),
+                              note=note, source=source, correct=correct)
+    except EntryError as exc:
+        _fail(exc, lang)
+    _warnings(result, lang)
+    if result.written:
+        what = "已更正（新版本）" if result.corrections else "已录入"
+        click.echo(f"{what} {indicator} {region} {period} = {value}" if lang == "zh" else
+                   f"{'corrected (new revision)' if result.corrections else 'recorded'}: "
+                   f"{indicator} {region} {period} = {value}")
+    else:
+        click.echo("数值未变，无需录入" if lang == "zh" else "same value already stored; nothing to do")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--correct", is_flag=True, help="允许更正已有数值 Allow corrections of existing values.")
+@click.option("--period", default=None, help="表中无期间列时的期间 Period for a sheet without a period column.")
+@click.option("--indicator", default=None, help="表中无指标列时的指标 Indicator for a sheet of periods as columns.")
+@click.option("--dry-run", is_flag=True, help="只校验，不写入 Check only, write nothing.")
+@by_option
+@lang_option
+@click.pass_context
+def import_(ctx: click.Context, file: Path, correct: bool, period: str | None, indicator: str | None,
+            dry_run: bool, entered_by: str | None, lang: str | None) -> None:
+    """导入 CSV 或 Excel 文件 Import values from a CSV or .xlsx FILE (all or nothing).
+
+    Long shape (指标, 地区, 期间, 数值[, 单位, 备注]) or wide (地区 rows, indicators or months as
+    columns); GBK, GB18030 and UTF-8 (with or without BOM) CSV; filled templates.
+    """
+    from tracker.actuals.entry import EntryError, import_file
+
+    lang = _lang(ctx, lang)
+    engine, model = _open(ctx)
+    try:
+        result = import_file(engine, file, model, entered_by=_who(entered_by), correct=correct,
+                             period=period, indicator=indicator, dry_run=dry_run)
+    except EntryError as exc:
+        _fail(exc, lang)
+    _warnings(result, lang)
+    if lang == "zh":
+        verb = "校验通过，可写入" if dry_run else "已导入"
+        click.echo(f"{verb} {result.written} 个数值（更正 {result.corrections} 个，未变 {result.unchanged} 个），"
+                   f"里程碑进展 {result.progress_written} 条：{file}")
+    else:
+        verb = "checked, would write" if dry_run else "imported"
+        click.echo(f"{verb} {result.written} values ({result.corrections} corrections, {result.unchanged} "
+                   f"unchanged), {result.progress_written} milestone reports: {file}")
+
+
+@click.command()
+@click.option("--unit", "unit_name", required=True, help="责任单位 Responsible unit, e.g. 省民政厅.")
+@click.option("--period", required=True, help="期间 Period, e.g. 2026-11, 2026Q3, 2025.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="输出文件 Output .xlsx (default: 填报_<unit>_<period>.xlsx).")
+@lang_option
+@click.pass_context
+def template(ctx: click.Context, unit_name: str, period: str, output: Path | None, lang: str | None) -> None:
+    """生成 Excel 填报模板 Write an Excel form for one unit and period; import it back when filled."""
+    from tracker.actuals.entry import EntryError, write_template
+    from tracker.domain.periods import PeriodError, parse_period
+
+    lang = _lang(ctx, lang)
+    _, model = _open(ctx)
+    try:
+        label = parse_period(period).label
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from exc
+    output = output or Path(f"填报_{unit_name}_{label}.xlsx")
+    try:
+        counts = write_template(output, model, unit_name, period)
+    except EntryError as exc:
+        _fail(exc, lang)
+    click.echo(f"已生成 {output}：{counts['indicators']} 个指标，{counts['milestones']} 个里程碑，{counts['regions']} 个地区"
+               if lang == "zh" else f"wrote {output}: {counts['indicators']} indicators, "
+               f"{counts['milestones']} milestones, {counts['regions']} regions")
+
+
+@click.command()
+@click.argument("indicator")
+@click.argument("region")
+@click.argument("period")
+@lang_option
+@click.pass_context
+def history(ctx: click.Context, indicator: str, region: str, period: str, lang: str | None) -> None:
+    """查看一个单元格的全部版本 Every revision of one cell: who, when, from where, note."""
+    from tracker.actuals.entry import IndicatorIndex
+    from tracker.domain.periods import PeriodError, parse_period
+    from tracker.domain.regions import RegionError, load_regions
+    from tracker.store import db
+
+    lang = _lang(ctx, lang)
+    engine, model = _open(ctx)
+    ind = IndicatorIndex(model).get(indicator)
+    if ind is None:
+        raise click.BadParameter(f"未知指标 unknown indicator {indicator!r}", param_hint="INDICATOR")
+    try:
+        reg = load_regions().lookup(region)
+        label = parse_period(period).label
+    except (RegionError, PeriodError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = db.observation_history(engine, ind.id, reg.code, label)
+    if not rows:
+        click.echo(f"{ind.name} {reg.name} {label}：没有数值" if lang == "zh" else
+                   f"{ind.id} {reg.name_en} {label}: no values")
+        return
+    from tracker.domain.periods import PLAN_TZ
+    from tracker.domain.units import label as unit_label
+
+    click.echo(f"{ind.name}（{unit_label(ind.unit)}） {reg.name} {label}")
+    for r in rows:
+        when = r["entered_at"].astimezone(PLAN_TZ).strftime("%Y-%m-%d %H:%M:%S %z")  # the officials' clock
+        head = f"第{r['revision']}版" if lang == "zh" else f"rev {r['revision']}"
+        click.echo(f"  {head}  {r['value']:g}  {r['entered_by']}  {when}  {r['source']}"
+                   + (f"  {r['note']}" if r["note"] else ""))
+
+
+@click.command()
+@click.argument("milestone", required=False)
+@click.argument("state", required=False)
+@click.option("--reporter", default=None, help="报告单位或地区 The responsible unit (省民政厅) or region (海口) reporting.")
+@click.option("--note", default="", help="说明 Note.")
+@click.option("--evidence", default="", help="依据：文件文号或链接 Evidence: document number or link.")
+@click.option("--date", "reported_on", default=None, help="报告日期 Date of the report (default: today).")
+@by_option
+@lang_option
+@click.pass_context
+def progress(ctx: click.Context, milestone: str | None, state: str | None, reporter: str | None, note: str,
+             evidence: str, reported_on: str | None, entered_by: str | None, lang: str | None) -> None:
+    """里程碑进展 Record a milestone's state (未启动/推进中/已完成), or list the latest reports.
+
+    \b
+    tracker progress hainan-19-m 已完成 --reporter 省民政厅 --evidence 琼府〔2022〕12号
+    tracker progress            (list the latest report per milestone and reporter)
+    """
+    from tracker.actuals.entry import EntryError, record_progress
+    from tracker.domain.model import MILESTONE_STATE_LABELS
+    from tracker.store import db
+
+    lang = _lang(ctx, lang)
+    if milestone is None:
+        engine, _ = _open(ctx, need_model=False)
+        for p in db.milestone_progress(engine):
+            state_text = MILESTONE_STATE_LABELS.get(p.state, p.state) if lang == "zh" else p.state
+            click.echo(f"{p.milestone}  {p.reporter}  {state_text}  {p.reported_on}  {p.evidence}  {p.note}".rstrip())
+        return
+    if state is None:
+        raise click.UsageError("需要状态 STATE: 未启动 / 推进中 / 已完成")
+    if not reporter:
+        raise click.UsageError("需要 --reporter：报告的责任单位（如 省民政厅）或市县 / the reporting unit or region")
+    engine, model = _open(ctx)
+    who = _who(entered_by)
+    try:
+        result = record_progress(engine, model, milestone, state, reporter=reporter, entered_by=who,
+                                 note=note, evidence=evidence, reported_on=reported_on)
+    except EntryError as exc:
+        _fail(exc, lang)
+    _warnings(result, lang)
+    click.echo(f"已记录 {milestone}：{state}" if lang == "zh" else f"recorded {milestone}: {state}")
+
+
+@click.group()
+def db() -> None:
+    """数据库结构版本 Database schema: current revision and upgrades."""
+
+
+@db.command()
+@click.pass_context
+def upgrade(ctx: click.Context) -> None:
+    """升级到最新结构 Apply pending migrations (also done whenever the database is opened)."""
+    from tracker.store import db as storage
+    engine = storage.get_engine(settings_from(ctx).database_url)
+    storage.migrate(engine)
+    click.echo(f"schema at {storage.schema_revision(engine)}")
+
+
+@db.command()
+@click.pass_context
+def current(ctx: click.Context) -> None:
+    """显示当前结构版本 Show the database URL (without password) and its schema revision."""
+    from sqlalchemy.engine import make_url
+
+    from tracker.store import db as storage
+    url = settings_from(ctx).database_url
+    engine = storage.get_engine(url)
+    revision = storage.schema_revision(engine)
+    head = storage.head_revision()
+    click.echo(f"{make_url(url).render_as_string(hide_password=True)}\n"
+               f"revision {revision}{' (head)' if revision == head else f' (head is {head})'}")

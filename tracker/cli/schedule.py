@@ -1,0 +1,139 @@
+"""Commands for the unattended side: schedule, run, runs, alerts."""
+
+import logging
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from tracker.cli.main import settings_from
+
+
+def _engine(settings):  # -> sqlalchemy.Engine
+    from tracker.store.db import get_engine
+
+    return get_engine(settings.database_url)
+
+
+def _local(moment) -> str:
+    from tracker.domain.periods import PLAN_TZ
+
+    if moment is None:
+        return "-"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(PLAN_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+@click.command()
+@click.option("-v", "--verbose", is_flag=True, help="详细日志 Log every job run.")
+@click.pass_context
+def schedule(ctx: click.Context, verbose: bool) -> None:
+    """在前台运行定时任务。Run the scheduler in the foreground (for systemd or a container).
+
+    Jobs: the monthly report (default: the 1st, 08:00 Asia/Shanghai), the submission reminder,
+    and a watchdog that catches up a missed month once, retries failed runs and delivers
+    pending alerts. Stops cleanly on SIGTERM/SIGINT after the run in flight.
+    """
+    from tracker.jobs.scheduler import serve
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    serve(settings_from(ctx))
+
+
+@click.command()
+@click.option("--period", help="月份 The month to report, YYYY-MM (default: the latest month due).")
+@click.option("--force", is_flag=True, help="重新运行 Run again even if the month was already reported.")
+@click.pass_context
+def run(ctx: click.Context, period: str | None, force: bool) -> None:
+    """立即运行一次月度报告和告警。Run the monthly report and alerts now, once per month."""
+    import re
+
+    from tracker.jobs.scheduler import NotDue, due_period, run_period, schedule_config
+
+    settings = settings_from(ctx)
+    now = datetime.now(UTC)
+    if period is None:
+        due = due_period(schedule_config(settings.section("schedule")), now)
+        if due is None:
+            raise click.ClickException("no month is due yet")
+        period = due[0]
+    elif not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise click.BadParameter(f"{period!r}: write the month as YYYY-MM, e.g. 2026-11", param_hint="--period")
+    try:
+        outcome = run_period(settings, period, now, force=force)
+    except NotDue as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not outcome.ran:
+        click.echo(f"{period}: 未运行 not run — already {outcome.state} ({outcome.report_path or '-'}); "
+                   "use --force to run it again")
+        return
+    if outcome.state != "succeeded":
+        click.echo(f"{period}: 失败 failed — {outcome.error}", err=True)
+        sys.exit(1)
+    click.echo(f"{period}: 已完成 done — {outcome.report_path}; {outcome.alerts} alert message(s) queued")
+
+
+@click.command()
+@click.option("--limit", default=30, show_default=True)
+@click.pass_context
+def runs(ctx: click.Context, limit: int) -> None:
+    """运行记录。List scheduled runs: start, end, outcome, report path, alerts sent."""
+    from tracker.jobs.scheduler import list_runs
+
+    rows = list_runs(_engine(settings_from(ctx)), limit)
+    if not rows:
+        click.echo("（无运行记录 no runs yet）")
+    for r in rows:
+        flags = " ".join(f for f, on in (("补发late", r["late"]), ("forced", r["forced"])) if on)
+        click.echo(f"{r['job']:<8} {r['period']}  {r['state']:<11} #{r['attempt']}  {_local(r['started_at'])} → "
+                   f"{_local(r['finished_at'])}  alerts {r['alerts']}  {r['report_path'] or ''} {flags}"
+                   + (f"\n    {r['error'][:200]}" if r["error"] else ""))
+
+
+@click.group(invoke_without_command=True)
+@click.option("--state", type=click.Choice(["pending", "sending", "sent", "dead"]), help="只看此状态 Only this state.")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_context
+def alerts(ctx: click.Context, state: str | None, limit: int) -> None:
+    """告警及其投递状态。List alerts and their delivery state; `alerts test` tries each channel."""
+    if ctx.invoked_subcommand:
+        return
+    from tracker.alerts.outbox import list_alerts
+
+    rows = list_alerts(_engine(settings_from(ctx)), limit, state)
+    if not rows:
+        click.echo("（无告警 no alerts）")
+    for r in rows:
+        click.echo(f"#{r['id']} {r['period']} {r['channel']:<8} {r['state']:<7} tries {r['attempts']}  "
+                   f"{_local(r['created_at'])}  {r['subject']}\n    → {r['recipient']}"
+                   + (f"\n    {r['last_error']}" if r["last_error"] else ""))
+
+
+@alerts.command("test")
+@click.pass_context
+def alerts_test(ctx: click.Context) -> None:
+    """向每个已配置通道发送测试消息。Send a test message through each configured channel."""
+    from tracker.alerts.outbox import send_test_messages
+
+    config = settings_from(ctx).section("alerts")
+    results = send_test_messages(config)
+    if not results:
+        raise click.ClickException("no alert channels configured: add [alerts] to tracker.toml (see README)")
+    failed = False
+    for channel, outcome in results:
+        click.echo(f"{channel}: {outcome}")
+        failed |= outcome != "ok"
+    sys.exit(1 if failed else 0)
+
+
+@alerts.command("deliver")
+@click.pass_context
+def alerts_deliver(ctx: click.Context) -> None:
+    """投递待发告警。Deliver pending alerts now (the scheduler does this every few minutes)."""
+    from tracker.alerts.outbox import deliver_pending
+
+    settings = settings_from(ctx)
+    counts = deliver_pending(_engine(settings), settings.section("alerts"))
+    click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))

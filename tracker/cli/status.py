@@ -1,0 +1,149 @@
+"""`tracker status`: where every target and milestone stands, as a table or JSON.
+
+A thin skin: it reads the database as known at the end of the as-of day (Asia/Shanghai),
+calls tracker.status.engine.evaluate, filters and prints. The exit code is 3 when anything shown is
+overdue, so a script can act on it.
+"""
+
+import json
+import sys
+import unicodedata
+from datetime import date
+
+import click
+
+from tracker.cli.main import load_model, settings_from
+from tracker.domain.model import TargetsModel
+from tracker.status.engine import STATUS_LABELS, Status, worst_first
+
+EXIT_OVERDUE = 3
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def parse_statuses(values: tuple[str, ...]) -> set[str]:
+    """Status codes from codes or labels, comma-separated or repeated (overdue,进度滞后)."""
+    wanted: set[str] = set()
+    for value in values:
+        for word in filter(None, (w.strip() for w in value.replace("，", ",").split(","))):
+            codes = [c for c, (zh, en, _) in STATUS_LABELS.items() if word in (c, zh, en)]
+            if not codes:
+                raise click.BadParameter(
+                    f"{word!r}: unknown status; accepted: "
+                    + ", ".join(f"{c} ({zh})" for c, (zh, _, _) in STATUS_LABELS.items()),
+                    param_hint="--status")
+            wanted.update(codes)
+    return wanted
+
+
+def _task_names(model: TargetsModel, key: tuple[str, int], unit: str) -> bool:
+    try:
+        return model.task(*key).names(unit)
+    except KeyError:
+        return False
+
+
+def select_rows(statuses: list[Status], model: TargetsModel, unit: str | None,
+                region: str | None, province: str, codes: set[str]) -> list[Status]:
+    """The rows to show: by responsible unit, by region (a region's own judgment of each
+    每个市县 target; whole-area rows only for the province), by status."""
+    items = {t.id: (t.plan, t.task) for t in model.targets}
+    items.update({m.id: (m.plan, m.task) for m in model.milestones})
+    rows: list[Status] = []
+    for s in statuses:
+        if unit and not _task_names(model, items.get(s.item_id, ("", 0)), unit):
+            continue
+        if region and region != province:
+            rows.extend(r for r in s.regions if r.region == region)
+            continue
+        rows.append(s)
+    if codes:
+        rows = [s for s in rows if s.code in codes]
+    return rows
+
+
+def render_table(rows: list[Status], lang: str) -> str:
+    """A plain-text table: status, item, region, reason."""
+    if not rows:
+        return "（无）" if lang == "zh" else "(none)"
+    head = ("状态", "编号", "地区", "说明") if lang == "zh" else ("status", "item", "region", "reason")
+    cells = [(s.display_label(lang), s.item_id, s.region or ("全省" if lang == "zh" else "whole"),
+              s.reason(lang)) for s in rows]
+    widths = [max(_width(str(r[i])) for r in [head, *cells]) for i in range(3)]
+    lines = ["  ".join(_pad(h, w) for h, w in zip(head[:3], widths)) + "  " + head[3]]
+    for c in cells:
+        lines.append("  ".join(_pad(v, w) for v, w in zip(c[:3], widths)) + "  " + c[3])
+    return "\n".join(lines)
+
+
+def summary_line(rows: list[Status], lang: str) -> str:
+    """Counts per label, worst first; achieved targets and done milestones share 已完成."""
+    counts: dict[str, int] = {}
+    severity: dict[str, int] = {}
+    for s in rows:
+        label = STATUS_LABELS[s.code][0 if lang == "zh" else 1]
+        counts[label] = counts.get(label, 0) + 1
+        severity[label] = min(severity.get(label, 99), STATUS_LABELS[s.code][2])
+    sep = "，" if lang == "zh" else ", "
+    return sep.join(f"{label} {counts[label]}" for label in sorted(counts, key=lambda x: severity[x]))
+
+
+@click.command()
+@click.option("--as-of", "as_of", default=None, help="截至日期 Evaluate as known on this date (YYYY-MM-DD; default: today in Asia/Shanghai).")
+@click.option("--unit", default=None, help="责任单位 Only items of tasks this unit is responsible for (e.g. 省民政厅).")
+@click.option("--region", default=None, help="地区 Only this region's judgment of 每个市县 targets (code or name).")
+@click.option("--status", "status_filter", multiple=True, help="状态 Only these statuses (codes or labels, comma-separated).")
+@click.option("--targets", "targets_path", default=None, type=click.Path(dir_okay=False), help="targets.yaml (default: from the settings).")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON Machine-readable output.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="语言 Language of labels and reasons.")
+@click.pass_context
+def status(ctx: click.Context, as_of: str | None, unit: str | None, region: str | None,
+           status_filter: tuple[str, ...], targets_path: str | None, as_json: bool, lang: str) -> None:
+    """各目标和里程碑的进展状态。Where every target and milestone stands, and why.
+
+    Exit code 3 when anything shown is overdue (逾期未完成).
+    """
+    from tracker.domain.periods import today_in_plan_tz
+    from tracker.domain.regions import RegionError, load_regions
+    settings = settings_from(ctx)
+    try:
+        day = date.fromisoformat(as_of) if as_of else today_in_plan_tz()
+    except ValueError as exc:
+        raise click.BadParameter(f"{as_of!r}: write the date as YYYY-MM-DD", param_hint="--as-of") from exc
+    codes = parse_statuses(status_filter)
+    regions = load_regions()
+    code = None
+    if region:
+        try:
+            code = regions.lookup(region).code
+        except RegionError as exc:
+            raise click.BadParameter(str(exc), param_hint="--region") from exc
+    model = load_model(ctx, targets_path)
+
+    from tracker.status.evaluation import evaluate_from_database
+    from tracker.store import db
+
+    try:
+        _, statuses = evaluate_from_database(db.get_engine(settings.database_url), model, regions, day,
+                                             settings.status)
+    except ValueError as exc:  # targets.yaml changed an indicator's unit under stored values
+        raise click.ClickException(str(exc)) from exc
+    rows = worst_first(select_rows(statuses, model, unit, code, regions.province.code, codes))
+
+    if as_json:
+        click.echo(json.dumps({"as_of": day.isoformat(), "statuses": [s.to_dict() for s in rows]},
+                              ensure_ascii=False, indent=2, default=str))
+    else:
+        title = f"截至 {day} 的进展状态" if lang == "zh" else f"Status as of {day}"
+        click.echo(title)
+        click.echo(render_table(rows, lang))
+        if rows:
+            click.echo(("合计：" if lang == "zh" else "Total: ") + summary_line(rows, lang))
+    if any(s.code == "overdue" for s in rows):
+        sys.exit(EXIT_OVERDUE)

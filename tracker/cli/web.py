@@ -1,0 +1,142 @@
+"""`tracker serve` (the web app) and `tracker users` (accounts): a thin skin over tracker.web.app
+and tracker.web.auth."""
+
+import sys
+
+import click
+
+from tracker.cli.main import settings_from
+
+
+@click.command()
+@click.option("--host", default=None, help="监听地址 Address to listen on (default: [web] host, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="端口 Port (default: [web] port, 8000).")
+@click.option("--workers", type=int, default=1, show_default=True, help="进程数 Server processes.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
+    """启动网页填报系统 Serve the web app (same database as the CLI and the scheduler)."""
+    import uvicorn
+
+    from tracker.web.app import create_app, web_config
+
+    settings = settings_from(ctx)
+    cfg = web_config(settings.section("web"))
+    host, port = host or cfg.host, port or cfg.port
+    click.echo(f"http://{host}:{port}/  ({settings.database_url.split('@')[-1]})", err=True)
+    if workers > 1:
+        # Each worker builds its own app from the same settings (the factory reads them again).
+        uvicorn.run("tracker.cli.web:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning")
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def app_from_environment():  # -> starlette.applications.Starlette
+    """The app for uvicorn's --factory: settings from tracker.toml or $TRACKER_CONFIG."""
+    from tracker.config import load_settings
+    from tracker.web.app import create_app
+
+    return create_app(load_settings())
+
+
+@click.group()
+def users() -> None:
+    """用户管理 Web accounts: add, list, disable, enable, passwd."""
+
+
+def _engine_model(ctx: click.Context):  # -> (Engine, TargetsModel | None)
+    from tracker.store import db
+    from tracker.targets.file import load_targets
+
+    settings = settings_from(ctx)
+    engine = db.get_engine(settings.database_url)
+    try:
+        model = load_targets(settings.targets_path)
+    except FileNotFoundError:
+        model = None
+    return engine, model
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("密码 Password", hide_input=True, confirmation_prompt=True)
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["supervisor", "reporter", "viewer"]), required=True,
+              help="角色 supervisor (发展改革委), reporter (one department or region), viewer.")
+@click.option("--department", default="", help="填报部门 The reporter's department, e.g. 省民政厅.")
+@click.option("--region", default="", help="填报地区 The reporter's region: 海口, 460100, Haikou.")
+@click.option("--name", "display_name", default="", help="姓名 Display name.")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码 Read the password from stdin.")
+@click.pass_context
+def add(ctx: click.Context, username: str, role: str, department: str, region: str, display_name: str,
+        password_stdin: bool) -> None:
+    """添加用户 Add an account (the password is asked for, or read from stdin)."""
+    from tracker.web import auth
+    engine, model = _engine_model(ctx)
+    try:
+        user = auth.add_user(engine, username, _read_password(password_stdin), role, department=department,
+                             region=region, display_name=display_name, model=model)
+    except auth.UserError as exc:
+        raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
+    auth.audit(engine, "cli", "user_add", user.username, detail=f"role={user.role} department={user.department} "
+                                                                f"region={user.region}")
+    click.echo(f"已添加 added: {user.username} ({user.role}{' ' + user.department if user.department else ''}"
+               f"{' ' + user.region if user.region else ''})")
+
+
+@users.command("list")
+@click.pass_context
+def list_(ctx: click.Context) -> None:
+    """列出用户 List accounts."""
+    from tracker.web import auth
+    engine, _ = _engine_model(ctx)
+    for u in auth.list_users(engine):
+        scope = u.department or u.region or "-"
+        click.echo(f"{u.username}\t{u.role}\t{scope}\t{'active' if u.active else 'disabled'}\t{u.display_name}")
+
+
+def _set_active(ctx: click.Context, username: str, active: bool) -> None:
+    from tracker.web import auth
+    engine, _ = _engine_model(ctx)
+    if not auth.set_active(engine, username, active):
+        raise click.ClickException(f"没有用户 no such user: {username}")
+    auth.audit(engine, "cli", "user_enable" if active else "user_disable", username)
+    click.echo(f"{'已启用 enabled' if active else '已停用 disabled'}: {username}")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.pass_context
+def disable(ctx: click.Context, username: str) -> None:
+    """停用用户 Disable an account (its sessions stop working at once; it is never deleted)."""
+    _set_active(ctx, username, False)
+
+
+@users.command("enable")
+@click.argument("username")
+@click.pass_context
+def enable(ctx: click.Context, username: str) -> None:
+    """重新启用用户 Enable a disabled account."""
+    _set_active(ctx, username, True)
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码 Read the password from stdin.")
+@click.pass_context
+def passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
+    """设置密码 Set an account's password."""
+    from tracker.web import auth
+    engine, _ = _engine_model(ctx)
+    try:
+        found = auth.set_password(engine, username, _read_password(password_stdin))
+    except auth.UserError as exc:
+        raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
+    if not found:
+        raise click.ClickException(f"没有用户 no such user: {username}")
+    auth.audit(engine, "cli", "user_passwd", username)
+    click.echo(f"已设置密码 password set: {username}")

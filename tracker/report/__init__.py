@@ -1,0 +1,1 @@
+"""The monthly HTML/JSON status report."""

@@ -1,0 +1,896 @@
+"""The monthly status report: one context dict, dumped as JSON and rendered as one HTML file.
+
+Why one dict: the JSON copy for machines must say exactly what the page shows, so the page is
+rendered from the very dict that is dumped (every value a person reads is a string or number
+in it; charts are drawn from its plain points). Building the dict is pure (model, statuses,
+observations, regions and a date in); the only I/O is `write_report`, which writes the page,
+the JSON and the index atomically (temporary file, then rename), so a crash mid-way leaves the
+previous reports and the index as they were.
+
+Layout follows how the supervising commission reads it: headline counts with lights, overdue
+items first (with responsible units and the distance from the target), then lagging and due
+soon, then the rest; then views by unit, by region, data completeness and changes since the
+previous report.
+"""
+
+import dataclasses
+import json
+import os
+import re
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tracker.domain.model import (
+    COMPARATOR_LABELS,
+    COMPARATOR_LABELS_EN,
+    MILESTONE_STATE_LABELS,
+    Milestone,
+    Observation,
+    Target,
+    TargetsModel,
+    Task,
+)
+from tracker.domain.periods import PLAN_TZ
+from tracker.domain.regions import Regions
+from tracker.domain.units import label as unit_label_zh
+from tracker.status.engine import (
+    MET_CODES,
+    STATUS_LABELS,
+    SeriesResolver,
+    SeriesSet,
+    Status,
+    cumulate,
+    knowledge_cutoff,
+    series_from_observations,
+)
+
+SCHEMA = 1
+REPORT_NAME = re.compile(r"^(\d{4}-\d{2})\.json$")
+
+# Traffic lights: red needs action now, yellow needs attention, grey is missing data.
+LIGHTS: dict[str, str] = {
+    "overdue": "red",
+    "lagging": "yellow", "due_soon": "yellow", "not_started": "yellow",
+    "no_data": "grey", "stale": "grey",
+    "on_track": "green", "in_progress": "green", "achieved_late": "green",
+    "achieved": "green", "done": "green",
+}
+LIGHT_ORDER = ("red", "yellow", "grey", "green")
+SECTION_OF = {"overdue": "overdue", "lagging": "attention", "due_soon": "attention"}
+SAMPLE_MARKS = ("示例数据", "sample")
+
+UI: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "“一老一小”目标任务推进情况月度报告",
+        "as_of": "截至", "generated": "生成时间", "late_run": "本报告为补发（定时任务延迟运行）",
+        "sample": "本报告含示例数据（SAMPLE），仅供演示，不代表真实情况。",
+        "lights_red": "逾期", "lights_yellow": "需关注", "lights_grey": "缺数据", "lights_green": "正常/完成",
+        "sec_overdue": "一、逾期未完成", "sec_attention": "二、进度滞后与临期", "sec_rest": "三、其他目标与任务",
+        "none": "无", "latest": "最新值", "target": "目标", "gap": "差距", "reason": "判断依据",
+        "quote": "原文", "task": "任务", "lead": "牵头单位", "participating": "参加单位",
+        "joint": "按职责分工负责", "local": "地方负责", "deadline": "期限", "coverage": "覆盖",
+        "failing_regions": "未达标地区", "by_unit": "四、按责任单位", "unit": "单位",
+        "leads": "牵头", "joint_items": "按职责负责", "participates": "参加", "overdue_items": "逾期事项",
+        "by_region": "五、按地区（每个市县（区）目标）", "region": "地区", "omitted_rows": "另有 {n} 个地区全部达标，未列出",
+        "completeness": "六、数据报送情况", "indicator": "指标", "expected_period": "应报期",
+        "reported": "已报", "missing": "未报地区", "all_reported": "均已报送",
+        "missing_by_region": "各地区未报指标", "changes": "七、与上期报告相比", "previous": "上期报告",
+        "first_report": "首份报告，无上期可比。", "status_changes": "状态变化", "from": "原状态", "to": "现状态",
+        "new_values": "新报送数值", "period": "期别", "value": "数值", "note": "备注", "evidence": "佐证", "milestone": "里程碑任务", "status": "状态", "revision": "修订",
+        "more": "另有 {n} 条未列出", "index_title": "月度报告目录", "report": "报告", "total": "合计",
+        "contents": "目录", "no_chart": "暂无可绘制的数据", "chart_legend": "实线：报送值；虚线：进度轨迹；点：期限目标",
+        "worse": "变差", "better": "好转",
+    },
+    "en": {
+        "title": "Elderly care and childcare (一老一小) plan: monthly status report",
+        "as_of": "As of", "generated": "Generated", "late_run": "Late run: the scheduled job ran after its time",
+        "sample": "This report contains SAMPLE data (示例数据) for demonstration only.",
+        "lights_red": "overdue", "lights_yellow": "attention", "lights_grey": "no data", "lights_green": "on track / done",
+        "sec_overdue": "1. Overdue", "sec_attention": "2. Lagging and due soon", "sec_rest": "3. All other targets and milestones",
+        "none": "none", "latest": "Latest", "target": "Target", "gap": "Gap", "reason": "Why",
+        "quote": "Source", "task": "Task", "lead": "Lead", "participating": "Participating",
+        "joint": "Jointly responsible", "local": "Local governments", "deadline": "Deadline", "coverage": "Coverage",
+        "failing_regions": "Regions not meeting it", "by_unit": "4. By responsible unit", "unit": "Unit",
+        "leads": "leads", "joint_items": "joint", "participates": "participates", "overdue_items": "Overdue items",
+        "by_region": "5. By region (per-region targets)", "region": "Region", "omitted_rows": "{n} more regions meet every target and are not listed",
+        "completeness": "6. Data completeness", "indicator": "Indicator", "expected_period": "Expected period",
+        "reported": "Reported", "missing": "Missing regions", "all_reported": "all reported",
+        "missing_by_region": "Missing indicators by region", "changes": "7. Changes since the previous report", "previous": "Previous report",
+        "first_report": "First report: nothing to compare with.", "status_changes": "Status changes", "from": "From", "to": "To",
+        "new_values": "New values", "period": "Period", "value": "Value", "note": "Note", "evidence": "Evidence", "milestone": "Milestone", "status": "Status", "revision": "revision",
+        "more": "{n} more not listed", "index_title": "Monthly reports", "report": "Report", "total": "Total",
+        "contents": "Contents", "no_chart": "no data to chart", "chart_legend": "solid: reported; dashed: trajectory; dot: target at the deadline",
+        "worse": "worse", "better": "better",
+    },
+}
+
+UNIT_EN = {
+    "person": "persons", "kiloperson": "thousand persons", "person_time": "person-times", "bed": "beds",
+    "place": "childcare places", "institution": "institutions", "facility": "facilities",
+    "township": "townships", "percent": "%", "permille": "‰", "dimensionless": "",
+    "bed / kiloperson": "beds per 1,000", "place / kiloperson": "places per 1,000",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a report lists before it summarises, so a national-scale report stays a file a
+    browser opens comfortably."""
+
+    region_rows: int = 300  # rows of the region matrix (rows with problems come first)
+    names: int = 30  # region names listed in one cell ("等 N 个")
+    new_values: int = 200  # new values listed individually
+    status_changes: int = 300
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    json: Path
+    index: Path
+    statuses: list[Status] = field(default_factory=list, repr=False)  # what the report shows
+
+
+# ---------------------------------------------------------------------------------------------
+# formatting
+
+
+def format_number(value: float | None) -> str:
+    """Figures as officials write them: thousands separated, at most two decimals, no '.0'."""
+    if value is None:
+        return ""
+    if abs(value - round(value)) < 1e-9:
+        return f"{int(round(value)):,}"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text
+
+
+def unit_text(unit: str, lang: str) -> str:
+    zh = unit_label_zh(unit)
+    if lang == "zh":
+        return zh
+    from tracker.domain.units import UnitError, normalize
+
+    try:
+        return UNIT_EN.get(normalize(unit), unit)
+    except UnitError:
+        return unit
+
+
+def format_value(value: float | None, unit: str, lang: str) -> str:
+    if value is None:
+        return ""
+    label = unit_text(unit, lang)
+    number = format_number(value)
+    if label in ("%", "‰", ""):
+        return number + label
+    return f"{number}{label}" if lang == "zh" else f"{number} {label}"
+
+
+def _region_name(regions: Regions, code: str | None, lang: str) -> str:
+    if not code:
+        return ""
+    try:
+        r = regions.get(code)
+    except LookupError:
+        return code
+    name = r.name if lang == "zh" else r.name_en
+    if r.level == "district" and r.parent:  # 秀英区 alone does not say it is Haikou's
+        try:
+            parent = regions.get(r.parent)
+        except LookupError:
+            return name
+        return parent.name + name if lang == "zh" else f"{parent.name_en} {name}"
+    return name
+
+
+def _names(names: list[str], limit: int, lang: str) -> str:
+    if len(names) <= limit:
+        return "、".join(names) if lang == "zh" else ", ".join(names)
+    shown = names[:limit]
+    if lang == "zh":
+        return "、".join(shown) + f"等{len(names)}个"
+    return ", ".join(shown) + f" and {len(names) - limit} more"
+
+
+def _light(code: str) -> str:
+    return LIGHTS.get(code, "grey")
+
+
+def _status_label(code: str, lang: str) -> str:
+    zh, en, _ = STATUS_LABELS.get(code, (code, code, 9))
+    return zh if lang == "zh" else en
+
+
+def _severity(code: str) -> int:
+    return STATUS_LABELS.get(code, ("", "", 9))[2]
+
+
+# ---------------------------------------------------------------------------------------------
+# observations: one pass, summarised
+
+
+@dataclass
+class _Digest:
+    """What the report needs from the values: the status engine's series (for the charts and
+    for who reported which period), the values entered since the previous report, and whether
+    any of them is marked as sample data."""
+
+    series: SeriesSet
+    resolver: SeriesResolver  # sums regions and recomputes ratios as evaluate does
+    latest: dict[str, dict[str, int]]  # indicator -> region -> day number of its latest period
+    new: list[Observation]
+    sample: bool
+
+
+def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSet", regions: Regions,
+            as_of: date, since: date | None, new_values: Iterable[Observation] | None) -> _Digest:
+    """`since` is the previous report's as-of date: values entered after the end of that day
+    (Asia/Shanghai) and known by the end of `as_of` are new."""
+    if isinstance(observations, SeriesSet):
+        series, listed = observations, list(new_values or [])
+    else:
+        listed = list(observations)
+        series = series_from_observations(listed, as_of)
+    new: list[Observation] = []
+    sample = False
+    start = knowledge_cutoff(since) if since is not None else None
+    end = knowledge_cutoff(as_of)
+    for obs in listed:
+        if not sample and (obs.note or obs.source):
+            text = f"{obs.note} {obs.source}".lower()
+            sample = any(m in text for m in SAMPLE_MARKS)
+        if start is None or obs.period_end > as_of:
+            continue
+        if obs.entered_at is not None:
+            fresh = start <= obs.entered_at < end
+        else:  # no entry time: known once its period has ended
+            fresh = since is not None and obs.period_end > since
+        if fresh:
+            new.append(obs)
+    latest: dict[str, dict[str, int]] = defaultdict(dict)
+    for (ind, region), s in series.by_key.items():
+        if len(s):
+            latest[ind][region] = s.days[-1]
+    return _Digest(series, SeriesResolver(model, series, regions), latest, new, sample)
+
+
+def _whole_series(model: TargetsModel, t: Target, digest: _Digest) -> list[tuple[int, float]]:
+    """The series a whole-area target is judged on, as the status engine builds it (the
+    plan region's own figures, or counts summed over the 市县 and ratios from summed
+    components), cumulated for cumulative targets. Points missing regions are left out, so a
+    month with late reporters does not show as a fall."""
+    ind = digest.resolver.indicators.get(t.indicator)
+    if ind is None:
+        return []
+    s, _ = digest.resolver.province_series(ind)
+    if s is None:
+        return []
+    if t.cumulative:
+        start = next((p.start for p in model.plans if p.id == t.plan), None)
+        if start is not None:
+            s = cumulate(s, start, ind.frequency)
+            if s is None:
+                return []
+    covered = s.covered
+    return [(d, v) for i, (d, v) in enumerate(zip(s.days, s.values))
+            if covered is None or covered[i] >= s.expected_regions]
+
+
+# ---------------------------------------------------------------------------------------------
+# items
+
+
+def _units(task: Task | None) -> dict[str, list[str]]:
+    if task is None:
+        return {"lead": [], "participating": [], "joint": [], "local": []}
+    return {role: task.units_in(role) for role in ("lead", "participating", "joint", "local")}
+
+
+def _task_of(model: TargetsModel, plan: str, number: int) -> Task | None:
+    try:
+        return model.task(plan, number)
+    except KeyError:
+        return None
+
+
+def _target_text(t: Target, lang: str) -> str:
+    value = format_value(t.value, t.unit, lang)
+    if lang == "zh":
+        text = f"{COMPARATOR_LABELS.get(t.comparator, t.comparator)}{value}"
+        if t.scope == "each_region":
+            text = "每个市县（区）" + text
+        if t.soft:
+            text = f"{t.qualifier or '力争'}{text}"
+        if t.deadline:
+            text += f"（{t.deadline.isoformat()}前）"
+        return text
+    text = f"{COMPARATOR_LABELS_EN.get(t.comparator, t.comparator)} {value}"
+    if t.scope == "each_region":
+        text = "every city/county (district): " + text
+    if t.soft:
+        text += " (soft target)"
+    if t.deadline:
+        text += f" by {t.deadline.isoformat()}"
+    return text
+
+
+def _task_label(number: int, lang: str) -> str:
+    return f"第{number}项" if lang == "zh" else f"No. {number}"
+
+
+def _gap(t: Target, latest: float | None) -> float | None:
+    if latest is None:
+        return None
+    short = t.value - latest if t.comparator in (">=", ">") else latest - t.value
+    return max(0.0, short)
+
+
+def _deadline_text(deadline: date | None, as_of: date, lang: str, met: bool = False) -> str:
+    if deadline is None:
+        return "无期限" if lang == "zh" else "no deadline"
+    if met:  # counting days past a deadline that was met would read as a failure
+        return deadline.isoformat()
+    days = (as_of - deadline).days
+    if days > 0:
+        return f"{deadline.isoformat()}（已逾期{days}天）" if lang == "zh" else f"{deadline.isoformat()} ({days} days overdue)"
+    return f"{deadline.isoformat()}（剩余{-days}天）" if lang == "zh" else f"{deadline.isoformat()} ({-days} days left)"
+
+
+def _chart(model: TargetsModel, t: Target, digest: _Digest, figures: dict[str, Any]) -> dict[str, Any] | None:
+    if t.scope != "whole":
+        return None
+    series = _whole_series(model, t, digest)
+    if not series:
+        return None
+    chart: dict[str, Any] = {"points": [[date.fromordinal(d).isoformat(), round(v, 4)] for d, v in series],
+                             "target": t.value, "deadline": t.deadline.isoformat() if t.deadline else None}
+    start_value = figures.get("baseline", t.baseline)
+    start_day = figures.get("baseline_date") or date.fromordinal(series[0][0]).isoformat()
+    if start_value is None:
+        start_value = series[0][1]
+    if t.deadline and isinstance(start_value, (int, float)):
+        chart["trajectory"] = [[start_day, float(start_value)], [t.deadline.isoformat(), t.value]]
+    return chart
+
+
+def _item(status: Status, model: TargetsModel, targets: dict[str, Target], milestones: dict[str, Milestone],
+          digest: _Digest, regions: Regions, as_of: date, lang: str, limits: Limits) -> dict[str, Any]:
+    code = status.code
+    item: dict[str, Any] = {
+        "id": status.item_id, "anchor": "item-" + re.sub(r"[^A-Za-z0-9_-]", "-", status.item_id),
+        "kind": status.kind, "status": code, "light": _light(code),
+        "status_label": status.display_label(lang) if hasattr(status, "display_label") and code in STATUS_LABELS
+        else _status_label(code, lang),
+        "region": status.region, "region_name": _region_name(regions, status.region, lang),
+        "reason": status.reason(lang) if code in STATUS_LABELS else (status.reason_zh if lang == "zh" else status.reason_en),
+    }
+    figures = status.figures or {}
+    t = targets.get(status.item_id) if status.kind == "target" else None
+    m = milestones.get(status.item_id) if status.kind != "target" else None
+    if t is not None:
+        ind = next((i for i in model.indicators if i.id == t.indicator), None)
+        task = _task_of(model, t.plan, t.task)
+        latest = figures.get("latest")
+        chart = _chart(model, t, digest, figures)
+        if latest is None and chart and t.scope == "whole":
+            latest = chart["points"][-1][1]
+            figures = {**figures, "latest_period": figures.get("latest_period") or chart["points"][-1][0][:7]}
+        gap = figures.get("gap", _gap(t, latest) if t.scope == "whole" else None)
+        latest_text = format_value(latest, t.unit, lang) if isinstance(latest, (int, float)) else ""
+        if latest_text and figures.get("latest_period"):
+            latest_text += f"（{figures['latest_period']}）" if lang == "zh" else f" ({figures['latest_period']})"
+        if latest_text and figures.get("coverage") and t.scope == "whole":
+            latest_text += f"，{figures['coverage']}个地区" if lang == "zh" else f", {figures['coverage']} regions"
+        failing = [s for s in status.regions if _light(s.code) != "green"]
+        if t.scope == "each_region" and status.regions:
+            met = len(status.regions) - len(failing)
+            latest_text = (f"{met}/{len(status.regions)} 个地区达标" if lang == "zh"
+                           else f"{met}/{len(status.regions)} regions meet it")
+        if isinstance(gap, (int, float)) and gap > 0:
+            if t.unit in ("percent", "%"):  # a gap between two percentages is in points
+                gap_text = (f"差{format_number(gap)}个百分点" if lang == "zh"
+                            else f"short by {format_number(gap)} percentage points")
+            else:
+                gap_text = ("差" if lang == "zh" else "short by ") + format_value(gap, t.unit, lang)
+        elif t.scope == "each_region" and failing:
+            gap_text = (f"{len(failing)}个地区未达标" if lang == "zh" else f"{len(failing)} regions not meeting it")
+        else:
+            gap_text = ""
+        title = ind.name if ind else t.indicator
+        item.update({
+            "title": title, "indicator": t.indicator, "unit": t.unit, "scope": t.scope, "soft": t.soft,
+            "target_text": _target_text(t, lang), "latest": latest, "latest_text": latest_text,
+            "gap": gap, "gap_text": gap_text,
+            "deadline": t.deadline.isoformat() if t.deadline else None,
+            "deadline_text": _deadline_text(t.deadline, as_of, lang, code in MET_CODES),
+            "quote": t.quote, "task": t.task, "task_label": _task_label(t.task, lang), "plan": t.plan, "units": _units(task), "chart": chart,
+            "failing_regions": _names([_region_name(regions, s.region, lang) for s in failing], limits.names, lang),
+        })
+    else:
+        task = _task_of(model, m.plan, m.task) if m else None
+        latest_text = ""
+        if figures.get("latest_report"):
+            latest_text = (f"最新报告 {figures['latest_report']}" if lang == "zh"
+                           else f"latest report {figures['latest_report']}")
+        states = figures.get("states") or {}
+        if len(states) > 1:  # several reporters: say who is where
+            words = [f"{who}：{MILESTONE_STATE_LABELS.get(st, st)}" if lang == "zh" else f"{who}: {st}"
+                     for who, st in states.items()]
+            latest_text += ("；" if lang == "zh" else "; ").join([""] + words) if latest_text else "；".join(words)
+        item.update({
+            "title": m.text if m else status.item_id, "indicator": None, "unit": "", "scope": "whole", "soft": False,
+            "target_text": ("按期完成" if lang == "zh" else "done on time") if m and m.deadline else "",
+            "latest": None, "latest_text": latest_text, "gap": None, "gap_text": "",
+            "deadline": m.deadline.isoformat() if m and m.deadline else None,
+            "deadline_text": _deadline_text(m.deadline if m else None, as_of, lang, code in MET_CODES),
+            "quote": m.quote if m else "", "task": m.task if m else None,
+            "task_label": _task_label(m.task, lang) if m else "", "plan": m.plan if m else "",
+            "units": _units(task), "chart": None, "failing_regions": "",
+            "note": str(figures.get("note") or ""), "evidence": str(figures.get("evidence") or ""),
+        })
+    return item
+
+
+def _sort_key(item: dict[str, Any]) -> tuple:
+    return (_severity(item["status"]), item["deadline"] or "9999", item["plan"] or "", item["task"] or 0, item["id"])
+
+
+# ---------------------------------------------------------------------------------------------
+# views
+
+
+def _by_unit(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What each department answers for: the items it leads or shares by its duties, and which
+    of those are overdue; participation is counted, not listed, to keep the view short."""
+    units: dict[str, dict[str, Any]] = {}
+    for it in items:
+        ref = {"anchor": it["anchor"], "title": it["title"], "status_label": it["status_label"], "light": it["light"]}
+        for role, key in (("lead", "lead"), ("joint", "joint"), ("local", "joint"), ("participating", "participating")):
+            for name in it["units"][role]:
+                u = units.setdefault(name, {"unit": name, "lead": [], "joint": [], "participating": [], "overdue": []})
+                u[key].append(ref)
+                if it["status"] == "overdue" and role != "participating":
+                    u["overdue"].append(ref)
+    local = {name for it in items for name in it["units"]["local"]}
+    out = list(units.values())
+    for u in out:
+        u["participating_count"] = len(u.pop("participating"))
+    # departments first (worst first); the local governments, who carry every task, last
+    out.sort(key=lambda u: (u["unit"] in local, -len(u["overdue"]), -len(u["lead"]), u["unit"]))
+    return out
+
+
+def _by_region(statuses: Sequence[Status], items_by_id: dict[str, dict[str, Any]], regions: Regions,
+               lang: str, limits: Limits) -> dict[str, Any]:
+    """A matrix of regions × per-region targets, so each city or county finds its own row."""
+    columns = [s for s in statuses if s.kind == "target" and s.regions]
+    cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for s in columns:
+        for r in s.regions:
+            if r.region is None:
+                continue
+            fig = r.figures or {}
+            it = items_by_id.get(s.item_id, {})
+            latest = fig.get("latest")
+            unit = it.get("unit", "")
+            cells[r.region][s.item_id] = {
+                "status": r.code, "label": _status_label(r.code, lang), "light": _light(r.code),
+                "value_text": format_value(latest, unit, lang) if isinstance(latest, (int, float)) else "",
+            }
+    order = {r.code: i for i, r in enumerate(regions.judged_regions() + regions.all)} 
+    codes = sorted(cells, key=lambda c: (order.get(c, len(order)), c))
+    rows = []
+    for c in codes:
+        row_cells = [cells[c].get(s.item_id) for s in columns]
+        failing = sum(1 for x in row_cells if x is None or x["light"] != "green")
+        rows.append({"region": c, "name": _region_name(regions, c, lang), "cells": row_cells, "failing": failing})
+    omitted = 0
+    if len(rows) > limits.region_rows:
+        problem = [r for r in rows if r["failing"]]
+        keep = problem[: limits.region_rows]
+        omitted = len(rows) - len(keep)
+        rows = keep
+    return {
+        "columns": [{"id": s.item_id, "anchor": items_by_id.get(s.item_id, {}).get("anchor", ""),
+                     "title": items_by_id.get(s.item_id, {}).get("title", s.item_id)} for s in columns],
+        "rows": rows, "omitted": omitted,
+    }
+
+
+def _completeness(model: TargetsModel, digest: _Digest, regions: Regions, plan_region: str,
+                  as_of: date, grace_days: int, lang: str, limits: Limits) -> dict[str, Any]:
+    """Who has not reported for the period each indicator's frequency expects (after the grace
+    period): by reporting unit, and by region (tracker.status.completeness decides; this lays it out)."""
+    from tracker.status.completeness import missing_reports
+
+    units: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    missing_by_region: dict[str, list[str]] = defaultdict(list)
+    for gap in missing_reports(model, digest.latest, regions, plan_region, as_of, grace_days):
+        for c in gap.missing:
+            missing_by_region[c].append(gap.name)
+        unit = gap.reporter or ("未指定" if lang == "zh" else "unassigned")
+        units[unit].append({
+            "indicator": gap.name, "expected_period": gap.expected_period,
+            "reported": f"{len(gap.expected) - len(gap.missing)}/{len(gap.expected)}",
+            "complete": gap.complete,
+            "missing": _names([_region_name(regions, c, lang) for c in gap.missing], limits.names, lang),
+        })
+    by_unit = [{"unit": u, "rows": rows, "missing": sum(1 for r in rows if not r["complete"])}
+               for u, rows in units.items()]
+    by_unit.sort(key=lambda u: (-u["missing"], u["unit"]))
+    order = {r.code: i for i, r in enumerate(regions.all)}
+    region_rows = [{"region": c, "name": _region_name(regions, c, lang), "count": len(v),
+                    "missing": _names(v, limits.names, lang)}
+                   for c, v in missing_by_region.items()]
+    region_rows.sort(key=lambda r: (-r["count"], order.get(r["region"], len(order)), r["region"]))
+    omitted = max(0, len(region_rows) - limits.region_rows)
+    return {"by_unit": by_unit, "by_region": region_rows[: limits.region_rows], "omitted": omitted}
+
+
+def _status_index(context: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(item, region) -> status code, read back from a report context (this one or last month's)."""
+    out: dict[tuple[str, str], str] = {}
+    for sec in context.get("sections", []):
+        for it in sec.get("items", []):
+            out[(it["id"], it.get("region") or "")] = it["status"]
+    matrix = context.get("by_region") or {}
+    cols = [c["id"] for c in matrix.get("columns", [])]
+    for row in matrix.get("rows", []):
+        for col, cell in zip(cols, row.get("cells", [])):
+            if cell:
+                out[(col, row["region"])] = cell["status"]
+    return out
+
+
+def _changes(context: dict[str, Any], previous: dict[str, Any] | None, digest: _Digest,
+             model: TargetsModel, regions: Regions, lang: str, limits: Limits) -> dict[str, Any]:
+    if not previous:
+        return {"previous": None, "status_changes": [], "status_changes_omitted": 0,
+                "new_values": [], "new_values_total": 0, "new_values_omitted": 0}
+    before, now = _status_index(previous), _status_index(context)
+    titles = {it["id"]: (it["title"], it["anchor"]) for sec in context["sections"] for it in sec["items"]}
+    changes = []
+    for key, code in now.items():
+        old = before.get(key)
+        if old is None or old == code:
+            continue
+        title, anchor = titles.get(key[0], (key[0], ""))
+        changes.append({
+            "id": key[0], "anchor": anchor, "title": title, "region": key[1],
+            "region_name": _region_name(regions, key[1], lang),
+            "from": old, "from_label": _status_label(old, lang), "to": code, "to_label": _status_label(code, lang),
+            "direction": "worse" if _severity(code) < _severity(old) else "better",
+            "light": _light(code),
+        })
+    changes.sort(key=lambda c: (c["direction"] != "worse", _severity(c["to"]), c["id"], c["region"]))
+    names = {i.id: (i.name, i.unit) for i in model.indicators}
+    new = sorted(digest.new, key=lambda o: (o.indicator, o.region, o.period_end))
+    listed = []
+    for o in new[: limits.new_values]:
+        name, unit = names.get(o.indicator, (o.indicator, ""))
+        listed.append({
+            "indicator": name, "region": o.region, "region_name": _region_name(regions, o.region, lang),
+            "period": o.period or o.period_end.isoformat(), "value_text": format_value(o.value, unit, lang),
+            "revision": o.revision, "note": o.note,
+        })
+    return {
+        "previous": previous.get("period"),
+        "status_changes": changes[: limits.status_changes],
+        "status_changes_omitted": max(0, len(changes) - limits.status_changes),
+        "new_values": listed, "new_values_total": len(new),
+        "new_values_omitted": max(0, len(new) - limits.new_values),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# the context
+
+
+def tracked_statuses(model: TargetsModel, regions: Regions, statuses: Sequence[Status],
+                     plans: Sequence[str] | None = None) -> list[Status]:
+    """The statuses of the plans a report (and its alerts) covers: `plans`, or by default the
+    plan of the province the regions describe (the national tasks it implements are its own
+    tasks); every plan when the model has no plan for that province."""
+    if plans is None:
+        plans = [p.id for p in model.plans if p.region == regions.province.code] or None
+    if plans is None:
+        return list(statuses)
+    keep = set(plans)
+    owner = {t.id: t.plan for t in model.targets} | {m.id: m.plan for m in model.milestones}
+    return [s for s in statuses if owner.get(s.item_id) in keep]
+
+
+def build_context(model: TargetsModel, statuses: Sequence[Status],
+                  observations: "Iterable[Observation] | SeriesSet", regions: Regions, as_of: date,
+                  previous: dict[str, Any] | None = None, *, new_values: Iterable[Observation] | None = None,
+                  sample: bool | None = None, plans: Sequence[str] | None = None, lang: str = "zh", generated_at: str = "", late_run: bool = False, note: str = "",
+                  grace_days: int = 30, limits: Limits = Limits()) -> dict[str, Any]:
+    """Everything the report shows, as JSON-ready data in `lang`.
+
+    `observations` is what `evaluate` was given: Observations, or a SeriesSet at national
+    scale (then pass `new_values`, the Observations entered since the previous report, if
+    the changes section should list them). `previous` is last month's context (its JSON).
+    `sample` says the data is sample data (default: any value's note or source says so).
+    `plans` limits the report to these plans' items (default: the plan of the province the
+    regions describe, when the model has one; else every plan)."""
+    if lang not in UI:
+        raise ValueError(f"unknown language {lang!r}; accepted: {', '.join(UI)}")
+    plan_region = regions.province.code
+    plan = next((p for p in model.plans if p.region == plan_region), model.plans[0] if model.plans else None)
+    since = date.fromisoformat(previous["as_of"]) if previous and previous.get("as_of") else None
+    digest = _digest(model, observations, regions, as_of, since, new_values)
+    if sample is not None:
+        digest.sample = sample
+    targets = {t.id: t for t in model.targets}
+    milestones = {m.id: m for m in model.milestones}
+    statuses = tracked_statuses(model, regions, statuses, plans)
+    items = sorted((_item(s, model, targets, milestones, digest, regions, as_of, lang, limits) for s in statuses),
+                   key=_sort_key)
+    sections = []
+    for key in ("overdue", "attention", "rest"):
+        sections.append({"key": key, "title": UI[lang]["sec_" + key],
+                         "items": [it for it in items if SECTION_OF.get(it["status"], "rest") == key]})
+    counts: list[dict[str, Any]] = []  # one per label: achieved targets and done milestones are both 已完成
+    for code in sorted({it["status"] for it in items}, key=lambda c: (_severity(c), c)):
+        n = sum(1 for it in items if it["status"] == code)
+        same = next((c for c in counts if c["label"] == _status_label(code, lang)), None)
+        if same:
+            same["count"] += n
+        else:
+            counts.append({"status": code, "label": _status_label(code, lang), "light": _light(code), "count": n})
+    lights = [{"light": light, "label": UI[lang]["lights_" + light],
+               "count": sum(1 for it in items if it["light"] == light)} for light in LIGHT_ORDER]
+    items_by_id = {it["id"]: it for it in items}
+    context: dict[str, Any] = {
+        "schema": SCHEMA, "lang": lang, "title": UI[lang]["title"],
+        "plan": {"id": plan.id, "title": plan.title, "issuer": plan.issuer} if plan else None,
+        "period": f"{as_of.year}-{as_of.month:02d}", "as_of": as_of.isoformat(), "generated_at": generated_at,
+        "run": {"late": bool(late_run), "note": note or ""},
+        "sample": digest.sample, "total": len(items), "lights": lights, "counts": counts,
+        "sections": sections,
+        "by_unit": _by_unit(items),
+        "by_region": _by_region(statuses, items_by_id, regions, lang, limits),
+        "completeness": _completeness(model, digest, regions, plan_region, as_of, grace_days, lang, limits),
+    }
+    context["changes"] = _changes(context, previous, digest, model, regions, lang, limits)
+    return context
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering
+
+
+def _environment() -> Any:
+    import jinja2
+
+    from tracker.report.svg import sparkline
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("tracker", "templates"), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.globals["sparkline"] = sparkline
+    return env
+
+
+_ENV = None
+
+
+def environment() -> Any:
+    """The jinja2 Environment, built once (autoescape on: every user text is escaped);
+    jinja2 is imported on first use so `tracker --help` stays fast."""
+    global _ENV
+    if _ENV is None:
+        _ENV = _environment()
+    return _ENV
+
+
+def render_report(context: dict[str, Any]) -> str:
+    """The HTML page for a report context."""
+    return environment().get_template("report.html").render(c=context, t=UI[context["lang"]])
+
+
+def render_index(entries: list[dict[str, Any]], lang: str = "zh") -> str:
+    """The index page listing every report (newest first) with its headline counts."""
+    return environment().get_template("index.html").render(entries=entries, t=UI[lang], lang=lang)
+
+
+def headline(context: dict[str, Any]) -> dict[str, Any]:
+    """What the index shows for one report."""
+    return {"period": context["period"], "as_of": context["as_of"], "generated_at": context.get("generated_at", ""),
+            "late": bool((context.get("run") or {}).get("late")), "total": context.get("total", 0),
+            "lights": {x["light"]: x["count"] for x in context.get("lights", [])},
+            "href": f"{context['period']}.html"}
+
+
+def to_json(context: dict[str, Any]) -> str:
+    return json.dumps(context, ensure_ascii=False, indent=1, sort_keys=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+
+
+def report_periods(reports_dir: Path) -> list[str]:
+    """The YYYY-MM of every report written in `reports_dir`, oldest first."""
+    if not reports_dir.is_dir():
+        return []
+    return sorted(m.group(1) for p in reports_dir.iterdir() if (m := REPORT_NAME.match(p.name)))
+
+
+def read_report(reports_dir: Path, period: str) -> dict[str, Any] | None:
+    path = Path(reports_dir) / f"{period}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def read_previous(reports_dir: Path, period: str) -> dict[str, Any] | None:
+    """The latest report before `period` (a re-run of a month compares with the month before)."""
+    earlier = [p for p in report_periods(Path(reports_dir)) if p < period]
+    for p in reversed(earlier):
+        found = read_report(reports_dir, p)
+        if found is not None:
+            return found
+    return None
+
+
+def _index_entries(reports_dir: Path, current: dict[str, Any]) -> list[dict[str, Any]]:
+    entries = {current["period"]: headline(current)}
+    for p in report_periods(reports_dir):
+        if p in entries:
+            continue
+        found = read_report(reports_dir, p)
+        if found is not None and "period" in found:
+            entries[p] = headline(found)
+    return [entries[p] for p in sorted(entries, reverse=True)]
+
+
+def _write_temp(directory: Path, name: str, text: str) -> Path:
+    """A temporary file beside the target, with the permissions a plain open() would give
+    (mkstemp makes it 0600, and a web server serving the reports could not read it)."""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def write_report(context: dict[str, Any], reports_dir: str | Path, *, late_run: bool | None = None,
+                 note: str | None = None) -> ReportFiles:
+    """Write YYYY-MM.html, YYYY-MM.json and index.html into `reports_dir`, all or nothing.
+
+    Everything is rendered in memory first, then written to temporary files in the same
+    directory and renamed over the old ones: a crash while rendering or writing leaves the
+    previous reports and the index untouched and no partial file. `late_run`/`note` let the
+    scheduler say the run came late (they override the context's run block)."""
+    directory = Path(reports_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    if late_run is not None or note is not None:
+        run = dict(context.get("run") or {})
+        if late_run is not None:
+            run["late"] = bool(late_run)
+        if note is not None:
+            run["note"] = note
+        context = {**context, "run": run}
+    period = context["period"]
+    outputs = [
+        (directory / f"{period}.json", to_json(context)),
+        (directory / f"{period}.html", render_report(context)),
+        (directory / "index.html", render_index(_index_entries(directory, context), context["lang"])),
+    ]
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for final, text in outputs:
+            temps.append((_write_temp(directory, final.name, text), final))
+        for tmp, final in temps:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+    _fsync_dir(directory)
+    return ReportFiles(html=outputs[1][0], json=outputs[0][0], index=outputs[2][0])
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def generate_report(model: TargetsModel, statuses: Sequence[Status],
+                    observations: "Iterable[Observation] | SeriesSet",
+                    regions: Regions, as_of: date, reports_dir: str | Path, *, lang: str = "zh",
+                    late_run: bool = False, note: str = "", grace_days: int = 30,
+                    generated_at: datetime | None = None, new_values: Iterable[Observation] | None = None,
+                    sample: bool | None = None, limits: Limits = Limits()) -> ReportFiles:
+    """Build this month's report against the previous one in `reports_dir` and write it: the
+    one call the CLI and the scheduler make."""
+    period = f"{as_of.year}-{as_of.month:02d}"
+    previous = read_previous(Path(reports_dir), period)
+    stamp = (generated_at or datetime.now(timezone.utc)).astimezone(PLAN_TZ).isoformat(timespec="seconds")
+    context = build_context(model, statuses, observations, regions, as_of, previous, lang=lang,
+                            generated_at=stamp, late_run=late_run, note=note, grace_days=grace_days,
+                            new_values=new_values, sample=sample, limits=limits)
+    return write_report(context, reports_dir)
+
+
+# ---------------------------------------------------------------------------------------------
+# the database edge: what the CLI and the scheduler call
+
+
+def new_observations(engine: Any, since: date, as_of: date) -> list[Observation]:
+    """Values entered after the end of `since` and by the end of `as_of` (Asia/Shanghai): the
+    "new values" of a report, read without loading every value of the database."""
+    from sqlalchemy import select
+
+    from tracker.store.db import observation_table as t
+
+    start = knowledge_cutoff(since).astimezone(timezone.utc)
+    end = knowledge_cutoff(as_of).astimezone(timezone.utc)
+    q = (select(t).where(t.c.entered_at >= start, t.c.entered_at < end, t.c.period_end <= as_of)
+         .order_by(t.c.indicator, t.c.region, t.c.period_end, t.c.revision))
+    out = []
+    with engine.connect() as conn:
+        for r in conn.execute(q):
+            at = r.entered_at if r.entered_at.tzinfo else r.entered_at.replace(tzinfo=timezone.utc)
+            out.append(Observation(r.indicator, r.region, r.period_end, r.value, at, r.period,
+                                   r.revision, r.source or "", r.note or ""))
+    return out
+
+
+def has_sample_data(engine: Any) -> bool:
+    """Whether any stored value is marked as sample data (示例数据 / SAMPLE in its note or
+    source), so a report built on the examples says so at the top."""
+    from sqlalchemy import exists, or_, select
+
+    from tracker.store.db import observation_table as t
+
+    marks = [c.like(f"%{m}%") for c in (t.c.note, t.c.source) for m in ("示例数据", "SAMPLE", "sample")]
+    with engine.connect() as conn:
+        return bool(conn.execute(select(exists().where(or_(*marks)))).scalar())
+
+
+def report_from_database(settings: Any, as_of: date, *, engine: Any = None, model: TargetsModel | None = None,
+                         reports_dir: str | Path | None = None, lang: str | None = None,
+                         late_run: bool = False, note: str = "", now: datetime | None = None) -> ReportFiles:
+    """Evaluate everything as known at the end of `as_of` and write the month's report: the
+    one call for `tracker report` and the scheduler. `settings` is a tracker.config.Settings."""
+    from tracker.domain.regions import load_regions
+    from tracker.status.evaluation import evaluate_from_database
+    from tracker.store import db
+    from tracker.targets.file import load_targets
+
+    model = model or load_targets(settings.targets_path)
+    engine = engine or db.get_engine(settings.database_url)
+    regions = load_regions()
+    out = Path(reports_dir or settings.reports_dir)
+    series, statuses = evaluate_from_database(engine, model, regions, as_of, settings.status)
+    period = f"{as_of.year}-{as_of.month:02d}"
+    previous = read_previous(out, period)
+    fresh = new_observations(engine, date.fromisoformat(previous["as_of"]), as_of) \
+        if previous and previous.get("as_of") else []
+    files = generate_report(model, statuses, series, regions, as_of, out, lang=lang or settings.language,
+                            late_run=late_run, note=note, grace_days=settings.status.grace_days,
+                            generated_at=now, new_values=fresh, sample=has_sample_data(engine))
+    return dataclasses.replace(files, statuses=statuses)

@@ -1,0 +1,1 @@
+"""Where each target and milestone stands: series, aggregation, rules, reasons."""

@@ -1,0 +1,92 @@
+"""Who has not reported: for each indicator the targets need, the period its frequency
+expects (after the grace period) and the regions with nothing for it. Shared by the report's
+completeness view and the submission reminders."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Engine
+
+from tracker.domain.model import TargetsModel
+from tracker.domain.periods import latest_closed_period
+from tracker.domain.regions import Regions
+
+
+@dataclass
+class Gap:
+    indicator: str
+    name: str
+    reporter: str
+    expected_period: str
+    expected: list[str]  # region codes that should have reported
+    missing: list[str]  # those that have not
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def wanted_indicators(model: TargetsModel, latest: dict[str, dict[str, int]]) -> list[str]:
+    """The indicators the targets are judged on; a ratio reported through its components
+    (beds and elderly population) is checked component by component."""
+    known = {i.id for i in model.indicators}
+    wanted: list[str] = []
+    for t in model.targets:
+        if t.indicator not in known:
+            continue
+        ind = model.indicator(t.indicator)
+        ids = [ind.id]
+        if ind.numerator and ind.denominator and not latest.get(ind.id) and (
+                latest.get(ind.numerator) or latest.get(ind.denominator)):
+            ids = [ind.numerator, ind.denominator]
+        wanted.extend(i for i in ids if i not in wanted and i in known)
+    return wanted
+
+
+def missing_reports(model: TargetsModel, latest: dict[str, dict[str, int]], regions: Regions, plan_region: str,
+                    as_of: date, grace_days: int) -> list[Gap]:
+    """`latest`: indicator -> region code -> ordinal of the latest period_end reported."""
+    children: dict[str, list[str]] = defaultdict(list)
+    for r in regions.all:
+        if r.level == "district" and r.parent:
+            children[r.parent].append(r.code)
+    counties = [r.code for r in regions.counties()]
+    reference = as_of - timedelta(days=grace_days)
+    gaps = []
+    for ind_id in wanted_indicators(model, latest):
+        ind = model.indicator(ind_id)
+        expected = latest_closed_period(reference, ind.frequency)
+        seen = latest.get(ind_id, {})
+
+        def reported(code: str) -> bool:
+            day = seen.get(code)
+            if day is not None and day >= expected.end.toordinal():
+                return True
+            return any(reported(child) for child in children.get(code, ()))
+
+        if seen and all(c == plan_region for c in seen):
+            expected_regions = [plan_region]  # reported for the whole province only
+        else:
+            expected_regions = counties or [plan_region]
+        gaps.append(Gap(ind_id, ind.name, ind.reporter, expected.label, expected_regions,
+                        [c for c in expected_regions if not reported(c)]))
+    return gaps
+
+
+def latest_reported(engine: Engine, as_of: date) -> dict[str, dict[str, int]]:
+    """indicator -> region -> ordinal of the latest period_end known by the end of `as_of`."""
+    from sqlalchemy import func, select
+
+    from tracker.status.engine import knowledge_cutoff
+    from tracker.store.db import observation_table as t
+
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    q = (select(t.c.indicator, t.c.region, func.max(t.c.period_end))
+         .where(t.c.entered_at < knowledge_cutoff(as_of)).group_by(t.c.indicator, t.c.region))
+    with engine.connect() as conn:
+        for indicator, region, end in conn.execute(q):
+            if isinstance(end, str):
+                end = date.fromisoformat(end)
+            out[indicator][region] = end.toordinal()
+    return out

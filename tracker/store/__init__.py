@@ -1,0 +1,1 @@
+"""The database: every table, the engine, every SQL statement, run claims."""

@@ -1,0 +1,115 @@
+"""Loading what the status engine needs from the database, without one object per value.
+
+`tracker.store.db.latest_observations` returns Observation dataclasses: right for a report of a few
+thousand values, too slow and too big for a national set of millions. `load_series` asks
+the database for the same thing (per cell the latest revision entered before the end of the
+as-of day in Asia/Shanghai) but has SQLite pack each series into one row, so Python parses
+one pair of strings per (indicator, region) instead of building a tuple per value.
+"""
+
+from array import array
+from collections.abc import Iterable
+from datetime import date, datetime, timezone
+from itertools import islice
+from operator import lt
+
+from sqlalchemy import Engine, func, select
+
+from tracker.domain.series import Series, SeriesSet, knowledge_cutoff
+
+
+def _cutoff_utc(as_of: date) -> datetime:
+    """The knowledge cut-off in UTC, the zone tracker.store.db stores entered_at in."""
+    return knowledge_cutoff(as_of).astimezone(timezone.utc)
+
+
+def load_series(engine: Engine, as_of: date, indicators: Iterable[str] | None = None) -> SeriesSet:
+    """Every (indicator, region) series as known at the end of `as_of` (Shanghai)."""
+    if engine.dialect.name == "sqlite":
+        return _load_sqlite(engine, as_of, indicators)
+    return _load_generic(engine, as_of, indicators)
+
+
+def _conditions(as_of: date, indicators: Iterable[str] | None) -> list:
+    """Rows known at the end of `as_of`, of the indicators asked for."""
+    from tracker.store.db import observation_table as t
+
+    conds = [t.c.entered_at < _cutoff_utc(as_of)]
+    if indicators is not None:
+        conds.append(t.c.indicator.in_(list(indicators)))
+    return conds
+
+
+def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None) -> SeriesSet:
+    from tracker.store.db import observation_table as t
+
+    # One row per series, its days and values packed by group_concat in the unique index's
+    # order (indicator, region, period, revision). A series with a corrected cell
+    # (revision > 1) is read again cell by cell: corrections are few.
+    packed = (select(t.c.indicator, t.c.region, func.group_concat(t.c.period_end), func.group_concat(t.c.value),
+                     func.max(t.c.revision))
+              .where(*_conditions(as_of, indicators))
+              .group_by(t.c.indicator, t.c.region))
+    out = SeriesSet()
+    revised: list[tuple[str, str]] = []
+    # Most series report the same periods: parse each distinct list of period ends (ISO
+    # dates, as SQLite stores them) once and share the never-modified array between series.
+    shared: dict[str, array] = {}
+    with engine.connect() as conn:
+        for indicator, region, days_text, values_text, max_revision in conn.execute(packed):
+            if max_revision > 1:
+                revised.append((indicator, region))
+                continue
+            days = shared.get(days_text)
+            if days is None:
+                days = shared[days_text] = array("i", (date.fromisoformat(d).toordinal()
+                                                       for d in days_text.split(",")))
+            values = array("d", map(float, values_text.split(",")))
+            out.add(indicator, region, _ordered(days, values))
+        cut = _cutoff_utc(as_of)
+        for indicator, region in revised:
+            cells = conn.execute(
+                select(t.c.period_end, t.c.value)
+                .where(t.c.indicator == indicator, t.c.region == region, t.c.entered_at < cut)
+                .order_by(t.c.period, t.c.revision))
+            latest = {period_end.toordinal(): value for period_end, value in cells}
+            out.add(indicator, region, _ordered(array("i", latest), array("d", latest.values())))
+    return out
+
+
+def _ordered(days: array, values: array) -> Series:
+    """A series sorted by day (group_concat keeps the scan order, which SQLite does not
+    promise), keeping the last value of a day given twice (a period written two ways)."""
+    if len(days) == len(values) and all(map(lt, days, islice(days, 1, None))):
+        return Series(days, values)
+    merged = dict(zip(days, values))
+    keys = sorted(merged)
+    return Series(array("i", keys), array("d", (merged[k] for k in keys)))
+
+
+def _load_generic(engine: Engine, as_of: date, indicators: Iterable[str] | None) -> SeriesSet:
+    """Any other database: stream the latest revision per cell, ordered by series."""
+    from tracker.store.db import observation_table as t
+
+    latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
+              .where(*_conditions(as_of, indicators))
+              .group_by(t.c.indicator, t.c.region, t.c.period).subquery())
+    q = (select(t.c.indicator, t.c.region, t.c.period_end, t.c.value)
+         .join(latest, (t.c.indicator == latest.c.indicator) & (t.c.region == latest.c.region)
+               & (t.c.period == latest.c.period) & (t.c.revision == latest.c.rev))
+         .order_by(t.c.indicator, t.c.region, t.c.period_end))
+    out = SeriesSet()
+    key: tuple[str, str] | None = None
+    days, values = array("i"), array("d")
+    with engine.connect() as conn:
+        for indicator, region, period_end, value in conn.execution_options(
+                stream_results=True, yield_per=10_000).execute(q):
+            if (indicator, region) != key:
+                if key is not None:
+                    out.add(*key, _ordered(days, values))
+                key, days, values = (indicator, region), array("i"), array("d")
+            days.append(period_end.toordinal())
+            values.append(value)
+    if key is not None:
+        out.add(*key, _ordered(days, values))
+    return out

@@ -1,0 +1,1 @@
+"""Documents to targets: reading task tables, extracting commitments, targets.yaml."""

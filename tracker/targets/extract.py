@@ -1,0 +1,533 @@
+"""Commitments in a task's text: numeric targets and qualitative milestones.
+
+Rules, not a list of sentences: a number becomes a target only when a comparator word
+governs it (达到, 不低于, 至少, 控制在 …), when it closes a clause with 以上/以下/以内, or when it
+is the object of a flow verb (培训…1.5万人次). Numbers that describe rather than commit
+(ages, years, grades, 150张（含）以上床位的 thresholds, 减按15%税率 parameters, 每千名 bases)
+are masked before the search, so they can never be read as targets.
+"""
+
+import calendar
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import NamedTuple
+
+from tracker.domain.model import Indicator, Milestone, Target, Task
+from tracker.domain.numbers import (
+    CN_NUMERAL_CHARS,
+    NUMBER_PATTERN,
+    NumberError,
+    chinese_to_int,
+    normalize_text,
+    parse_number,
+)
+
+MASK = "□"
+
+# --- deadlines -------------------------------------------------------------------------
+_YEAR = rf"(\d{{4}}|[{CN_NUMERAL_CHARS}]{{4}})"
+DEADLINE_RE = re.compile(rf"(?:到|至|截至|在)?\s*{_YEAR}\s*年\s*(?:(\d{{1,2}})\s*月)?\s*(底|末)?\s*(前|以前)?")
+FIVE_YEAR_END = {"十四五": 2025, "十五五": 2030, "十三五": 2020}
+# "十四五"末 / 期末, and "十四五"期间 / 时期: a commitment for the period is due by its end.
+FIVE_YEAR_RE = re.compile(r"[“\"]?(十[三四五]五)[”\"]?\s*(?:期末|末|期间|时期)")
+
+# --- comparators -------------------------------------------------------------------------
+# Longest first, so 不低于 wins over 低于 and 不超过 over 超过.
+COMPARATOR_WORDS: list[tuple[str, str]] = sorted([
+    ("达到", ">="), ("达", ">="), ("提高到", ">="), ("提高至", ">="), ("提升到", ">="),
+    ("提升至", ">="), ("增加到", ">="), ("增长到", ">="), ("扩大到", ">="), ("不低于", ">="),
+    ("不少于", ">="), ("至少", ">="), ("保持在", ">="), ("超过", ">"), ("大于", ">"), ("高于", ">"),
+    ("多于", ">"), ("不高于", "<="), ("不超过", "<="), ("不多于", "<="), ("控制在", "<="),
+    ("降低到", "<="), ("降低至", "<="), ("降到", "<="), ("降至", "<="), ("低于", "<"), ("少于", "<"),
+], key=lambda item: -len(item[0]))
+SUFFIX_COMPARATORS = {"以上": ">=", "及以上": ">=", "以下": "<=", "及以下": "<=", "以内": "<="}
+NEUTRAL_COMPARATORS = {"控制在", "保持在"}  # the suffix (以上/以下/以内) decides their direction
+FLOW_VERBS = ("培训", "培养", "新增", "新建", "新开工", "改造", "建设", "建成", "招聘", "开展", "轮训")
+SOFT_WORDS = ("力争", "原则上", "争取", "基本")
+GOVERNING_SOFT_WORDS = ("力争", "争取")  # soft for the rest of the sentence, not only their clause
+
+# Measure words after a number, and the unit each gives (refined by the noun that follows).
+MEASURES: list[tuple[str, str]] = sorted([
+    ("人次", "person_time"), ("张", "bed"), ("个托位", "place"), ("托位", "place"), ("人", "person"),
+    ("名", "person"), ("所", "institution"), ("家", "institution"), ("个", "institution"),
+    ("座", "institution"), ("处", "facility"), ("项", "institution"), ("%", "percent"), ("‰", "permille"),
+], key=lambda item: -len(item[0]))
+MEASURE_PATTERN = "|".join(re.escape(m) for m, _ in MEASURES)
+NOT_TARGET_UNITS = ("岁", "周岁", "年", "月", "日", "级", "星", "分钟", "小时", "倍", "平方米", "元", "万元", "亿元")
+
+NUMBER = rf"(?P<num>{NUMBER_PATTERN})"
+RANGE = rf"(?:\s*(?:-|－|—|~|～|至|到)\s*(?:{NUMBER_PATTERN}))?"
+
+SENTENCE_BOUNDARY = re.compile(r"(?<=。)")
+CLAUSE_BOUNDARY = re.compile(r"(?<=[，；;：:])|(?<=,)(?!\d{3})")  # 15,000 is one number, not two clauses
+SENTENCE_END, CLAUSE_END = "。；;", "。；;，,：:"  # punctuation a quote does not end with
+
+# Non-target numbers, masked before the search (length-preserving).
+MASKS = [
+    re.compile(rf"每\s*(?:[{CN_NUMERAL_CHARS}]+|\d+)\s*(?:名|个|位)?"),  # 每千名, 每万人 bases
+    re.compile(rf"(?:{NUMBER_PATTERN})\s*(?:周岁|岁)(?:及以上|以上|以下|及以下)?"),  # ages
+    re.compile(rf"{_YEAR}\s*年"),  # years
+    re.compile(rf"[{CN_NUMERAL_CHARS}\d]+\s*(?:级|星级|星)(?:及以上|以上)?"),  # grades: 二级及以上医院
+    re.compile(rf"(?:减按|按照?|税率|费率|折扣)\s*(?:{NUMBER_PATTERN})"),  # policy parameters
+    re.compile(rf"(?:{NUMBER_PATTERN})\s*(?:{MEASURE_PATTERN})?\s*(?:（含）|\(含\))?\s*(?:及以上|以上|以下|及以下)"
+               r"\s*[\u4e00-\u9fff（）()]{0,8}?的"),  # thresholds: 150张（含）以上床位的养老机构
+    re.compile(r"一老一小|一批|一体化|统一|一站式|一张网|一件事|四同步|三级|两类|一个一个"),
+    re.compile(rf"[{CN_NUMERAL_CHARS}]+(?:分钟|小时|年|月|日|天|周)"),
+]
+
+
+def _mask(text: str) -> str:
+    for pattern in MASKS:
+        text = pattern.sub(lambda m: MASK * len(m.group(0)), text)
+    return text
+
+
+# --- indicators --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KnownIndicator:
+    """Vocabulary of the policy's standard indicators: nicer ids and the components of
+    ratios. Not needed for extraction; unknown indicators get generated ids and, where the
+    phrasing shows them (每千名X拥有Y), generated components."""
+
+    keywords: tuple[str, ...]
+    id: str
+    name: str
+    unit: str
+    kind: str
+    frequency: str = "quarterly"
+    numerator: tuple[str, str, str] | None = None  # (id, name, unit)
+    denominator: tuple[str, str, str] | None = None
+    multiplier: float = 1.0
+
+
+VOCABULARY: list[KnownIndicator] = [
+    KnownIndicator(("养老床位", "每千名老年人口"), "elderly_care_beds_per_1000_elderly", "每千名老年人口拥有养老床位数",
+                   "bed / kiloperson", "ratio", "quarterly",
+                   ("elderly_care_beds", "养老床位数", "bed"), ("elderly_population", "老年人口数（60岁以上）", "person"), 1000),
+    KnownIndicator(("托位", "每千"), "childcare_places_per_1000_residents", "每千人口拥有3岁以下婴幼儿托位数",
+                   "place / kiloperson", "ratio", "quarterly",
+                   ("childcare_places", "托位数", "place"), ("resident_population", "常住人口数", "person"), 1000),
+    KnownIndicator(("在托覆盖率",), "childcare_enrollment_rate", "公立型和普惠性婴幼儿在托覆盖率", "percent",
+                   "percentage", "quarterly",
+                   ("children_in_public_inclusive_childcare", "公立型和普惠性托育机构在托婴幼儿数", "person"),
+                   ("children_under_3", "3岁以下婴幼儿数", "person"), 100),
+    KnownIndicator(("公立型", "在托婴幼儿占比"), "public_childcare_share", "公立型婴幼儿照护服务机构在托婴幼儿占比",
+                   "percent", "percentage", "quarterly",
+                   ("children_in_public_childcare", "公立型托育机构在托婴幼儿数", "person"),
+                   ("children_in_childcare", "在托婴幼儿总数", "person"), 100),
+    KnownIndicator(("护理型床位",), "nursing_bed_share", "养老机构护理型床位占比", "percent", "percentage", "quarterly",
+                   ("nursing_beds", "养老机构护理型床位数", "bed"), ("institutional_elderly_care_beds", "养老机构床位数", "bed"), 100),
+    KnownIndicator(("健康管理率",), "elderly_health_management_rate", "65岁以上老年人健康管理率", "percent",
+                   "percentage", "yearly",
+                   ("elderly_in_health_management", "接受健康管理的65岁以上老年人数", "person"),
+                   ("elderly_population_65", "65岁以上老年人口数", "person"), 100),
+    KnownIndicator(("养老服务机构覆盖率", "乡镇"), "township_elderly_care_coverage",
+                   "乡镇（街道）具备综合功能的养老服务机构覆盖率", "percent", "percentage", "quarterly",
+                   ("townships_with_elderly_care_institution", "具备综合功能养老服务机构的乡镇（街道）数", "township"),
+                   ("townships", "乡镇（街道）总数", "township"), 100),
+    KnownIndicator(("老年大学",), "senior_universities", "建成并运营的老年大学数", "institution", "count", "quarterly"),
+    KnownIndicator(("敬老院",), "county_care_homes", "以失能、部分失能特困人员专业照护为主的县级供养服务设施（敬老院）数",
+                   "institution", "count", "quarterly"),
+    KnownIndicator(("区域性养老服务中心",), "regional_elderly_care_centres", "区域性养老服务中心数", "institution",
+                   "count", "quarterly"),
+    KnownIndicator(("养老护理", "培训"), "elderly_care_worker_trainings", "培训养老护理人员人次", "person_time",
+                   "flow", "monthly"),
+]
+
+PER_BASE_RE = re.compile(rf"每\s*(?P<base>[{CN_NUMERAL_CHARS}]+|\d+)\s*(?:名|个|位)?\s*(?P<pop>[\u4e00-\u9fff]{{0,6}}?(?:人口|人|居民))")
+
+
+@dataclass
+class Commitments:
+    targets: list[Target] = field(default_factory=list)
+    milestones: list[Milestone] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+
+
+@dataclass
+class _Found:
+    start: int
+    end: int
+    comparator: str
+    value: float
+    unit: str
+    name: str
+    soft_word: str
+    scope: str
+    cumulative: bool
+    per_base: tuple[float, str] | None  # (1000, '老年人口')
+    baseline: float | None = None
+
+
+def find_deadline(text: str) -> date | None:
+    """到2025年底 / 2022年底 / 2025年底前 / 到2025年 / "十四五"末 / "十四五"期间 -> the last day meant."""
+    found = _deadline_phrase(text)
+    return found[0] if found else None
+
+
+def _deadline_phrase(text: str) -> tuple[date, int] | None:
+    """The deadline and where its phrase starts, so that a target's quote can reach back to it."""
+    norm = normalize_text(text)
+    m = FIVE_YEAR_RE.search(norm)
+    if m:
+        return date(FIVE_YEAR_END[m.group(1)], 12, 31), m.start()
+    for m in DEADLINE_RE.finditer(norm):
+        raw_year = m.group(1)
+        year = int(raw_year) if raw_year.isdigit() else chinese_to_int(raw_year)
+        if not 1990 <= year <= 2100:
+            continue
+        has_marker = bool(m.group(0).startswith(("到", "至", "截至", "在")) or m.group(3) or m.group(4))
+        if not has_marker:
+            continue
+        if m.group(2):
+            month = int(m.group(2))
+            return date(year, month, calendar.monthrange(year, month)[1]), m.start()
+        return date(year, 12, 31), m.start()
+    return None
+
+
+def _unit_for(measure: str, noun: str, raw_unit: str | None) -> str:
+    if raw_unit:
+        return raw_unit
+    if measure in ("个", "") and "托位" in noun:
+        return "place"
+    if measure in ("个", "") and "床" in noun:
+        return "bed"
+    for word, unit in MEASURES:
+        if measure == word:
+            return unit
+    return "dimensionless"
+
+
+def _scope_and_strip(subject: str) -> tuple[str, str]:
+    scope = "whole"
+    if re.search(r"每个?(?:市县|市、县|县（市、区）|县\(市、区\)|县|市)", subject):
+        scope = "each_region"
+    cleaned = re.sub(r"^(?:其中|全省|全市|全区|全国|各地|全县)", "", subject)
+    cleaned = re.sub(r"(?:全省|全市|全国)?每个?(?:市县|市、县|县|市)(?:（区）|\(区\))?(?:（市、区）)?", "", cleaned)
+    return scope, cleaned.strip(" 　，,、")
+
+
+def _strip_soft(text: str) -> tuple[str, str]:
+    for word in SOFT_WORDS:
+        if word in text:
+            return text.replace(word, ""), word
+    return text, ""
+
+
+def _noun_after(masked: str, pos: int) -> tuple[str, int]:
+    """The noun phrase that follows a number's measure word, up to the clause's end or to a
+    '、' that starts another counted item (、一个区域性养老服务中心)."""
+    end = pos
+    depth = 0
+    while end < len(masked):
+        ch = masked[end]
+        if ch in "（(":
+            depth += 1
+        elif ch in "）)":
+            depth -= 1
+        elif depth == 0 and (ch in "，,；;。：:" or (ch == "、" and re.match(
+                rf"、\s*(?:{NUMBER_PATTERN})\s*(?:{MEASURE_PATTERN})", masked[end:]))):
+            break
+        end += 1
+    return masked[pos:end], end
+
+
+def _comparator_targets(norm: str, masked: str, clause_start: int, clause_end: int) -> list[_Found]:
+    found: list[_Found] = []
+    clause = masked[clause_start:clause_end]
+    words = "|".join(re.escape(w) for w, _ in COMPARATOR_WORDS)
+    pattern = re.compile(rf"(?P<cmp>{words})(?P<mid>[^，,；;。\d{CN_NUMERAL_CHARS}%‰]{{0,14}}?){NUMBER}{RANGE}"
+                         rf"\s*(?P<measure>{MEASURE_PATTERN})?\s*(?P<suffix>及以上|以上|及以下|以下|以内)?")
+    for m in pattern.finditer(clause):
+        measure = m.group("measure") or ""
+        after = clause[m.end():]
+        if any(after.startswith(u) for u in NOT_TARGET_UNITS):
+            continue
+        try:
+            value, raw_unit = parse_number(m.group("num"))
+        except NumberError:
+            continue
+        if not measure and not raw_unit:
+            continue  # a bare number needs its measure word: 达到3个…, not 达到一定…
+        comparator = dict(COMPARATOR_WORDS)[m.group("cmp")]
+        suffix = m.group("suffix")
+        if suffix and (m.group("cmp") in NEUTRAL_COMPARATORS or comparator == ">=" and suffix in SUFFIX_COMPARATORS):
+            comparator = SUFFIX_COMPARATORS[suffix]
+        subject = clause[: m.start()]
+        subject_raw = norm[clause_start: clause_start + m.start()]
+        mid = norm[clause_start + m.start("mid"): clause_start + m.end("mid")]
+        noun, noun_end = _noun_after(clause, m.end())
+        first = _Found(clause_start + m.start(), clause_start + noun_end, comparator, value,
+                       _unit_for(measure, subject + noun, raw_unit), "", "", "whole", False, None)
+        scope, subject_clean = _scope_and_strip(subject_raw)
+        subject_clean, soft = _strip_soft(subject_clean)
+        mid_clean, soft_mid = _strip_soft(mid)
+        first.soft_word = soft or soft_mid
+        first.scope = scope
+        base = PER_BASE_RE.search(subject_raw + norm[clause_start + m.start(): clause_start + m.end()])
+        if base:
+            first.per_base = (_base_value(base.group("base")), base.group("pop"))
+        verb_mid = re.sub(r"^(?:拥有|建成并运营|建成|建有|设有|拥有)", "", mid_clean.strip())
+        name_subject = subject_clean.strip()
+        noun_clean = noun.strip().lstrip("的")
+        if measure.endswith("托位"):  # 3个托位数: the measure word is the counted thing
+            noun_clean = "托位" + noun_clean
+        if name_subject and not noun_clean:
+            first.name = name_subject
+        elif name_subject:
+            first.name = name_subject + noun_clean
+        else:
+            first.name = (verb_mid if PER_BASE_RE.search(mid) else "") + noun_clean
+        first.name = first.name.replace(MASK, "").strip() or subject_raw
+        if "拥有" in mid and PER_BASE_RE.search(mid):
+            first.name = mid.strip() + noun_clean
+        baseline = re.search(rf"(?:由|从)\s*(?P<b>{NUMBER_PATTERN})\s*(?:{MEASURE_PATTERN})?\s*$", subject)
+        if baseline:
+            try:
+                first.baseline = parse_number(baseline.group("b"))[0]
+                first.name = re.sub(rf"(?:由|从)\s*(?:{NUMBER_PATTERN}).*$", "", first.name) or first.name
+            except NumberError:
+                pass
+        found.append(first)
+        # 、一个区域性养老服务中心: further items under the same comparator and scope.
+        rest = clause[noun_end:]
+        offset = noun_end
+        item = re.compile(rf"^、\s*(?P<num>{NUMBER_PATTERN})\s*(?P<measure>{MEASURE_PATTERN})")
+        while (n := item.match(rest)):
+            more_noun, more_end = _noun_after(clause, offset + n.end())
+            try:
+                v, ru = parse_number(n.group("num"))
+            except NumberError:
+                break
+            found.append(_Found(clause_start + offset, clause_start + more_end, comparator, v,
+                                _unit_for(n.group("measure"), more_noun, ru), more_noun.strip(),
+                                first.soft_word, first.scope, False, None))
+            rest = clause[more_end:]
+            offset = more_end
+    return found
+
+
+def _base_value(text: str) -> float:
+    try:
+        return parse_number(text)[0]
+    except NumberError:
+        return 1000.0
+
+
+def _suffix_targets(norm: str, masked: str, clause_start: int, clause_end: int, taken: list[_Found]) -> list[_Found]:
+    """'…覆盖率90%以上' closing a clause, with no comparator word before it."""
+    clause = masked[clause_start:clause_end]
+    out = []
+    for m in re.finditer(rf"{NUMBER}\s*(?P<measure>{MEASURE_PATTERN})?\s*(?P<suffix>及以上|以上|及以下|以下|以内)\s*[，,；;。：:]?\s*$", clause):
+        pos = clause_start + m.start()
+        if any(f.start <= pos < f.end for f in taken):
+            continue
+        try:
+            value, raw_unit = parse_number(m.group("num"))
+        except NumberError:
+            continue
+        subject_raw = norm[clause_start:pos]
+        scope, subject = _scope_and_strip(subject_raw)
+        subject, soft = _strip_soft(subject)
+        out.append(_Found(pos, clause_start + m.end(), SUFFIX_COMPARATORS[m.group("suffix")], value,
+                          _unit_for(m.group("measure") or "", "", raw_unit), subject.strip(),
+                          soft, scope, False, None))
+    return out
+
+
+def _flow_targets(norm: str, masked: str, clause_start: int, clause_end: int, taken: list[_Found]) -> list[_Found]:
+    """培训养老护理人员1.5万人次: a flow verb, its object, and an amount closing the clause."""
+    clause = masked[clause_start:clause_end]
+    verbs = "|".join(FLOW_VERBS)
+    out = []
+    patterns = [
+        rf"(?P<verb>{verbs})(?P<obj>[^，,；;。\d□{CN_NUMERAL_CHARS}]{{1,16}}?){NUMBER}{RANGE}\s*(?P<measure>{MEASURE_PATTERN})(?P<noun>[\u4e00-\u9fff]{{0,8}})\s*[，,；;。：:]?\s*$",
+        rf"(?P<verb>{verbs})(?P<obj>){NUMBER}{RANGE}\s*(?P<measure>{MEASURE_PATTERN})(?P<noun>[\u4e00-\u9fff（）]{{1,24}})\s*[，,；;。：:]?\s*$",
+    ]
+    for m in (m for p in patterns for m in re.finditer(p, clause)):
+        pos = clause_start + m.start()
+        if any(f.start <= pos + len(m.group("verb")) + len(m.group("obj")) < f.end for f in taken):
+            continue
+        try:
+            value, raw_unit = parse_number(m.group("num"))
+        except NumberError:
+            continue
+        measure = m.group("measure")
+        unit = _unit_for(measure, m.group("obj") + m.group("noun"), raw_unit)
+        subject_raw = norm[clause_start:pos]
+        scope, _ = _scope_and_strip(subject_raw)
+        soft = _strip_soft(subject_raw)[1]
+        name = m.group("verb") + m.group("obj").strip() + (m.group("noun") or "") + (measure if measure == "人次" else "")
+        out.append(_Found(pos, clause_start + m.end(), ">=", value, unit, name, soft, scope,
+                          unit in ("person_time",) or m.group("verb") in ("培训", "新增", "培养", "新建", "轮训"), None))
+    return out
+
+
+def _coverage_targets(norm: str, masked: str, clause_start: int, clause_end: int, taken: list[_Found]) -> list[_Found]:
+    """…基本实现全覆盖: a 100% coverage commitment (soft when 基本)."""
+    clause = norm[clause_start:clause_end]
+    out = []
+    for m in re.finditer(r"(?P<soft>基本)?实现(?P<what>[\u4e00-\u9fff（）]{0,10}?)全覆盖", clause):
+        pos = clause_start + m.start()
+        if any(f.start <= pos < f.end for f in taken):
+            continue
+        scope, subject = _scope_and_strip(clause[: m.start()])
+        name = (subject + m.group("what")).strip() + "覆盖率"
+        out.append(_Found(pos, clause_start + m.end(), ">=", 100.0, "percent", name,
+                          m.group("soft") or "", scope, False, None))
+    return out
+
+
+class Commitment(NamedTuple):
+    found: _Found
+    deadline: date | None
+    quote: str  # the target's own clause(s), exact source text
+    sentence: str  # the whole sentence, exact source text: sentences without targets become milestones
+
+
+def _spans(text: str, boundary: re.Pattern[str], start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each piece of text[start:end] cut at `boundary`, in text's positions."""
+    spans, pos = [], start
+    for piece in boundary.split(text[start:end]):
+        spans.append((pos, pos + len(piece)))
+        pos += len(piece)
+    return spans
+
+
+def _trimmed(text: str, start: int, end: int, ends: str) -> str:
+    """text[start:end] without surrounding blanks and closing punctuation: still exact source text."""
+    return text[start:end].strip().rstrip(ends).strip()
+
+
+def _govern_soft(norm: str, sentence_start: int, found: list[_Found]) -> None:
+    """力争 / 争取 commit softly to everything after them in their sentence, not only to their own
+    clause: in 力争到2025年，养老床位达到30张，护理型床位占比不低于55% both targets are aims.
+    A ； closes their reach, as it closes a sentence. 原则上 and 基本 qualify only their own
+    clause, so the finders read them per clause."""
+    for f in found:
+        if not f.soft_word:
+            before = re.split(r"[；;]", norm[sentence_start:f.start])[-1]
+            f.soft_word = next((w for w in GOVERNING_SOFT_WORDS if w in before), "")
+
+
+def _quote_span(f: _Found, found: list[_Found], clauses: list[tuple[int, int]], deadline_at: int | None) -> tuple[int, int]:
+    """The target's own clause, reaching back to the clause holding the sentence's deadline
+    (到2025年底，…护理型床位占比不低于60%) unless another target's clause lies in between: a
+    quote shows the reviewer this target's words, not its neighbours'."""
+    def index(pos: int) -> int:
+        return next(i for i, (start, end) in enumerate(clauses) if start <= pos < end)
+
+    own = index(f.start)
+    first = own
+    if deadline_at is not None and index(deadline_at) < own:
+        first = index(deadline_at)
+        if any(first <= index(other.start) < own for other in found):
+            first = own
+    return clauses[first][0], clauses[index(max(f.start, f.end - 1))][1]
+
+
+def find_targets(text: str) -> list[Commitment]:
+    """Every numeric commitment in `text`, with the deadline of its sentence, the exact
+    clause(s) it came from and its sentence."""
+    norm = normalize_text(text)  # one character for one, so positions in norm are positions in text
+    masked = _mask(norm)
+    results = []
+    for s_start, s_end in _spans(norm, SENTENCE_BOUNDARY, 0, len(norm)):
+        if not norm[s_start:s_end].strip():
+            continue
+        clauses = _spans(norm, CLAUSE_BOUNDARY, s_start, s_end)
+        found: list[_Found] = []
+        for c_start, c_end in clauses:
+            clause_found = _comparator_targets(norm, masked, c_start, c_end)
+            clause_found += _suffix_targets(norm, masked, c_start, c_end, clause_found)
+            clause_found += _flow_targets(norm, masked, c_start, c_end, clause_found)
+            clause_found += _coverage_targets(norm, masked, c_start, c_end, clause_found)
+            found.extend(clause_found)
+        _govern_soft(norm, s_start, found)
+        deadline = _deadline_phrase(norm[s_start:s_end])
+        deadline_at = s_start + deadline[1] if deadline else None
+        sentence = _trimmed(text, s_start, s_end, SENTENCE_END)
+        for f in sorted(found, key=lambda f: f.start):
+            quote = _trimmed(text, *_quote_span(f, found, clauses, deadline_at), CLAUSE_END)
+            results.append(Commitment(f, deadline[0] if deadline else None, quote, sentence))
+    return results
+
+
+def _slug(name: str) -> str:
+    return "ind_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+
+
+def indicator_for(found: _Found, reporter: str) -> list[Indicator]:
+    """The indicator a target measures, and the components a ratio is computed from."""
+    name = found.name
+    for known in VOCABULARY:
+        if all(k in name for k in known.keywords):
+            main = Indicator(known.id, known.name, known.unit, known.kind, known.frequency, reporter,
+                             known.numerator[0] if known.numerator else None,
+                             known.denominator[0] if known.denominator else None, known.multiplier)
+            out = [main]
+            for comp in (known.numerator, known.denominator):
+                if comp:
+                    out.append(Indicator(comp[0], comp[1], comp[2], "count", known.frequency, reporter,
+                                         description=f"component of {known.id}"))
+            return out
+    unit = found.unit
+    if found.per_base:
+        base, population = found.per_base
+        thing = re.sub(r"^.*?(?:拥有|有)", "", name) or name
+        num_id, den_id = _slug(thing), _slug(population)
+        # 每千人 / 每万人: the ratio's unit names its base, so pint can convert between them.
+        per = {1000.0: "kiloperson", 10000.0: "myriaperson"}.get(base, "person")
+        unit_per, multiplier = f"{unit} / {per}", (base if per != "person" else 1.0)
+        return [
+            Indicator(_slug(name), name, unit_per, "ratio", "yearly", reporter, num_id, den_id, multiplier),
+            Indicator(num_id, thing, unit, "count", "yearly", reporter, description=f"component of {_slug(name)}"),
+            Indicator(den_id, population, "person", "count", "yearly", reporter, description=f"component of {_slug(name)}"),
+        ]
+    if unit in ("percent", "permille"):
+        kind = "percentage"
+    elif found.cumulative:
+        kind = "flow"
+    else:
+        kind = "count"
+    return [Indicator(_slug(name), name, unit, kind, "monthly" if kind == "flow" else "yearly", reporter)]
+
+
+def extract_task(task: Task) -> Commitments:
+    """The targets and milestones of one task."""
+    out = Commitments()
+    reporter = (task.units_in("lead") or task.units_in("joint") or task.units_in("participating") or [""])[0]
+    found = find_targets(task.text)
+    used_ids: set[str] = set()
+    target_sentences: set[str] = set()
+    for f, deadline, quote, sentence in found:
+        indicators = indicator_for(f, reporter)
+        main = indicators[0]
+        tid = f"{task.plan}-{task.number}-{main.id}"
+        n = 2
+        while tid in used_ids:
+            tid = f"{task.plan}-{task.number}-{main.id}-{n}"
+            n += 1
+        used_ids.add(tid)
+        target_unit = main.unit if main.kind in ("ratio",) or f.per_base else f.unit
+        out.targets.append(Target(
+            id=tid, plan=task.plan, task=task.number, indicator=main.id, comparator=f.comparator,  # type: ignore[arg-type]
+            value=f.value, unit=target_unit, deadline=deadline, scope=f.scope,  # type: ignore[arg-type]
+            soft=bool(f.soft_word), qualifier=f.soft_word, cumulative=f.cumulative or main.kind == "flow",
+            baseline=f.baseline, quote=quote))
+        out.indicators.extend(indicators)
+        target_sentences.add(sentence)
+    sentences = [_trimmed(task.text, start, end, SENTENCE_END)
+                 for start, end in _spans(task.text, SENTENCE_BOUNDARY, 0, len(task.text)) if task.text[start:end].strip()]
+    if not out.targets:
+        out.milestones.append(Milestone(f"{task.plan}-{task.number}-m", task.plan, task.number,
+                                        task.text, find_deadline(task.text), task.text))
+    else:
+        for i, sentence in enumerate(s for s in sentences if s not in target_sentences):
+            deadline = find_deadline(sentence)
+            out.milestones.append(Milestone(f"{task.plan}-{task.number}-m{i + 1}", task.plan, task.number,
+                                            sentence, deadline, sentence))
+    return out

@@ -1,0 +1,544 @@
+"""targets.yaml: the reviewed, versioned targets model.
+
+`build_model` turns task tables into a draft (extraction); `dump_model` writes it as YAML a
+person can review; `load_targets` reads the reviewed file back and validates every field,
+naming the line, the field and what is accepted; `diff_models` shows what a re-extraction
+would change, so reviewed edits are never overwritten.
+"""
+
+import math
+import re
+from dataclasses import asdict, fields
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from tracker.domain.model import (
+    COMPARATORS,
+    FREQUENCIES,
+    KINDS,
+    ROLES,
+    SCOPES,
+    Indicator,
+    Milestone,
+    Plan,
+    ResponsibleUnit,
+    Target,
+    TargetsModel,
+    Task,
+)
+from tracker.targets.documents import TaskTable, read_table, split_units
+from tracker.targets.extract import extract_task
+
+FORMAT_VERSION = 1
+TOP_LEVEL = ("version", "plans", "indicators", "tasks", "targets", "milestones")
+PLAN_LEVELS = ("national", "province", "city")
+COMPARATOR_ALIASES = {"≥": ">=", "≤": "<=", "达到": ">=", "不低于": ">=", "至少": ">=", "不高于": "<=",
+                      "不超过": "<=", "超过": ">", "低于": "<"}
+HEADER = """\
+# 一老一小 targets model — reviewed source of truth.
+# Drafted by `tracker extract`; reviewed by people. Ids are stable: reported values refer to
+# indicator ids, statuses and alerts to target and milestone ids. Edit values here, never in
+# the database; re-run `tracker extract … --against targets.yaml` to see what a new
+# extraction would change.
+# Fields: comparator one of >=, >, <=, <; scope whole | each_region (每个市县（区）);
+# soft: true for 力争/原则上; cumulative: true when flows since the plan's start are summed.
+"""
+
+
+class TargetsFileError(ValueError):
+    """Every problem found in a targets file, each naming its line and field."""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.path, self.problems = path, problems
+        super().__init__(f"{path}: {len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems))
+
+
+# --- extraction -> model -----------------------------------------------------------------
+def _plan_id(path: str) -> str:
+    stem = Path(path).stem
+    return re.sub(r"[-_]?(task[-_]?table|tasks|分工表)$", "", stem) or stem
+
+
+def _plan_level(tasks: list[Task]) -> str:
+    names = [u.name for t in tasks for u in t.units]
+    if any(n.startswith("省") for n in names):
+        return "province"
+    if any(n.startswith(("国家", "国务院", "全国", "中国")) or n.endswith("部") for n in names):
+        return "national"
+    if any(n.startswith("市") and not n.startswith("市场") for n in names):
+        return "city"
+    return "national"
+
+
+def build_model(paths: Iterable[str | Path], period: tuple[date, date] = (date(2021, 1, 1), date(2025, 12, 31)),
+                region_code: str = "460000", region_name: str = "海南省") -> TargetsModel:
+    """A draft targets model from task-division tables; higher-level plans first, so that
+    provincial tasks can be linked to the national tasks they implement."""
+    model = TargetsModel()
+    tables: list[tuple[str, TaskTable]] = [(str(p), read_table(p)) for p in paths]
+    parsed = []
+    for path, table in tables:
+        plan_id = _plan_id(path)
+        tasks = [Task(plan_id, r.number, r.text, split_units(r.units_text), r.units_text) for r in table.tasks]
+        parsed.append((path, table, plan_id, tasks, _plan_level(tasks)))
+    order = {"national": 0, "province": 1, "city": 2}
+    parsed.sort(key=lambda item: order[item[4]])
+    seen_indicators: dict[str, Indicator] = {}
+    for path, table, plan_id, tasks, level in parsed:
+        is_national = level == "national"
+        model.plans.append(Plan(
+            id=plan_id, title=table.title, issuer="国务院办公厅" if is_national else f"{region_name}人民政府",
+            level=level, region="" if is_national else region_code,  # type: ignore[arg-type]
+            start=period[0], end=period[1], source=f"sources/{Path(path).name}"))
+        for task in tasks:
+            links = tuple(link_tasks(task, [t for t in model.tasks if t.plan != plan_id]))
+            task = Task(task.plan, task.number, task.text, task.units, task.units_text, links)
+            model.tasks.append(task)
+            found = extract_task(task)
+            model.targets.extend(found.targets)
+            model.milestones.extend(found.milestones)
+            for ind in found.indicators:
+                seen_indicators.setdefault(ind.id, ind)
+    model.indicators = list(seen_indicators.values())
+    return model
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = re.sub(r"[^\u4e00-\u9fff]", "", text)
+    return {chars[i:i + 2] for i in range(len(chars) - 1)}
+
+
+def link_tasks(task: Task, higher: list[Task], threshold: float = 0.6) -> list[str]:
+    """Ids of higher-level tasks whose wording the task repeats (most of the shorter text's
+    character pairs appear in the other)."""
+    mine = _bigrams(task.text)
+    links = []
+    for other in higher:
+        theirs = _bigrams(other.text)
+        if not mine or not theirs:
+            continue
+        overlap = len(mine & theirs) / min(len(mine), len(theirs))
+        if overlap >= threshold and min(len(mine), len(theirs)) >= 4:
+            links.append(other.id)
+    return links
+
+
+# --- model -> YAML -------------------------------------------------------------------------
+def _drop_empty(d: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k in keep or v not in (None, "", [], (), False)}
+
+
+def model_to_data(model: TargetsModel) -> dict[str, Any]:
+    data: dict[str, Any] = {"version": FORMAT_VERSION}
+    data["plans"] = [asdict(p) for p in model.plans]
+    data["indicators"] = [_drop_empty({k: v for k, v in asdict(i).items() if not (k == "multiplier" and v == 1.0)},
+                                      keep=("id", "name", "unit", "kind", "frequency"))
+                          for i in model.indicators]
+    tasks = []
+    for t in model.tasks:
+        item: dict[str, Any] = {"plan": t.plan, "number": t.number, "text": t.text, "units_text": t.units_text}
+        for role in ROLES:
+            names = t.units_in(role)
+            if names:
+                item[role] = names
+        if t.implements:
+            item["implements"] = list(t.implements)
+        tasks.append(item)
+    data["tasks"] = tasks
+    data["targets"] = [_drop_empty(asdict(t), keep=("deadline", "soft", "cumulative", "scope"))
+                       for t in model.targets]
+    data["milestones"] = [_drop_empty(asdict(m), keep=("deadline",)) for m in model.milestones]
+    return data
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def dump_model(model: TargetsModel) -> str:
+    body = yaml.dump(model_to_data(model), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+    return HEADER + body
+
+
+# --- YAML -> model, validated ---------------------------------------------------------------
+class _LineDict(dict):
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _Loader(yaml.SafeLoader):
+    """Keeps line numbers; reads dates as text so that a bad date gets our error, not YAML's."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
+    loader.flatten_mapping(node)
+    d = _LineDict()
+    d.line = node.start_mark.line + 1
+    d.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        d[key] = loader.construct_object(value_node, deep=True)
+        d.key_lines[str(key)] = key_node.start_mark.line + 1
+    return d
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+
+
+class _Checker:
+    """Collects problems instead of stopping at the first."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems: list[str] = []
+
+    def fail(self, item: Any, key: str, message: str) -> None:
+        line = getattr(item, "key_lines", {}).get(key) or getattr(item, "line", 0)
+        self.problems.append(f"line {line}: {key}: {message}")
+
+    def text(self, item: dict, key: str, required: bool = True) -> str:
+        value = item.get(key)
+        if value is None or value == "":
+            if required:
+                self.fail(item, key, "missing; a text value is required")
+            return ""
+        if not isinstance(value, (str, int, float)):
+            self.fail(item, key, f"expected text, found {type(value).__name__}")
+            return ""
+        return str(value)
+
+    def choice(self, item: dict, key: str, accepted: Iterable[str], default: str | None = None,
+               aliases: dict[str, str] | None = None) -> str:
+        accepted = tuple(accepted)
+        value = item.get(key, default)
+        value = (aliases or {}).get(str(value), value)
+        if value not in accepted:
+            self.fail(item, key, f"{value!r} is not accepted; use one of: {', '.join(accepted)}")
+            return accepted[0]
+        return str(value)
+
+    def number(self, item: dict, key: str, required: bool = True) -> float | None:
+        value = item.get(key)
+        if value is None:
+            if required:
+                self.fail(item, key, "missing; a number is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(item, key, f"{value!r} is not a number; write digits, e.g. 32 or 15000")
+            return None
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            number = math.inf
+        if not math.isfinite(number):  # YAML reads .nan and .inf as floats
+            self.fail(item, key, f"{value!r} is not accepted; write a finite number, e.g. 32 or 15000")
+            return None
+        return number
+
+    def amount(self, item: dict, key: str, value: float | None, unit: str) -> None:
+        """Every indicator kind (count, flow, ratio, percentage) measures something that cannot
+        be negative, and a share cannot exceed the whole; a value outside that range is a typo
+        that would make the target met, or missed, whatever is reported."""
+        if value is None:
+            return
+        if value < 0:
+            self.fail(item, key, f"{value:g} is negative; counts, flows, ratios and percentages are 0 or more")
+        elif unit in ("percent", "permille") and value * (1 if unit == "percent" else 0.1) > 100:
+            self.fail(item, key, f"{value:g} {unit} is above 100%; a percentage is between 0 and 100%")
+
+    def integer(self, item: dict, key: str) -> int:
+        value = item.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(item, key, f"{value!r} is not a whole number")
+            return 0
+        return value
+
+    def flag(self, item: dict, key: str) -> bool:
+        value = item.get(key, False)
+        if not isinstance(value, bool):
+            self.fail(item, key, f"{value!r} is not accepted; use true or false")
+            return False
+        return value
+
+    def day(self, item: dict, key: str, required: bool = False) -> date | None:
+        value = item.get(key)
+        if value is None or value == "":
+            if required:
+                self.fail(item, key, "missing; a date YYYY-MM-DD is required")
+            return None
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(item, key, f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2025-12-31, or null")
+            return None
+
+    def unit(self, item: dict, key: str) -> str:
+        from tracker.domain.units import UnitError, normalize
+
+        value = self.text(item, key)
+        if not value:
+            return ""
+        try:
+            return normalize(value)
+        except UnitError as exc:
+            self.fail(item, key, str(exc))
+            return value
+
+    def items(self, data: dict, key: str) -> list[dict]:
+        value = data.get(key) or []
+        if not isinstance(value, list):
+            self.fail(data, key, "expected a list of entries")
+            return []
+        good = []
+        for entry in value:
+            if isinstance(entry, dict):
+                good.append(entry)
+            else:
+                self.problems.append(f"{key}: entry {entry!r} is not a mapping of fields")
+        return good
+
+    def unknown_keys(self, item: dict, allowed: Iterable[str]) -> None:
+        allowed = tuple(allowed)
+        for key in item:
+            if key not in allowed:
+                self.fail(item, str(key), f"unknown field; accepted fields: {', '.join(allowed)}")
+
+
+def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
+    """Validate and read a targets file's text; raises TargetsFileError listing every problem."""
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "?"
+        raise TargetsFileError(path, [f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from exc
+    if not isinstance(data, dict):
+        raise TargetsFileError(path, ["line 1: expected a mapping with keys " + ", ".join(TOP_LEVEL)])
+    c = _Checker(path)
+    c.unknown_keys(data, TOP_LEVEL)
+    if data.get("version", FORMAT_VERSION) != FORMAT_VERSION:
+        c.fail(data, "version", f"{data.get('version')!r} is not supported; this tracker reads version {FORMAT_VERSION}")
+    model = TargetsModel()
+    ids: dict[str, int] = {}
+
+    def unique(item: dict, key: str, value: str, kind: str) -> None:
+        if value in ids:
+            c.fail(item, key, f"duplicate {kind} id {value!r} (first at line {ids[value]}); ids must be unique")
+        else:
+            ids[value] = getattr(item, "line", 0)
+
+    for p in c.items(data, "plans"):
+        c.unknown_keys(p, [f.name for f in fields(Plan)])
+        pid = c.text(p, "id")
+        unique(p, "id", f"plan:{pid}", "plan")
+        start, end = c.day(p, "start", True), c.day(p, "end", True)
+        if start and end and end < start:
+            c.fail(p, "end", f"{end} is before start {start}")
+        model.plans.append(Plan(pid, c.text(p, "title"), c.text(p, "issuer", False),
+                                c.choice(p, "level", PLAN_LEVELS), str(p.get("region") or ""),  # type: ignore[arg-type]
+                                start or date.min, end or date.max, c.text(p, "source", False)))
+    plan_ids = {p.id for p in model.plans}
+
+    raw_indicators = c.items(data, "indicators")
+    for i in raw_indicators:
+        c.unknown_keys(i, [f.name for f in fields(Indicator)])
+        iid = c.text(i, "id")
+        unique(i, "id", f"indicator:{iid}", "indicator")
+        mult = c.number(i, "multiplier", required=False)
+        model.indicators.append(Indicator(
+            iid, c.text(i, "name"), c.unit(i, "unit"), c.choice(i, "kind", KINDS, "count"),  # type: ignore[arg-type]
+            c.choice(i, "frequency", FREQUENCIES, "yearly"), c.text(i, "reporter", False),  # type: ignore[arg-type]
+            i.get("numerator"), i.get("denominator"), mult if mult is not None else 1.0,
+            c.text(i, "description", False)))
+    indicator_ids = {i.id for i in model.indicators}
+    for raw, ind in zip(raw_indicators, model.indicators):
+        for key in ("numerator", "denominator"):
+            ref = getattr(ind, key)
+            if ref is not None and ref not in indicator_ids:
+                c.fail(raw, key, f"indicator {ref!r} does not exist; define it under indicators")
+        if (ind.numerator is None) != (ind.denominator is None):
+            c.fail(raw, "denominator" if ind.denominator is None else "numerator",
+                   "a ratio needs both numerator and denominator, or neither")
+    raw_by_id = {ind.id: raw for raw, ind in reversed(list(zip(raw_indicators, model.indicators)))}
+    for cycle in component_cycles(model.indicators):
+        closing = model.indicator(cycle[-2])
+        key = "numerator" if closing.numerator == cycle[-1] else "denominator"
+        c.fail(raw_by_id[closing.id], key, f"component cycle {' → '.join(cycle)}; a ratio is computed from "
+               "its numerator and denominator, so they must be other indicators that do not lead back to it")
+
+    raw_tasks = c.items(data, "tasks")
+    task_keys: dict[tuple[str, int], dict] = {}
+    for t in raw_tasks:
+        c.unknown_keys(t, ["plan", "number", "text", "units_text", "implements", *ROLES])
+        plan = c.text(t, "plan")
+        if plan and plan not in plan_ids:
+            c.fail(t, "plan", f"plan {plan!r} does not exist; known plans: {', '.join(sorted(plan_ids))}")
+        number = c.integer(t, "number")
+        if (plan, number) in task_keys:
+            c.fail(t, "number", f"task {plan}#{number} is defined twice")
+        task_keys[(plan, number)] = t
+        units = []
+        for role in ROLES:
+            names = t.get(role) or []
+            if not isinstance(names, list):
+                c.fail(t, role, "expected a list of unit names")
+                continue
+            units.extend(ResponsibleUnit(str(n), role) for n in names)  # type: ignore[arg-type]
+        implements = t.get("implements") or []
+        model.tasks.append(Task(plan, number, c.text(t, "text"), tuple(units), str(t.get("units_text") or ""),
+                                tuple(str(x) for x in implements)))
+    known_tasks = {f"{p}#{n}" for p, n in task_keys}
+    for raw, task in zip(raw_tasks, model.tasks):
+        for ref in task.implements:
+            if ref not in known_tasks:
+                c.fail(raw, "implements", f"task {ref!r} does not exist; write plan#number, e.g. national#7")
+
+    def check_refs(item: dict, plan: str, task: int) -> None:
+        if plan and plan not in plan_ids:
+            c.fail(item, "plan", f"plan {plan!r} does not exist; known plans: {', '.join(sorted(plan_ids))}")
+        elif plan and (plan, task) not in task_keys:
+            c.fail(item, "task", f"task {plan}#{task} does not exist")
+
+    for t in c.items(data, "targets"):
+        c.unknown_keys(t, [f.name for f in fields(Target)])
+        tid = c.text(t, "id")
+        unique(t, "id", f"item:{tid}", "target/milestone")
+        plan, task = c.text(t, "plan"), c.integer(t, "task")
+        check_refs(t, plan, task)
+        indicator = c.text(t, "indicator")
+        if indicator and indicator not in indicator_ids:
+            close = [i for i in indicator_ids if indicator[:6] in i]
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            c.fail(t, "indicator", f"indicator {indicator!r} does not exist{hint}; define it under indicators")
+        unit = c.unit(t, "unit")
+        if indicator in indicator_ids and unit:
+            from tracker.domain.units import UnitError, conversion_factor
+
+            try:
+                conversion_factor(unit, model.indicator(indicator).unit)
+            except UnitError as exc:
+                c.fail(t, "unit", str(exc))
+        value = c.number(t, "value")
+        baseline = c.number(t, "baseline", required=False)
+        c.amount(t, "value", value, unit)
+        c.amount(t, "baseline", baseline, unit)
+        cumulative = c.flag(t, "cumulative")
+        kind = model.indicator(indicator).kind if indicator in indicator_ids else ""
+        if cumulative and kind in ("ratio", "percentage"):
+            c.fail(t, "cumulative", f"true is not accepted for {indicator!r}, a {kind} indicator: cumulative is for "
+                   "flow/count indicators, whose amounts are summed since the plan's start (summing ratios is "
+                   "meaningless); use false")
+        model.targets.append(Target(
+            tid, plan, task, indicator, c.choice(t, "comparator", COMPARATORS, aliases=COMPARATOR_ALIASES),  # type: ignore[arg-type]
+            value if value is not None else 0.0, unit, c.day(t, "deadline"),
+            c.choice(t, "scope", SCOPES, "whole"), c.flag(t, "soft"), str(t.get("qualifier") or ""),  # type: ignore[arg-type]
+            cumulative, baseline, t.get("baseline_period"), str(t.get("quote") or "")))
+
+    for m in c.items(data, "milestones"):
+        c.unknown_keys(m, [f.name for f in fields(Milestone)])
+        mid = c.text(m, "id")
+        unique(m, "id", f"item:{mid}", "target/milestone")
+        plan, task = c.text(m, "plan"), c.integer(m, "task")
+        check_refs(m, plan, task)
+        model.milestones.append(Milestone(mid, plan, task, c.text(m, "text"), c.day(m, "deadline"),
+                                          str(m.get("quote") or "")))
+    if c.problems:
+        raise TargetsFileError(path, c.problems)
+    return model
+
+
+def component_cycles(indicators: list[Indicator]) -> list[list[str]]:
+    """Cycles among ratio components, each spelled out as ['a', 'b', 'a']. A ratio computed
+    from itself, directly or through another ratio, would recurse forever when statuses are
+    computed, so the file is refused instead. Depth-first without recursion, so a long (but
+    valid) chain of ratios cannot exhaust the stack here either."""
+    known = {ind.id for ind in indicators}
+    edges: dict[str, list[str]] = {}
+    for ind in indicators:
+        edges.setdefault(ind.id, [ref for ref in (ind.numerator, ind.denominator) if ref in known])
+    on_path: set[str] = set()
+    finished: set[str] = set()
+    cycles: list[list[str]] = []
+    for root, components in edges.items():
+        if root in finished:
+            continue
+        path, stack = [root], [iter(components)]
+        on_path.add(root)
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+                done = path.pop()
+                on_path.discard(done)
+                finished.add(done)
+            elif child in on_path:
+                cycle = path[path.index(child):] + [child]
+                if cycle not in cycles:
+                    cycles.append(cycle)
+            elif child not in finished:
+                path.append(child)
+                on_path.add(child)
+                stack.append(iter(edges[child]))
+    return cycles
+
+
+def load_targets(path: str | Path = "targets.yaml") -> TargetsModel:
+    p = Path(path)
+    if not p.exists():
+        raise TargetsFileError(str(path), ["line 0: file not found; create it with `tracker extract sources/*.txt -o targets.yaml`"])
+    return parse_targets(p.read_text(encoding="utf-8"), str(path))
+
+
+# --- re-extraction against the reviewed file ----------------------------------------------
+def _keyed(model: TargetsModel) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for p in model.plans:
+        out[f"plan {p.id}"] = asdict(p)
+    for i in model.indicators:
+        out[f"indicator {i.id}"] = asdict(i)
+    for t in model.tasks:
+        d = asdict(t)
+        d["units"] = sorted((u["role"], u["name"]) for u in d["units"])
+        out[f"task {t.id}"] = d
+    for t in model.targets:
+        out[f"target {t.id}"] = asdict(t)
+    for m in model.milestones:
+        out[f"milestone {m.id}"] = asdict(m)
+    return out
+
+
+def diff_models(reviewed: TargetsModel, draft: TargetsModel) -> list[str]:
+    """What a new extraction would change in the reviewed model, one line per difference:
+    '+' only in the draft, '-' only in the reviewed file, '~' a field that differs."""
+    old, new = _keyed(reviewed), _keyed(draft)
+    lines = []
+    for key in new:
+        if key not in old:
+            lines.append(f"+ {key}")
+    for key in old:
+        if key not in new:
+            lines.append(f"- {key} (reviewed; the extraction does not produce it)")
+    for key in old:
+        if key in new:
+            for field_name, before in old[key].items():
+                after = new[key].get(field_name)
+                if before != after:
+                    lines.append(f"~ {key}: {field_name}: reviewed {before!r}, extracted {after!r}")
+    return lines

@@ -1,0 +1,519 @@
+"""Accounts, sign-in and who may write what, for the web app (and `tracker users`).
+
+- Roles: the supervisor (发展改革委: sees everything, manages users, may correct any cell), a
+  reporter (one department, 如 省民政厅, or one region, 如 海口市), a viewer (reads only).
+- Passwords are hashed with argon2id (argon2-cffi); an unknown name costs the same time as
+  a wrong password, so sign-in does not tell which names exist.
+- Sessions live in a signed cookie (itsdangerous) holding the user id, the CSRF token and the
+  moment it was issued; expiry is checked against the app's clock, so tests move the clock
+  instead of waiting. A disabled user's cookie stops working at the next request, because
+  every request reads the user again.
+- Sign-in attempts are rows in the database, so the rate limit holds across server processes
+  and restarts; every sign-in, every write and every refusal goes to the audit log.
+- The permission rules are pure functions of the user, the targets model and the regions:
+  the web handlers and the upload's per-cell check ask the same questions.
+"""
+
+import hmac
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Column, Field, SQLModel
+
+from tracker.domain.model import Indicator, Milestone, TargetsModel, same_unit
+from tracker.domain.regions import Region, RegionError, Regions
+from tracker.store.db import _ID_TYPE, write_transaction
+
+ROLES: tuple[str, ...] = ("supervisor", "reporter", "viewer")
+ROLE_LABELS = {"supervisor": "监督管理", "reporter": "填报", "viewer": "查看"}
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+MIN_PASSWORD_LENGTH = 8
+# The roles in which a department answers for a task's milestones (牵头, 按职责分工负责).
+MILESTONE_ROLES = ("lead", "joint")
+
+
+# ---------------------------------------------------------------------------------------
+# Tables (created by migration 0003_web)
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "web_user"
+    id: int | None = Field(default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True))
+    username: str
+    display_name: str = ""
+    password_hash: str
+    role: str
+    department: str = ""
+    region: str = ""  # region code
+    active: bool = True
+    sessions_after: datetime | None = None  # sessions issued earlier are void (sign-out, new password)
+    created_at: datetime
+    updated_at: datetime
+
+
+class LoginAttemptRow(SQLModel, table=True):
+    __tablename__ = "login_attempt"
+    id: int | None = Field(default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True))
+    username: str
+    ip: str = ""
+    at: datetime
+    ok: bool
+
+
+class AuditRow(SQLModel, table=True):
+    """Who did what, when, from where, and whether it was allowed. Appended only."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True))
+    at: datetime
+    actor: str
+    action: str  # login, logout, entry, upload, progress, report, remind, user_add, user_disable, ...
+    object: str = ""
+    outcome: str = "ok"  # ok | refused | failed | limited | invalid
+    detail: str = ""
+    ip: str = ""
+
+
+class SecretRow(SQLModel, table=True):
+    __tablename__ = "web_secret"
+    name: str = Field(primary_key=True)
+    value: str
+    created_at: datetime
+
+
+user_table = UserRow.__table__
+attempt_table = LoginAttemptRow.__table__
+audit_table = AuditRow.__table__
+secret_table = SecretRow.__table__
+
+
+# ---------------------------------------------------------------------------------------
+# Users
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+    display_name: str = ""
+    department: str = ""
+    region: str = ""  # region code
+    active: bool = True
+    sessions_after: float | None = None  # epoch seconds; sessions issued before are void
+
+    def accepts(self, session: "Session") -> bool:
+        """Whether `session` still signs this user in (active, not ended by a sign-out)."""
+        return self.active and (self.sessions_after is None or session.issued >= self.sessions_after)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+    @property
+    def can_write(self) -> bool:
+        return self.active and self.role in ("supervisor", "reporter")
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+class UserError(ValueError):
+    """A user cannot be added or changed as asked; `zh` says why in Chinese."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        self.zh, self.en = zh, en
+        super().__init__(en)
+
+
+def _user(r: Any) -> User:
+    after = _aware(r.sessions_after).timestamp() if r.sessions_after is not None else None
+    return User(r.id, r.username, r.role, r.display_name, r.department, r.region, bool(r.active), after)
+
+
+def known_departments(model: TargetsModel) -> list[str]:
+    """Departments that report an indicator or answer for a task: who a reporter can be."""
+    names = {i.reporter for i in model.indicators if i.reporter}
+    names |= {u.name for t in model.tasks for u in t.units if u.role != "local"}
+    return sorted(names)
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").strip()
+
+
+def check_new_user(username: str, password: str, role: str, department: str, region: str,
+                   model: TargetsModel | None, regions: Regions) -> tuple[str, str]:
+    """Validate a new account's fields (pure); returns (department, region code)."""
+    if not USERNAME.match(username or ""):
+        raise UserError("用户名只能包含字母、数字和 _ . @ -，2–64 个字符",
+                        "username: 2-64 letters, digits or _ . @ -")
+    if role not in ROLES:
+        raise UserError(f"角色须为 {'、'.join(ROLES)}", f"role must be one of {', '.join(ROLES)}")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise UserError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符", f"password: at least {MIN_PASSWORD_LENGTH} characters")
+    department, region = _norm(department), _norm(region)
+    if role == "reporter" and bool(department) == bool(region):
+        raise UserError("填报用户须指定一个部门或一个地区（二选一）",
+                        "a reporter has exactly one department or one region")
+    if role != "reporter" and (department or region):
+        raise UserError("只有填报用户可以指定部门或地区", "only reporters have a department or region")
+    code = ""
+    if region:
+        try:
+            code = regions.lookup(region).code
+        except RegionError as exc:
+            raise UserError(f"未知地区「{region}」", str(exc)) from exc
+    if department and model is not None:
+        known = known_departments(model)
+        if department not in known:
+            raise UserError(f"「{department}」不是目标文件中的责任单位；可选：{'、'.join(known)}",
+                            f"{department!r} is not a unit in targets.yaml; known: {', '.join(known)}")
+    return department, code
+
+
+def add_user(engine: Engine, username: str, password: str, role: str, *, department: str = "",
+             region: str = "", display_name: str = "", model: TargetsModel | None = None,
+             regions: Regions | None = None, now: datetime | None = None) -> User:
+    """Create an account (password hashed with argon2). Raises UserError."""
+    from tracker.domain.regions import load_regions
+
+    department, code = check_new_user(username, password, role, department, region, model,
+                                      regions or load_regions())
+    now = now or datetime.now(UTC)
+    row = {"username": username, "display_name": _norm(display_name), "password_hash": hash_password(password),
+           "role": role, "department": department, "region": code, "active": True,
+           "created_at": now, "updated_at": now}
+    try:
+        with write_transaction(engine) as conn:
+            new_id = conn.execute(user_table.insert().returning(user_table.c.id), row).scalar_one()
+    except IntegrityError as exc:
+        raise UserError(f"用户名「{username}」已存在", f"username {username!r} exists") from exc
+    return User(int(new_id), username, role, row["display_name"], department, code, True)
+
+
+def list_users(engine: Engine) -> list[User]:
+    with engine.connect() as conn:
+        return [_user(r) for r in conn.execute(select(user_table).order_by(user_table.c.username))]
+
+
+def get_user(engine: Engine, user_id: int) -> User | None:
+    with engine.connect() as conn:
+        r = conn.execute(select(user_table).where(user_table.c.id == user_id)).first()
+    return _user(r) if r else None
+
+
+def find_user(engine: Engine, username: str) -> User | None:
+    with engine.connect() as conn:
+        r = conn.execute(select(user_table).where(user_table.c.username == username)).first()
+    return _user(r) if r else None
+
+
+def set_active(engine: Engine, username: str, active: bool, now: datetime | None = None) -> bool:
+    """Disable (or enable again) an account; returns whether it exists. Never deleted: the
+    audit log and the values it entered keep naming it."""
+    with write_transaction(engine) as conn:
+        result = conn.execute(user_table.update().where(user_table.c.username == username)
+                              .values(active=active, updated_at=now or datetime.now(UTC)))
+    return result.rowcount == 1
+
+
+def set_password(engine: Engine, username: str, password: str, now: datetime | None = None) -> bool:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise UserError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符", f"password: at least {MIN_PASSWORD_LENGTH} characters")
+    now = now or datetime.now(UTC)
+    with write_transaction(engine) as conn:
+        result = conn.execute(user_table.update().where(user_table.c.username == username)
+                              .values(password_hash=hash_password(password), updated_at=now, sessions_after=now))
+    return result.rowcount == 1
+
+
+def end_sessions(engine: Engine, user_id: int, now: datetime) -> None:
+    """Void every session of the user issued before `now` (sign-out: a copied cookie stops
+    working too, not just the browser's)."""
+    with write_transaction(engine) as conn:
+        conn.execute(user_table.update().where(user_table.c.id == user_id).values(sessions_after=now))
+
+
+# ---------------------------------------------------------------------------------------
+# Passwords
+
+
+_HASHER = None
+
+
+def _hasher() -> Any:
+    global _HASHER
+    if _HASHER is None:
+        from argon2 import PasswordHasher
+
+        _HASHER = PasswordHasher()  # argon2id with the library's current recommended costs
+    return _HASHER
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return bool(_hasher().verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_hex(16))
+    return _DUMMY_HASH
+
+
+# ---------------------------------------------------------------------------------------
+# Sign-in with a rate limit kept in the database
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    max_failures: int = 5  # per user name, since its last success, within the window
+    ip_max_failures: int = 50  # per address within the window (guessing many names)
+    window: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User | None
+    outcome: str  # ok | failed | limited
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+def _failures(conn: Any, column: Any, value: str, since: datetime) -> int:
+    t = attempt_table
+    return int(conn.execute(select(func.count()).select_from(t)
+                            .where(column == value, t.c.ok.is_(False), t.c.at > since)).scalar() or 0)
+
+
+def rate_limited(engine: Engine, username: str, ip: str, now: datetime, limits: LoginLimits = LoginLimits()) -> bool:
+    """Too many recent failures for this name (since its last success) or this address."""
+    t = attempt_table
+    start = now - limits.window
+    with engine.connect() as conn:
+        last_ok = conn.execute(select(func.max(t.c.at)).where(t.c.username == username, t.c.ok.is_(True))).scalar()
+        since = max(start, _aware(last_ok)) if last_ok is not None else start
+        if _failures(conn, t.c.username, username, since) >= limits.max_failures:
+            return True
+        return bool(ip) and _failures(conn, t.c.ip, ip, start) >= limits.ip_max_failures
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def sign_in(engine: Engine, username: str, password: str, *, ip: str = "", now: datetime | None = None,
+            limits: LoginLimits = LoginLimits()) -> SignIn:
+    """Check a name and password, unless the rate limit is reached; every attempt is
+    recorded (a refused one too, so hammering keeps the limit in force) and audited."""
+    now = now or datetime.now(UTC)
+    username = (username or "").strip()[:64]
+    if rate_limited(engine, username, ip, now, limits):
+        outcome, user = "limited", None
+    else:
+        with engine.connect() as conn:
+            row = conn.execute(select(user_table).where(user_table.c.username == username)).first()
+        good = verify_password(row.password_hash if row else _dummy_hash(), password or "")
+        user = _user(row) if row and good and row.active else None
+        outcome = "ok" if user else "failed"
+    with write_transaction(engine) as conn:
+        conn.execute(attempt_table.insert(), {"username": username, "ip": ip, "at": now, "ok": outcome == "ok"})
+        conn.execute(audit_table.insert(), _audit_row(username, "login", "", outcome, "", ip, now))
+    return SignIn(user, outcome)
+
+
+# ---------------------------------------------------------------------------------------
+# Sessions and CSRF
+
+
+@dataclass(frozen=True)
+class Session:
+    """What the session cookie holds. `user_id` None: not signed in (the cookie still
+    carries a CSRF token, for the sign-in form)."""
+
+    csrf: str
+    issued: float  # epoch seconds, by the app's clock
+    user_id: int | None = None
+
+
+def new_session(now: datetime, user_id: int | None = None) -> Session:
+    """A fresh session with a new CSRF token (a new one at sign-in, so a token seen before
+    signing in is worth nothing after)."""
+    return Session(secrets.token_urlsafe(32), now.timestamp(), user_id)
+
+
+class SessionCodec:
+    """Signs sessions into cookie values and reads them back, refusing a forged, altered or
+    expired one."""
+
+    def __init__(self, secret: str, max_age: timedelta) -> None:
+        from itsdangerous import URLSafeSerializer
+
+        self._serializer = URLSafeSerializer(secret, salt="tracker.session")
+        self.max_age = max_age
+
+    def dumps(self, session: Session) -> str:
+        return self._serializer.dumps({"c": session.csrf, "i": session.issued, "u": session.user_id})
+
+    def loads(self, text: str | None, now: datetime) -> Session | None:
+        from itsdangerous import BadSignature
+
+        if not text:
+            return None
+        try:
+            data = self._serializer.loads(text)
+            session = Session(str(data["c"]), float(data["i"]), data.get("u"))
+        except (BadSignature, KeyError, TypeError, ValueError):
+            return None
+        age = now.timestamp() - session.issued
+        if age > self.max_age.total_seconds() or age < -300:  # issued in the future: a clock jump
+            return None
+        return session
+
+
+def csrf_ok(session: Session | None, submitted: Any) -> bool:
+    return bool(session and isinstance(submitted, str) and submitted
+                and hmac.compare_digest(session.csrf.encode(), submitted.encode()))
+
+
+def session_secret(engine: Engine, env_value: str | None = None) -> str:
+    """The key that signs cookies: from the environment when set, else one generated once and
+    kept in the database, so every server process and restart signs alike."""
+    if env_value:
+        return env_value
+    t = secret_table
+    with engine.connect() as conn:
+        found = conn.execute(select(t.c.value).where(t.c.name == "session")).scalar()
+    if found:
+        return str(found)
+    try:
+        with write_transaction(engine) as conn:
+            conn.execute(t.insert(), {"name": "session", "value": secrets.token_urlsafe(48),
+                                      "created_at": datetime.now(UTC)})
+    except IntegrityError:
+        pass  # another process made it first
+    with engine.connect() as conn:
+        return str(conn.execute(select(t.c.value).where(t.c.name == "session")).scalar_one())
+
+
+# ---------------------------------------------------------------------------------------
+# Audit
+
+
+def _audit_row(actor: str, action: str, obj: str, outcome: str, detail: str, ip: str, now: datetime) -> dict[str, Any]:
+    return {"at": now, "actor": actor[:200], "action": action, "object": obj[:2000], "outcome": outcome,
+            "detail": detail[:4000], "ip": ip}
+
+
+def audit(engine: Engine, actor: str, action: str, obj: str = "", *, outcome: str = "ok", detail: str = "",
+          ip: str = "", now: datetime | None = None) -> None:
+    """Record one action in the audit log."""
+    with write_transaction(engine) as conn:
+        conn.execute(audit_table.insert(), _audit_row(actor, action, obj, outcome, detail, ip,
+                                                      now or datetime.now(UTC)))
+
+
+def list_audit(engine: Engine, limit: int = 200, actor: str | None = None,
+               outcome: str | None = None) -> list[dict[str, Any]]:
+    t = audit_table
+    q = select(t).order_by(t.c.id.desc()).limit(limit)
+    if actor:
+        q = q.where(t.c.actor == actor)
+    if outcome:
+        q = q.where(t.c.outcome == outcome)
+    with engine.connect() as conn:
+        return [{**r._asdict(), "at": _aware(r.at)} for r in conn.execute(q)]
+
+
+# ---------------------------------------------------------------------------------------
+# Permissions: pure functions of the user, the model and the regions
+
+
+def writable_regions(user: User, regions: Regions) -> list[Region]:
+    """Regions whose cells the user may write: a region's reporter its own region (and, for
+    Haikou and Sanya, their districts); a department's reporter and the supervisor all."""
+    if not user.can_write:
+        return []
+    if user.role == "reporter" and user.region:
+        return [r for r in regions.all if r.code == user.region or r.parent == user.region]
+    return list(regions.all)
+
+
+def may_write_value(user: User, indicator: Indicator, region_code: str, regions: Regions) -> bool:
+    """Whether the user may write (indicator, region) cells."""
+    if not user.can_write:
+        return False
+    if user.is_supervisor:
+        return True
+    if user.region:
+        return any(r.code == region_code for r in writable_regions(user, regions))
+    return same_unit(indicator.reporter, user.department)
+
+
+def writable_indicators(user: User, model: TargetsModel) -> list[Indicator]:
+    if not user.can_write:
+        return []
+    if user.is_supervisor or user.region:
+        return list(model.indicators)
+    return [i for i in model.indicators if same_unit(i.reporter, user.department)]
+
+
+def progress_reporter(user: User) -> str:
+    """Who a milestone report is from: the department's name or the region's code."""
+    return user.department or user.region
+
+
+def reportable_milestones(user: User, model: TargetsModel) -> list[Milestone]:
+    """Milestones the user may report on: a department's, those of tasks it leads or answers
+    for jointly (牵头 / 按职责分工负责); a region's, those of tasks local governments carry
+    out (各市县政府负责); the supervisor's, all."""
+    if not user.can_write:
+        return []
+    if user.is_supervisor:
+        return list(model.milestones)
+    def reports(task: Any) -> bool:
+        if user.region:
+            return any(u.role == "local" for u in task.units)
+        return bool(user.department) and any(u.role in MILESTONE_ROLES and same_unit(u.name, user.department)
+                                             for u in task.units)
+
+    return model.milestones_of_tasks(reports)
+
+
+def may_report_progress(user: User, model: TargetsModel, milestone_id: str, reporter: str,
+                        regions: Regions) -> bool:
+    """Whether the user may report `milestone_id` as `reporter` (a department or region)."""
+    if not user.can_write:
+        return False
+    if not user.is_supervisor:
+        own = progress_reporter(user)
+        if user.region:
+            try:
+                reporter = regions.lookup(reporter).code
+            except RegionError:
+                return False
+        if not same_unit(reporter, own):
+            return False
+    return any(ms.id == milestone_id for ms in reportable_milestones(user, model))
