@@ -24,22 +24,25 @@ percent = 0.01 = % = 百分比
 permille = 0.001 = ‰
 """
 
-# How officials write each unit, for messages, templates and reports.
-LABELS_ZH = {
-    "person": "人",
-    "kiloperson": "千人",
-    "myriaperson": "万人",
-    "person_time": "人次",
-    "bed": "张",
-    "place": "个托位",
-    "institution": "所",
-    "facility": "个",
-    "township": "个乡镇",
-    "percent": "%",
-    "permille": "‰",
-    "dimensionless": "",
-    "bed / kiloperson": "张/千人",
-    "place / kiloperson": "个托位/千人",
+# How each unit is written for people: (Chinese, as in the documents; English). The one table
+# of unit labels: reasons, reports, web pages, templates and messages all read it.
+LABELS: dict[str, tuple[str, str]] = {
+    "person": ("人", "persons"),
+    "kiloperson": ("千人", "thousand persons"),
+    "myriaperson": ("万人", "ten thousand persons"),
+    "person_time": ("人次", "person-times"),
+    "bed": ("张", "beds"),
+    "place": ("个托位", "childcare places"),
+    "institution": ("所", "institutions"),
+    "facility": ("个", "facilities"),
+    "township": ("个乡镇", "townships"),
+    "percent": ("%", "%"),
+    "permille": ("‰", "‰"),
+    "dimensionless": ("", ""),
+    "bed / kiloperson": ("张/千人", "beds per 1,000"),
+    "place / kiloperson": ("个托位/千人", "places per 1,000"),
+    "bed / myriaperson": ("张/万人", "beds per 10,000"),
+    "place / myriaperson": ("个托位/万人", "places per 10,000"),
 }
 
 
@@ -102,13 +105,17 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
     return value * conversion_factor(from_unit, to_unit)
 
 
-def label(unit: str) -> str:
-    """The Chinese label of a unit, as in the documents."""
+def label(unit: str, lang: str = "zh") -> str:
+    """How people write `unit`: Chinese as in the documents (张/千人), or English (beds per
+    1,000); a unit outside the table is shown in its canonical spelling."""
     try:
         key = normalize(unit)
     except UnitError:
         return unit
-    return LABELS_ZH.get(key, key)
+    found = LABELS.get(key)
+    if found is None:
+        return key
+    return found[1] if lang == "en" else found[0]
 
 
 def is_fraction_unit(unit: str) -> bool:

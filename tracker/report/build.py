@@ -25,6 +25,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from tracker.domain.format import format_difference, format_value, name_list
 from tracker.domain.model import (
     COMPARATOR_LABELS,
     COMPARATOR_LABELS_EN,
@@ -37,7 +38,6 @@ from tracker.domain.model import (
 )
 from tracker.domain.periods import PLAN_TZ
 from tracker.domain.regions import Regions
-from tracker.domain.units import label as unit_label_zh
 from tracker.status.engine import (
     MET_CODES,
     STATUS_LABELS,
@@ -109,14 +109,6 @@ UI: dict[str, dict[str, str]] = {
     },
 }
 
-UNIT_EN = {
-    "person": "persons", "kiloperson": "thousand persons", "person_time": "person-times", "bed": "beds",
-    "place": "childcare places", "institution": "institutions", "facility": "facilities",
-    "township": "townships", "percent": "%", "permille": "‰", "dimensionless": "",
-    "bed / kiloperson": "beds per 1,000", "place / kiloperson": "places per 1,000",
-}
-
-
 @dataclass(frozen=True)
 class Limits:
     """How much a report lists before it summarises, so a national-scale report stays a file a
@@ -140,38 +132,6 @@ class ReportFiles:
 # formatting
 
 
-def format_number(value: float | None) -> str:
-    """Figures as officials write them: thousands separated, at most two decimals, no '.0'."""
-    if value is None:
-        return ""
-    if abs(value - round(value)) < 1e-9:
-        return f"{int(round(value)):,}"
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return text
-
-
-def unit_text(unit: str, lang: str) -> str:
-    zh = unit_label_zh(unit)
-    if lang == "zh":
-        return zh
-    from tracker.domain.units import UnitError, normalize
-
-    try:
-        return UNIT_EN.get(normalize(unit), unit)
-    except UnitError:
-        return unit
-
-
-def format_value(value: float | None, unit: str, lang: str) -> str:
-    if value is None:
-        return ""
-    label = unit_text(unit, lang)
-    number = format_number(value)
-    if label in ("%", "‰", ""):
-        return number + label
-    return f"{number}{label}" if lang == "zh" else f"{number} {label}"
-
-
 def _region_name(regions: Regions, code: str | None, lang: str) -> str:
     if not code:
         return ""
@@ -187,15 +147,6 @@ def _region_name(regions: Regions, code: str | None, lang: str) -> str:
             return name
         return parent.name + name if lang == "zh" else f"{parent.name_en} {name}"
     return name
-
-
-def _names(names: list[str], limit: int, lang: str) -> str:
-    if len(names) <= limit:
-        return "、".join(names) if lang == "zh" else ", ".join(names)
-    shown = names[:limit]
-    if lang == "zh":
-        return "、".join(shown) + f"等{len(names)}个"
-    return ", ".join(shown) + f" and {len(names) - limit} more"
 
 
 def _light(code: str) -> str:
@@ -393,11 +344,7 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
             latest_text = (f"{met}/{len(status.regions)} 个地区达标" if lang == "zh"
                            else f"{met}/{len(status.regions)} regions meet it")
         if isinstance(gap, (int, float)) and gap > 0:
-            if t.unit in ("percent", "%"):  # a gap between two percentages is in points
-                gap_text = (f"差{format_number(gap)}个百分点" if lang == "zh"
-                            else f"short by {format_number(gap)} percentage points")
-            else:
-                gap_text = ("差" if lang == "zh" else "short by ") + format_value(gap, t.unit, lang)
+            gap_text = ("差" if lang == "zh" else "short by ") + format_difference(gap, t.unit, lang)
         elif t.scope == "each_region" and failing:
             gap_text = (f"{len(failing)}个地区未达标" if lang == "zh" else f"{len(failing)} regions not meeting it")
         else:
@@ -410,7 +357,7 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
             "deadline": t.deadline.isoformat() if t.deadline else None,
             "deadline_text": _deadline_text(t.deadline, as_of, lang, code in MET_CODES),
             "quote": t.quote, "task": t.task, "task_label": _task_label(t.task, lang), "plan": t.plan, "units": _units(task), "chart": chart,
-            "failing_regions": _names([_region_name(regions, s.region, lang) for s in failing], limits.names, lang),
+            "failing_regions": name_list([_region_name(regions, s.region, lang) for s in failing], limits.names, lang),
         })
     else:
         task = _task_of(model, m.plan, m.task) if m else None
@@ -519,14 +466,14 @@ def _completeness(model: TargetsModel, digest: _Digest, regions: Regions, plan_r
             "indicator": gap.name, "expected_period": gap.expected_period,
             "reported": f"{len(gap.expected) - len(gap.missing)}/{len(gap.expected)}",
             "complete": gap.complete,
-            "missing": _names([_region_name(regions, c, lang) for c in gap.missing], limits.names, lang),
+            "missing": name_list([_region_name(regions, c, lang) for c in gap.missing], limits.names, lang),
         })
     by_unit = [{"unit": u, "rows": rows, "missing": sum(1 for r in rows if not r["complete"])}
                for u, rows in units.items()]
     by_unit.sort(key=lambda u: (-u["missing"], u["unit"]))
     order = {r.code: i for i, r in enumerate(regions.all)}
     region_rows = [{"region": c, "name": _region_name(regions, c, lang), "count": len(v),
-                    "missing": _names(v, limits.names, lang)}
+                    "missing": name_list(v, limits.names, lang)}
                    for c, v in missing_by_region.items()]
     region_rows.sort(key=lambda r: (-r["count"], order.get(r["region"], len(order)), r["region"]))
     omitted = max(0, len(region_rows) - limits.region_rows)

@@ -10,6 +10,8 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
+from tracker.domain.format import format_number
+
 WIDTH = 240
 HEIGHT = 72
 PAD_X = 6
@@ -19,10 +21,6 @@ PAD_BOTTOM = 14
 
 def _num(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
-
-
-def _label(x: float) -> str:
-    return f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
 def _day(text: str) -> int:
@@ -86,6 +84,6 @@ def sparkline(chart: dict | None, *, title: str = "", width: int = WIDTH,
         anchor_x = _num(float(px(deadline)) - 5) if deadline is not None else str(width - PAD_X)
         label_y = float(py(float(target)))
         label_y = label_y - 3 if label_y > PAD_TOP + 8 else label_y + 10
-        parts.append(f'<text x="{anchor_x}" y="{_num(label_y)}" text-anchor="end">{escape(_label(float(target)))}</text>')
+        parts.append(f'<text x="{anchor_x}" y="{_num(label_y)}" text-anchor="end">{escape(format_number(float(target)))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -19,6 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tracker.config import StatusSettings
+from tracker.domain import units
+from tracker.domain.format import format_number
 from tracker.domain.model import (
     COMPARATOR_LABELS,
     MILESTONE_STATE_LABELS,
@@ -306,20 +308,8 @@ def cumulate(series: Series, since: date, frequency: str) -> Series | None:
 
 # --- formatting ------------------------------------------------------------------------------
 
-def fmt(value: float) -> str:
-    """A figure as officials write it: at most two decimals, no trailing zeros."""
-    if value is None or math.isnan(value):
-        return "—"
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
 def _unit_labels(unit: str) -> tuple[str, str]:
-    from tracker.domain import units
-    try:
-        return units.label(unit), units.normalize(unit).replace("dimensionless", "")
-    except Exception:  # an unknown unit is shown as written
-        return unit, unit
+    return units.label(unit, "zh"), units.label(unit, "en")
 
 
 def _day(ordinal: int) -> date:
@@ -441,9 +431,9 @@ def _period_label(ctx: _Context, day: int) -> str:
 
 def _shortfall_words(ctx: _Context, x: float) -> tuple[str, str]:
     """'低于目标 32张/千人，差 3.5' / 'below the target of 32 …, short by 3.5'."""
-    goal = f"{fmt(ctx.goal)}{ctx.unit_zh}"
-    goal_en = f"{fmt(ctx.goal)} {ctx.unit_en}".rstrip()
-    gap = fmt(abs(ctx.goal - x))
+    goal = f"{format_number(ctx.goal)}{ctx.unit_zh}"
+    goal_en = f"{format_number(ctx.goal)} {ctx.unit_en}".rstrip()
+    gap = format_number(abs(ctx.goal - x))
     if ctx.sign > 0:
         return f"低于目标 {goal}，差 {gap}", f"below the target of {goal_en}, short by {gap}"
     return f"高于目标上限 {goal}，超出 {gap}", f"above the ceiling of {goal_en}, over by {gap}"
@@ -451,9 +441,9 @@ def _shortfall_words(ctx: _Context, x: float) -> tuple[str, str]:
 
 def _met_words(ctx: _Context) -> tuple[str, str]:
     cmp = ctx.target.comparator
-    goal = f"{fmt(ctx.goal)}{ctx.unit_zh}"
+    goal = f"{format_number(ctx.goal)}{ctx.unit_zh}"
     return (f"达到目标（{COMPARATOR_LABELS[cmp]} {goal}）",
-            f"meets the target ({cmp} {fmt(ctx.goal)} {ctx.unit_en})".replace(" )", ")"))
+            f"meets the target ({cmp} {format_number(ctx.goal)} {ctx.unit_en})".replace(" )", ")"))
 
 
 def _soft_words(ctx: _Context) -> tuple[str, str]:
@@ -508,8 +498,8 @@ def _judge(ctx: _Context, s: Series | None, region: str | None,
         figures["coverage"] = f"{s.covered[last]}/{s.expected_regions}"
     if s.gaps is not None and s.gaps[last]:
         figures["missing_periods"] = s.gaps[last]
-    latest_zh = f"最新值 {fmt(x)}{ctx.unit_zh}（{figures['latest_period']}）"
-    latest_en = f"latest value {fmt(x)} {ctx.unit_en}".rstrip() + f" ({figures['latest_period']})"
+    latest_zh = f"最新值 {format_number(x)}{ctx.unit_zh}（{figures['latest_period']}）"
+    latest_en = f"latest value {format_number(x)} {ctx.unit_en}".rstrip() + f" ({figures['latest_period']})"
 
     def incomplete_words(i: int) -> tuple[str, str]:
         parts_zh, parts_en = [], []
@@ -535,8 +525,8 @@ def _judge(ctx: _Context, s: Series | None, region: str | None,
             figures.update(achieved_value=v, achieved_period=_period_label(ctx, d))
             mz, me = _met_words(ctx)
             return make("achieved",
-                        f"{head_zh}期限 {deadline} 前最新值 {fmt(v)}{ctx.unit_zh}（{_period_label(ctx, d)}）{mz}，已完成。",
-                        f"{head_en}the latest value by the deadline {deadline}, {fmt(v)} "
+                        f"{head_zh}期限 {deadline} 前最新值 {format_number(v)}{ctx.unit_zh}（{_period_label(ctx, d)}）{mz}，已完成。",
+                        f"{head_en}the latest value by the deadline {deadline}, {format_number(v)} "
                         f"({_period_label(ctx, d)}), {me}: achieved.")
         for i in range(upto, n):
             if s.complete(i) and compare(s.values[i], t.comparator, ctx.goal):
@@ -544,9 +534,9 @@ def _judge(ctx: _Context, s: Series | None, region: str | None,
                 figures.update(achieved_value=v, achieved_period=period)
                 mz, me = _met_words(ctx)
                 return make("achieved_late",
-                            f"{head_zh}期限 {deadline} 前未达标；{period} 数值 {fmt(v)}{ctx.unit_zh}{mz}，逾期完成。",
+                            f"{head_zh}期限 {deadline} 前未达标；{period} 数值 {format_number(v)}{ctx.unit_zh}{mz}，逾期完成。",
                             f"{head_en}the target was not met by the deadline {deadline}; "
-                            f"{period} value {fmt(v)} {me}: achieved late.")
+                            f"{period} value {format_number(v)} {me}: achieved late.")
         sz, se = _shortfall_words(ctx, x)
         figures["gap"] = abs(ctx.goal - x)
         extra_zh, extra_en = incomplete_words(last)
@@ -585,12 +575,12 @@ def _judge(ctx: _Context, s: Series | None, region: str | None,
         shortfall = ctx.sign * (expected - x)
         behind = shortfall > ctx.settings.tolerance * max(abs(ctx.goal - base), 1e-9)
         if behind:
-            parts_zh.append(f"按计划进度此时应达 {fmt(expected)}（落后 {fmt(shortfall)}）")
-            parts_en.append(f"the straight line to the target expects {fmt(expected)} by now "
-                            f"(behind by {fmt(shortfall)})")
+            parts_zh.append(f"按计划进度此时应达 {format_number(expected)}（落后 {format_number(shortfall)}）")
+            parts_en.append(f"the straight line to the target expects {format_number(expected)} by now "
+                            f"(behind by {format_number(shortfall)})")
         else:
-            parts_zh.append(f"按计划进度此时应达 {fmt(expected)}")
-            parts_en.append(f"the straight line to the target expects {fmt(expected)} by now")
+            parts_zh.append(f"按计划进度此时应达 {format_number(expected)}")
+            parts_en.append(f"the straight line to the target expects {format_number(expected)} by now")
     ratio, method = _progress_ratio(ctx, base, t0, x, xday, expected)
     if ratio is not None:
         band_en, band_zh = _band(ratio)
@@ -613,8 +603,8 @@ def _judge(ctx: _Context, s: Series | None, region: str | None,
         when_zh = f"（约 {reach} 达到目标）" if reach else "（按此趋势达不到目标）"
         when_en = f" (reaching the target about {reach})" if reach else \
             " (on this trend it never reaches the target)"
-        parts_zh.append(f"按近期趋势预计 {deadline} 达到 {fmt(projected)}{when_zh}")
-        parts_en.append(f"the recent trend projects {fmt(projected)} at {deadline}{when_en}")
+        parts_zh.append(f"按近期趋势预计 {deadline} 达到 {format_number(projected)}{when_zh}")
+        parts_en.append(f"the recent trend projects {format_number(projected)} at {deadline}{when_en}")
     elif dl is not None:
         parts_zh.append("数据点不足，无法推算趋势")
         parts_en.append("too few values to project a trend")

@@ -94,7 +94,7 @@ class WebState:
         import jinja2
 
         from tracker.domain.units import label as unit_label
-        from tracker.report.build import format_number
+        from tracker.domain.format import format_number
         from tracker.report.svg import sparkline
 
         self.settings = settings

@@ -1,0 +1,69 @@
+"""How figures are written for people: one number format, values with their unit labels,
+differences (percentage points for percentages), and lists of names ("A、B、C等12个").
+
+Reasons, report cards, web pages and alerts all call these, so a figure reads the same
+wherever a person looks.
+"""
+
+import math
+from collections.abc import Sequence
+
+from tracker.domain import units
+
+EMPTY = "—"  # shown where a figure is missing
+
+
+def format_number(value: float | None) -> str:
+    """Figures as officials write them: thousands separated, at most two decimals, no
+    trailing zeros (15,000; 32.5; 0.08)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return EMPTY
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if abs(value - round(value)) < 1e-9:
+        text = f"{int(round(value)):,}"
+    else:
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _joined(number: str, label: str, lang: str) -> str:
+    if label in ("", "%", "‰") or lang != "en":
+        return number + label
+    return f"{number} {label}"
+
+
+def format_value(value: float | None, unit: str, lang: str = "zh") -> str:
+    """A value with its unit: 32张/千人, 15,000人次; 32 beds per 1,000, 30%."""
+    if value is None:
+        return EMPTY
+    return _joined(format_number(value), units.label(unit, lang), lang)
+
+
+def is_percentage(unit: str) -> bool:
+    try:
+        return units.normalize(unit) == "percent"
+    except units.UnitError:
+        return unit.strip() == "%"
+
+
+def format_difference(value: float | None, unit: str, lang: str = "zh") -> str:
+    """A gap between two values: between percentages it is in percentage points
+    (0.5个百分点), otherwise in the unit (3.5张/千人)."""
+    if value is None:
+        return EMPTY
+    if is_percentage(unit):
+        return f"{format_number(value)}个百分点" if lang != "en" else f"{format_number(value)} percentage points"
+    return format_value(value, unit, lang)
+
+
+def name_list(names: Sequence[str], limit: int = 10, lang: str = "zh") -> str:
+    """'海口市、三亚市、儋州市' or, past `limit`, the first ones and how many in all:
+    '海口市、三亚市等12个' / 'Haikou, Sanya and 10 more'."""
+    names = list(names)
+    shown = names[:limit]
+    if lang == "en":
+        text = ", ".join(shown)
+        return text + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    text = "、".join(shown)
+    return text + (f"等{len(names)}个" if len(names) > limit else "")
