@@ -93,8 +93,8 @@ class WebState:
     def __init__(self, settings: Any, engine: Any, clock: Callable[[], datetime], model: TargetsModel | None) -> None:
         import jinja2
 
-        from tracker.domain.units import label as unit_label
         from tracker.domain.format import format_number
+        from tracker.domain.units import label as unit_label
         from tracker.report.svg import sparkline
 
         self.settings = settings
