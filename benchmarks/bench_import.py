@@ -98,9 +98,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
     args = parser.parse_args(argv)
 
+    from tracker import store as db
     from tracker.actuals import entry as actuals
     from tracker.domain.regions import load_regions
-    from tracker.store import db
 
     work = Path(args.dir or tempfile.mkdtemp(prefix="tracker-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"generated {rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s")
 
     model = bench_model(math.ceil(rows / (len(regions) * len(MONTHS))))
-    url = f"sqlite:///{work / 'tracker.store.db'}"
+    url = f"sqlite:///{work / 'tracker.db'}"
     engine = db.get_engine(url)
     db.sync_targets(engine, model)
     rss_before = peak_rss_mb()

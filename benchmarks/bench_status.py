@@ -85,8 +85,8 @@ def months(n: int) -> list[tuple[str, date]]:
 
 
 def build(path: Path, n_regions: int, n_indicators: int, n_months: int, by_period: bool = False) -> int:
-    """Create the schema with tracker.store.db's migrations, then write the rows with sqlite3."""
-    from tracker.store import db
+    """Create the schema with the store's migrations, then write the rows with sqlite3."""
+    from tracker import store as db
     url = f"sqlite:///{path}"
     db.get_engine(url)
     db.dispose_engine(url)

@@ -98,8 +98,8 @@ def drop_schema(base: str, schema: str) -> None:
 
 def prepare(url: str, work: Path, reporters: int, threads: int) -> tuple[Path, list[tuple[str, str, list[str]]]]:
     """tracker.toml for the server, and the reporters: (username, region code, indicator ids)."""
+    from tracker import store as db
     from tracker.domain.regions import load_regions
-    from tracker.store import db
     from tracker.targets.file import load_targets
     from tracker.web import auth
 
@@ -279,7 +279,7 @@ async def bench(port: int, people: list[tuple[str, str, list[str]]], seconds: fl
 def rows_written(url: str) -> int:
     from sqlalchemy import func, select
 
-    from tracker.store import db
+    from tracker import store as db
     engine = db.get_engine(url)
     with engine.connect() as conn:
         n = int(conn.execute(select(func.count()).select_from(db.observation_table)).scalar())
@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             url, schema = pg_schema_url(args.database_url)
             label = "PostgreSQL"
         else:
-            url, label = f"sqlite:///{work / 'tracker.store.db'}", "SQLite (WAL)"
+            url, label = f"sqlite:///{work / 'tracker.db'}", "SQLite (WAL)"
         try:
             config, people = prepare(url, work, args.reporters, args.threads)
             port = free_port()

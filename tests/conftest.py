@@ -37,10 +37,10 @@ def db_url(tmp_path, monkeypatch) -> Iterator[str]:
     code reading the settings (the CLI) finds it."""
     base = os.environ.get(PG_ENV)
     if not base:
-        url = f"sqlite:///{tmp_path / 'tracker.store.db'}"
+        url = f"sqlite:///{tmp_path / 'tracker.db'}"
         monkeypatch.setenv("TRACKER_DATABASE_URL", url)
         yield url
-        from tracker.store import db
+        from tracker import store as db
         db.dispose_engine(url)
         return
 
@@ -55,7 +55,7 @@ def db_url(tmp_path, monkeypatch) -> Iterator[str]:
     try:
         yield url
     finally:
-        from tracker.store import db
+        from tracker import store as db
         db.dispose_engine(url)
         with admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
@@ -64,8 +64,8 @@ def db_url(tmp_path, monkeypatch) -> Iterator[str]:
 
 @pytest.fixture
 def engine(db_url):
-    """The migrated engine for `db_url` (tracker.store.db.get_engine)."""
-    from tracker.store import db
+    """The migrated engine for `db_url` (tracker.store.get_engine)."""
+    from tracker import store as db
     return db.get_engine(db_url)
 
 
@@ -74,15 +74,7 @@ def make_small_model():
     monthly flow, and a ratio per 1,000 with its two components."""
     from datetime import date
 
-    from tracker.domain.model import (
-        Indicator,
-        Milestone,
-        Plan,
-        ResponsibleUnit,
-        Target,
-        TargetsModel,
-        Task,
-    )
+    from tracker.domain.model import Indicator, Milestone, Plan, ResponsibleUnit, Target, TargetsModel, Task
 
     plan = Plan("hainan", "海南省一老一小整体解决方案", "海南省人民政府", "province", "460000",
                 date(2021, 1, 1), date(2025, 12, 31), "seeds/hainan.docx")

@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from tracker.alerts.outbox import (
     AlertEvent,
-    alert_table,
     backoff,
     deliver_pending,
     dingtalk_signed_url,
@@ -25,6 +24,7 @@ from tracker.alerts.outbox import (
     transitions,
 )
 from tracker.status.engine import Status
+from tracker.store.tables import alert_table
 from tracker.targets.file import load_targets
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from tracker.domain.regions import load_regions
+from tracker.store.tables import user_table
 from tracker.web import auth
 from tracker.web.auth import LoginLimits, User
 
@@ -21,7 +22,7 @@ REGIONS = load_regions()
 def test_password_is_stored_as_an_argon2id_hash_never_in_clear(engine, small_model):
     auth.add_user(engine, "mca", "s3cret-pass", "reporter", department="省民政厅", model=small_model, now=NOW)
     with engine.connect() as conn:
-        stored = conn.execute(select(auth.user_table.c.password_hash)).scalar_one()
+        stored = conn.execute(select(user_table.c.password_hash)).scalar_one()
     assert stored.startswith("$argon2id$")
     assert "s3cret-pass" not in stored
     assert auth.verify_password(stored, "s3cret-pass")
@@ -77,7 +78,7 @@ def test_rate_limit_per_address_stops_guessing_many_names(engine):
 def test_rate_limit_holds_across_processes(engine, db_url, small_model):
     """Failures recorded by another process (another server worker) count here."""
     auth.add_user(engine, "mca", "s3cret-pass", "reporter", department="省民政厅", model=small_model, now=NOW)
-    code = ("import sys; from datetime import datetime; from tracker.web import auth; from tracker.store import db; "
+    code = ("import sys; from datetime import datetime; from tracker.web import auth; from tracker import store as db; "
             "e = db.get_engine(sys.argv[1]); now = datetime.fromisoformat(sys.argv[2]); "
             "[auth.sign_in(e, 'mca', 'guess', now=now) for _ in range(5)]")
     subprocess.run([sys.executable, "-c", code, db_url, NOW.isoformat()], check=True, env=os.environ.copy())

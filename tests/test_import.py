@@ -8,12 +8,12 @@ from click.testing import CliRunner
 from freezegun import freeze_time
 from openpyxl import Workbook, load_workbook
 
+from tracker import store as db
 from tracker.actuals import entry as actuals
 from tracker.actuals.entry import EntryError, import_file, record_progress, record_value
 from tracker.domain.model import Observation
 from tracker.domain.regions import load_regions
 from tracker.status.figures import derive_values
-from tracker.store import db
 
 NOW = datetime(2025, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 in Hainan
 

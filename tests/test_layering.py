@@ -51,7 +51,7 @@ def _graph() -> dict[str, set[str]]:
     for name, path in modules.items():
         targets = set()
         for imported in _imports(path):
-            # `from tracker.store import db` names the module tracker.store.db
+            # `from tracker import store as db` names the module tracker.store.db
             while imported and imported not in modules:
                 imported = imported.rpartition(".")[0]
             if imported and imported != name:

@@ -10,7 +10,8 @@ from tracker.actuals.entry import import_file
 from tracker.config import load_settings
 from tracker.domain.regions import load_regions
 from tracker.jobs.reminders import reminder_messages, send_submission_reminders
-from tracker.status.completeness import latest_reported, missing_reports
+from tracker.status.completeness import missing_reports
+from tracker.store import latest_reported
 from tracker.targets.file import load_targets
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,16 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.domain.model import (
-    Indicator,
-    Milestone,
-    Observation,
-    Plan,
-    ResponsibleUnit,
-    Target,
-    TargetsModel,
-    Task,
-)
+from tracker.domain.model import Indicator, Milestone, Observation, Plan, ResponsibleUnit, Target, TargetsModel, Task
 from tracker.domain.periods import period_containing
 from tracker.domain.regions import load_regions
 from tracker.report import build as report

@@ -15,7 +15,6 @@ from freezegun import freeze_time
 from servers import RecordingHTTPServer
 from sqlalchemy import func, select
 
-from tracker.alerts.outbox import alert_table
 from tracker.config import load_settings
 from tracker.domain.regions import load_regions
 from tracker.jobs.scheduler import (
@@ -31,6 +30,7 @@ from tracker.jobs.scheduler import (
 )
 from tracker.status.engine import Status
 from tracker.store.runs import run_table
+from tracker.store.tables import alert_table
 from tracker.targets.file import load_targets
 
 ROOT = Path(__file__).resolve().parent.parent

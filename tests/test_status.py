@@ -458,7 +458,7 @@ def test_every_status_code_has_labels_and_to_dict_is_json():
 # --- the command -----------------------------------------------------------------------------
 
 def _rows(observations: list[Observation]) -> list[dict]:
-    """Observations as rows of tracker.store.db's observation table."""
+    """Observations as rows of the store's observation table."""
     return [dict(indicator=o.indicator, region=o.region, period=period_containing(o.period_end, "month").label,
                  period_end=o.period_end, value=o.value, revision=o.revision, entered_by="test",
                  entered_at=o.entered_at) for o in observations]
@@ -467,7 +467,7 @@ def _rows(observations: list[Observation]) -> list[dict]:
 @pytest.fixture
 def project(tmp_path, engine):
     """A targets.yaml and a database with a year-end target that is not met."""
-    from tracker.store import db
+    from tracker import store as db
     from tracker.targets.file import dump_model
 
     m = model(target(), replace(target(id="places-each", indicator="places", value=1, unit="place",
@@ -525,7 +525,7 @@ def test_cli_refuses_an_unknown_status(project):
 
 
 def test_load_series_sees_what_was_entered_by_the_end_of_the_day_and_agrees_with_observations(engine):
-    from tracker.store import db
+    from tracker import store as db
     from tracker.store.series import _load_generic, load_series
 
     data = steady(20, 0.5, first=date(2024, 1, 1), last=date(2024, 12, 1))
@@ -560,9 +560,9 @@ def test_the_summary_line_counts_achieved_targets_and_done_milestones_together()
 def test_statuses_refuse_a_model_whose_indicator_changed_unit_under_stored_values(engine, small_model):
     import dataclasses
 
+    from tracker import store as db
     from tracker.actuals.entry import record_value
     from tracker.status.evaluation import evaluate_from_database
-    from tracker.store import db
 
     db.sync_targets(engine, small_model)
     record_value(engine, small_model, "senior_universities", "海口", "2024", 3, entered_by="x",

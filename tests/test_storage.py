@@ -6,7 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tracker.store import db
+from tracker import store as db
+from tracker.store.tables import TargetRow
+
+target_table = TargetRow.__table__
 
 T0 = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 
@@ -149,7 +152,7 @@ def test_a_target_removed_from_the_model_is_retired_not_deleted(engine, small_mo
     gone = small_model.targets.pop()
     assert db.sync_targets(engine, small_model)["targets"]["retired"] == 1
     with engine.connect() as conn:
-        row = conn.execute(sa.select(db.TargetRow.__table__).where(db.TargetRow.__table__.c.id == gone.id)).one()
+        row = conn.execute(sa.select(target_table).where(target_table.c.id == gone.id)).one()
     assert row.active is False or row.active == 0
     assert len(db.target_history(engine, gone.id)) == 1
 
@@ -178,10 +181,10 @@ def test_milestone_progress_returns_the_latest_report_per_reporter(engine):
 
 
 def test_the_sqlite_file_goes_where_the_url_says_creating_its_directory(tmp_path):
-    url = f"sqlite:///{tmp_path / 'deep' / 'er' / 'tracker.store.db'}"
+    url = f"sqlite:///{tmp_path / 'deep' / 'er' / 'tracker.db'}"
     try:
         db.get_engine(url)
-        assert (tmp_path / "deep" / "er" / "tracker.store.db").exists()
+        assert (tmp_path / "deep" / "er" / "tracker.db").exists()
     finally:
         db.dispose_engine(url)
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tracker import store as db
 from tracker.config import Settings
-from tracker.store import db
 from tracker.web import auth
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
@@ -511,10 +511,10 @@ def test_the_supervisor_regenerates_the_report_and_everyone_reads_it(site):
     assert next(e["action"] for e in auth.list_audit(site.engine) if e["actor"] == "boss") == "report"
 
 
-@pytest.mark.parametrize("name", ["..%2Ftracker.db", "tracker.store.db", "2026-03.txt", "%2Fetc%2Fpasswd"])
+@pytest.mark.parametrize("name", ["..%2Ftracker.db", "tracker.db", "2026-03.txt", "%2Fetc%2Fpasswd"])
 def test_only_report_files_are_served(site, name):
     Path(site.settings.reports_dir).mkdir(parents=True, exist_ok=True)
-    (Path(site.settings.reports_dir) / "tracker.store.db").write_text("secret")
+    (Path(site.settings.reports_dir) / "tracker.db").write_text("secret")
     assert site.client("reader").get(f"/reports/{name}").status_code == 404
 
 

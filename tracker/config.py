@@ -81,7 +81,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
     if env_url:
         settings.database_url = env_url
     if not settings.database_url:
-        settings.database_url = f"sqlite:///{default_data_dir() / 'tracker.store.db'}"
+        settings.database_url = f"sqlite:///{default_data_dir() / 'tracker.db'}"
     return settings
 
 

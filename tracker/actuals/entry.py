@@ -41,12 +41,7 @@ from tracker.domain.model import (
     unit_found,
 )
 from tracker.domain.numbers import NumberError, parse_number
-from tracker.domain.periods import (
-    FREQUENCY_KIND,
-    PeriodError,
-    parse_period,
-    today_in_plan_tz,
-)
+from tracker.domain.periods import FREQUENCY_KIND, PeriodError, parse_period, today_in_plan_tz
 from tracker.domain.regions import Region, RegionError, Regions, load_regions
 
 CHUNK_ROWS = 5_000  # rows per executemany
@@ -892,7 +887,7 @@ def _row(a: Accepted, batch_id: int | None, entered_by: str, entered_at: datetim
 
 
 def _db_lookups(conn: Any) -> tuple[Callable, Callable]:
-    from tracker.store import db
+    from tracker import store as db
     def stored(indicator: str) -> dict[tuple[str, str], tuple[int, float]]:
         return {(r, p): v for (_i, r, p), v in db.current_cells(conn, [indicator]).items()}
 
@@ -934,7 +929,7 @@ def record_values(engine: Any, model: TargetsModel, cells: Iterable[CellEntry], 
                   regions: Regions | None = None) -> EntryResult:
     """Enter several values at once (a web form), all or nothing: every cell is checked like
     a file's cell, and if any is wrong nothing is written and EntryError lists every problem."""
-    from tracker.store import db
+    from tracker import store as db
     entered_at = _now(now)
     log = ProblemLog()
     regions = regions or load_regions()
@@ -996,7 +991,7 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
     permissions) refuses cells the person uploading may not write, as problems with
     code "forbidden".
     """
-    from tracker.store import db
+    from tracker import store as db
     path = Path(path)
     entered_at = _now(now)
     regions = regions or load_regions()
@@ -1092,7 +1087,7 @@ def _import_values(conn: Any, validator: Validator, layout: Layout, rows: Iterat
                    permit: "Permit | None" = None) -> tuple[int, bool]:
     """Check and write one sheet's values in chunks; stops writing (not checking) at the
     first problem, since the transaction will be rolled back anyway."""
-    from tracker.store import db
+    from tracker import store as db
     writer = db.ObservationWriter(conn)
     written, seen = 0, False
     chunk: list[tuple[Any, ...]] = []
@@ -1248,7 +1243,7 @@ def _import_progress(conn: Any, layout: Layout, rows: Iterator, model: TargetsMo
                      entered_by: str, entered_at: datetime, write: bool,
                      permit: "Permit | None" = None) -> tuple[int, int]:
     """(new reports, repeats of reports already stored)."""
-    from tracker.store import db
+    from tracker import store as db
     labels = {role: layout.label(role) for role in layout.roles}
     seen: set[tuple[str, str]] = set()
     stored = db.current_progress(conn)
@@ -1293,7 +1288,7 @@ def record_progress(engine: Any, model: TargetsModel, milestone: str, state: str
                     regions: Regions | None = None) -> EntryResult:
     """Record a milestone's state (未启动 / 推进中 / 已完成) for a department or region.
     Progress changes over time, so each report is a new row. Raises EntryError."""
-    from tracker.store import db
+    from tracker import store as db
     entered_at = _now(now)
     log = ProblemLog()
     item = check_progress(model, regions or load_regions(), today_in_plan_tz(entered_at), milestone, state,

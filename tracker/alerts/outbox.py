@@ -25,18 +25,18 @@ import ssl
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select
-from sqlmodel import Column, Field, Index, SQLModel
+from sqlalchemy import Engine
 
 from tracker.domain.model import COMPARATOR_LABELS, TargetsModel
 from tracker.status.engine import STATUS_LABELS, Status
-from tracker.store.db import _ID_TYPE, write_transaction
+from tracker.store import outbox
+from tracker.store.outbox import insert_alerts, list_alerts  # noqa: F401  (re-exported for callers)
 
 log = logging.getLogger("tracker.alerts.outbox")
 
@@ -48,36 +48,6 @@ CHANNELS = ("email", "webhook", "wecom", "dingtalk")
 
 # ---------------------------------------------------------------------------------------
 # Outbox table (created by migration 0002_runs_alerts)
-
-
-class AlertRow(SQLModel, table=True):
-    """One message to one channel and recipient group, with its delivery state."""
-
-    __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_state_next", "state", "next_attempt_at"),)
-    id: int | None = Field(default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True))
-    key: str = Field(unique=True)  # idempotency key, sent with the message
-    period: str
-    kind: str  # transition | recovery | reminder | submission | test
-    item_id: str
-    region: str = ""
-    code: str = ""
-    previous_code: str = ""
-    channel: str
-    recipient: str  # the unit(s) or addresses it goes to, for people reading the list
-    subject: str
-    body: str
-    payload: str  # JSON: what the channel sends
-    state: str = "pending"  # pending | sending | sent | dead
-    attempts: int = 0
-    next_attempt_at: datetime
-    claimed_at: datetime | None = None
-    last_error: str = ""
-    created_at: datetime
-    sent_at: datetime | None = None
-
-
-alert_table = AlertRow.__table__
 
 
 # ---------------------------------------------------------------------------------------
@@ -434,76 +404,32 @@ def outbox_row(key: str, period: str, kind: str, channel: str, recipient: str, m
             "previous_code": about.get("previous_code", "")}
 
 
-def insert_alerts(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
-    with write_transaction(engine) as conn:
-        existing = set(conn.execute(select(alert_table.c.key).where(
-            alert_table.c.key.in_([r["key"] for r in rows]))).scalars())
-        fresh = [r for r in rows if r["key"] not in existing]
-        if fresh:
-            conn.execute(alert_table.insert(), fresh)
-    return len(fresh)
-
-
 def backoff(attempts: int, base_seconds: float = 60.0, cap_seconds: float = 6 * 3600) -> timedelta:
     """1 min, 2, 4, 8 … capped at 6 hours."""
     return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
 
 
-def _claim(engine: Engine, alert_id: int, now: datetime, claim_timeout: timedelta) -> bool:
-    """pending (due) -> sending, or a 'sending' left by a crashed process past the timeout;
-    only one process's UPDATE matches."""
-    t = alert_table
-    with write_transaction(engine) as conn:
-        result = conn.execute(t.update().where(
-            t.c.id == alert_id,
-            or_(and_(t.c.state == "pending", t.c.next_attempt_at <= now),
-                and_(t.c.state == "sending", t.c.claimed_at < now - claim_timeout)),
-        ).values(state="sending", claimed_at=now, attempts=t.c.attempts + 1))
-        return result.rowcount == 1
-
-
 def deliver_pending(engine: Engine, config: dict[str, Any], now: datetime | None = None,
                     max_attempts: int = 8, claim_timeout: timedelta = timedelta(minutes=10),
-                    base_seconds: float = 60.0) -> dict[str, int]:
-    """Send what is due; returns counts of sent / retry / dead."""
+                    base_seconds: float = 60.0, clock: Callable[[], datetime] | None = None) -> dict[str, int]:
+    """Send what is due; returns counts of sent / retry / dead. `clock` gives the moment each
+    message is marked sent (default: `now`)."""
     now = now or datetime.now(UTC)
-    t = alert_table
-    with engine.connect() as conn:
-        due = conn.execute(select(t.c.id, t.c.channel, t.c.payload, t.c.key).where(or_(
-            and_(t.c.state == "pending", t.c.next_attempt_at <= now),
-            and_(t.c.state == "sending", t.c.claimed_at < now - claim_timeout))).order_by(t.c.id)).all()
     counts = {"sent": 0, "retry": 0, "dead": 0}
-    for row in due:
-        if not _claim(engine, row.id, now, claim_timeout):
+    for row in outbox.due_alerts(engine, now, claim_timeout):
+        if not outbox.claim_alert(engine, row.id, now, claim_timeout):
             continue  # another process got there first
         try:
             send(row.channel, json.loads(row.payload), row.key, config)
         except DeliveryError as exc:
-            with write_transaction(engine) as conn:
-                attempts = conn.execute(select(t.c.attempts).where(t.c.id == row.id)).scalar_one()
-                dead = attempts >= max_attempts
-                conn.execute(t.update().where(t.c.id == row.id).values(
-                    state="dead" if dead else "pending", last_error=str(exc)[:500], claimed_at=None,
-                    next_attempt_at=now + backoff(attempts, base_seconds)))
+            attempts, dead = outbox.alert_failed(engine, row.id, now, str(exc), max_attempts,
+                                                 lambda n: backoff(n, base_seconds))
             counts["dead" if dead else "retry"] += 1
             log.warning("alert %s via %s not delivered (attempt %s): %s", row.id, row.channel, attempts, exc)
             continue
-        with write_transaction(engine) as conn:
-            conn.execute(t.update().where(t.c.id == row.id, t.c.state == "sending").values(
-                state="sent", sent_at=datetime.now(UTC), last_error=""))
+        outbox.alert_sent(engine, row.id, clock() if clock else now)
         counts["sent"] += 1
     return counts
-
-
-def list_alerts(engine: Engine, limit: int = 100, state: str | None = None) -> list[dict[str, Any]]:
-    t = alert_table
-    q = select(t).order_by(t.c.id.desc()).limit(limit)
-    if state:
-        q = q.where(t.c.state == state)
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def send_test_messages(config: dict[str, Any], now: datetime | None = None) -> list[tuple[str, str]]:

@@ -1,5 +1,5 @@
 """Commands for entering and inspecting reported values: record, import, template, history,
-progress, db. A thin skin over tracker.actuals.entry and tracker.store.db; messages in Chinese, or in
+progress, db. A thin skin over tracker.actuals.entry and tracker.store; messages in Chinese, or in
 English with --lang en.
 """
 
@@ -34,7 +34,7 @@ def _lang(ctx: click.Context, lang: str | None) -> str:
 def _open(ctx: click.Context, need_model: bool = True) -> tuple[Any, Any]:
     """The migrated engine and the targets model (synced into the database, so the
     database always knows the definitions the values were checked against)."""
-    from tracker.store import db
+    from tracker import store as db
     settings = settings_from(ctx)
     engine = db.get_engine(settings.database_url)
     if not need_model:
@@ -171,10 +171,10 @@ def template(ctx: click.Context, unit_name: str, period: str, output: Path | Non
 @click.pass_context
 def history(ctx: click.Context, indicator: str, region: str, period: str, lang: str | None) -> None:
     """查看一个单元格的全部版本 Every revision of one cell: who, when, from where, note."""
+    from tracker import store as db
     from tracker.actuals.entry import IndicatorIndex
     from tracker.domain.periods import PeriodError, parse_period
     from tracker.domain.regions import RegionError, load_regions
-    from tracker.store import db
 
     lang = _lang(ctx, lang)
     engine, model = _open(ctx)
@@ -220,9 +220,9 @@ def progress(ctx: click.Context, milestone: str | None, state: str | None, repor
     tracker progress hainan-19-m 已完成 --reporter 省民政厅 --evidence 琼府〔2022〕12号
     tracker progress            (list the latest report per milestone and reporter)
     """
+    from tracker import store as db
     from tracker.actuals.entry import EntryError, record_progress
     from tracker.domain.model import MILESTONE_STATE_LABELS
-    from tracker.store import db
 
     lang = _lang(ctx, lang)
     if milestone is None:
@@ -255,7 +255,7 @@ def db() -> None:
 @click.pass_context
 def upgrade(ctx: click.Context) -> None:
     """升级到最新结构 Apply pending migrations (also done whenever the database is opened)."""
-    from tracker.store import db as storage
+    from tracker import store as storage
     engine = storage.get_engine(settings_from(ctx).database_url)
     storage.migrate(engine)
     click.echo(f"schema at {storage.schema_revision(engine)}")
@@ -267,7 +267,7 @@ def current(ctx: click.Context) -> None:
     """显示当前结构版本 Show the database URL (without password) and its schema revision."""
     from sqlalchemy.engine import make_url
 
-    from tracker.store import db as storage
+    from tracker import store as storage
     url = settings_from(ctx).database_url
     engine = storage.get_engine(url)
     revision = storage.schema_revision(engine)

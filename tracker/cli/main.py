@@ -88,5 +88,5 @@ def main() -> None:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         click.echo(f"无法使用数据库 cannot use the database: {reason}\n"
                    "请检查 check database_url in tracker.toml or $TRACKER_DATABASE_URL "
-                   "(sqlite:///path/tracker.store.db or postgresql+psycopg://user@host:5432/db)", err=True)
+                   "(sqlite:///path/tracker.db or postgresql+psycopg://user@host:5432/db)", err=True)
         raise SystemExit(2) from None

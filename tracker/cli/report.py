@@ -61,10 +61,10 @@ def demo(ctx: click.Context, database_url: str, examples_dir: str, out_dir: str 
     The sample goes into a database of its own (sample.db) and reports/sample/, so made-up
     figures never mix with real ones. Running it again changes nothing but the report.
     """
+    from tracker import store as db
     from tracker.actuals.entry import EntryError, import_file
     from tracker.domain.periods import today_in_plan_tz
     from tracker.report.build import report_from_database
-    from tracker.store import db
 
     settings = settings_from(ctx)
     model = load_model(ctx)

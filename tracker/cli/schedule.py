@@ -10,7 +10,7 @@ from tracker.cli.main import settings_from
 
 
 def _engine(settings):  # -> sqlalchemy.Engine
-    from tracker.store.db import get_engine
+    from tracker.store import get_engine
 
     return get_engine(settings.database_url)
 

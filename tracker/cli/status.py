@@ -126,8 +126,8 @@ def status(ctx: click.Context, as_of: str | None, unit: str | None, region: str 
             raise click.BadParameter(str(exc), param_hint="--region") from exc
     model = load_model(ctx, targets_path)
 
+    from tracker import store as db
     from tracker.status.evaluation import evaluate_from_database
-    from tracker.store import db
 
     try:
         _, statuses = evaluate_from_database(db.get_engine(settings.database_url), model, regions, day,

@@ -45,7 +45,7 @@ def users() -> None:
 
 
 def _engine_model(ctx: click.Context):  # -> (Engine, TargetsModel | None)
-    from tracker.store import db
+    from tracker import store as db
     from tracker.targets.file import load_targets
 
     settings = settings_from(ctx)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from tracker.domain.clock import aware
 from tracker.domain.model import Observation
 from tracker.domain.periods import PLAN_TZ
 
@@ -63,11 +64,6 @@ def knowledge_cutoff(as_of: date) -> datetime:
     """The first moment after `as_of` in the plan's zone: values entered from then on are not
     known as of that date."""
     return datetime.combine(as_of + timedelta(days=1), time(0), PLAN_TZ)
-
-
-def aware(moment: datetime) -> datetime:
-    """A moment with its zone: a naive one means UTC, as freezegun and SQLite give it."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=_UTC)
 
 
 def visible(entered_at: datetime | None, period_end: date, as_of: date) -> bool:

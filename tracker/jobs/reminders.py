@@ -49,8 +49,8 @@ def send_submission_reminders(settings: Any, now: datetime | None = None, engine
     from tracker.config import schedule_config
     from tracker.domain.periods import today_in_plan_tz
     from tracker.domain.regions import load_regions
-    from tracker.status.completeness import latest_reported, missing_reports
-    from tracker.store.db import get_engine
+    from tracker.status.completeness import missing_reports
+    from tracker.store import get_engine, latest_reported
     from tracker.store.runs import REMINDER_JOB, claim, finish, owner_id
     from tracker.targets.file import load_targets
 

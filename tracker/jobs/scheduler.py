@@ -26,16 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from tracker.config import ScheduleConfig, schedule_config
-from tracker.store.runs import (  # noqa: F401
-    RUN_JOB,
-    claim,
-    finish,
-    get_run,
-    list_runs,
-    owner_id,
-    previous_snapshot,
-    save_snapshot,
-)
+from tracker.store.runs import RUN_JOB, claim, finish, get_run, list_runs, owner_id, previous_snapshot, save_snapshot  # noqa: F401
 
 log = logging.getLogger("tracker.jobs.scheduler")
 
@@ -126,7 +117,7 @@ def run_period(settings: Any, period: str, now: datetime | None = None, *, force
                late: bool = False, engine: Engine | None = None,
                pipeline: Callable[..., Any] | None = None) -> RunOutcome:
     """Report, snapshot and alerts for one month, if this process wins the claim."""
-    from tracker.store.db import get_engine
+    from tracker.store import get_engine
 
     now = now or datetime.now(UTC)
     cfg = schedule_config(settings.section("schedule"))
@@ -199,7 +190,7 @@ def report_pipeline(settings: Any, engine: Engine, period: str, late: bool) -> t
 
 def run_due(settings: Any, now: datetime | None = None, engine: Engine | None = None) -> RunOutcome | None:
     """Run the latest due period if it has not succeeded yet (the watchdog's one question)."""
-    from tracker.store.db import get_engine
+    from tracker.store import get_engine
 
     now = now or datetime.now(UTC)
     cfg = schedule_config(settings.section("schedule"))
@@ -233,7 +224,7 @@ def _job_monthly(config_path: str | None = None) -> None:
 
 def _job_watchdog(config_path: str | None = None) -> None:
     from tracker.alerts.outbox import deliver_pending
-    from tracker.store.db import get_engine
+    from tracker.store import get_engine
 
     settings = _job_settings(config_path)
     run_due(settings)

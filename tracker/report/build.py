@@ -786,46 +786,14 @@ def generate_report(model: TargetsModel, statuses: Sequence[Status],
 # the database edge: what the CLI and the scheduler call
 
 
-def new_observations(engine: Any, since: date, as_of: date) -> list[Observation]:
-    """Values entered after the end of `since` and by the end of `as_of` (Asia/Shanghai): the
-    "new values" of a report, read without loading every value of the database."""
-    from sqlalchemy import select
-
-    from tracker.store.db import observation_table as t
-
-    start = knowledge_cutoff(since).astimezone(timezone.utc)
-    end = knowledge_cutoff(as_of).astimezone(timezone.utc)
-    q = (select(t).where(t.c.entered_at >= start, t.c.entered_at < end, t.c.period_end <= as_of)
-         .order_by(t.c.indicator, t.c.region, t.c.period_end, t.c.revision))
-    out = []
-    with engine.connect() as conn:
-        for r in conn.execute(q):
-            at = r.entered_at if r.entered_at.tzinfo else r.entered_at.replace(tzinfo=timezone.utc)
-            out.append(Observation(r.indicator, r.region, r.period_end, r.value, at, r.period,
-                                   r.revision, r.source or "", r.note or ""))
-    return out
-
-
-def has_sample_data(engine: Any) -> bool:
-    """Whether any stored value is marked as sample data (示例数据 / SAMPLE in its note or
-    source), so a report built on the examples says so at the top."""
-    from sqlalchemy import exists, or_, select
-
-    from tracker.store.db import observation_table as t
-
-    marks = [c.like(f"%{m}%") for c in (t.c.note, t.c.source) for m in ("示例数据", "SAMPLE", "sample")]
-    with engine.connect() as conn:
-        return bool(conn.execute(select(exists().where(or_(*marks)))).scalar())
-
-
 def report_from_database(settings: Any, as_of: date, *, engine: Any = None, model: TargetsModel | None = None,
                          reports_dir: str | Path | None = None, lang: str | None = None,
                          late_run: bool = False, note: str = "", now: datetime | None = None) -> ReportFiles:
     """Evaluate everything as known at the end of `as_of` and write the month's report: the
     one call for `tracker report` and the scheduler. `settings` is a tracker.config.Settings."""
+    from tracker import store as db
     from tracker.domain.regions import load_regions
     from tracker.status.evaluation import evaluate_from_database
-    from tracker.store import db
     from tracker.targets.file import load_targets
 
     model = model or load_targets(settings.targets_path)
@@ -835,9 +803,9 @@ def report_from_database(settings: Any, as_of: date, *, engine: Any = None, mode
     series, statuses = evaluate_from_database(engine, model, regions, as_of, settings.status)
     period = f"{as_of.year}-{as_of.month:02d}"
     previous = read_previous(out, period)
-    fresh = new_observations(engine, date.fromisoformat(previous["as_of"]), as_of) \
+    fresh = db.new_observations(engine, date.fromisoformat(previous["as_of"]), as_of) \
         if previous and previous.get("as_of") else []
     files = generate_report(model, statuses, series, regions, as_of, out, lang=lang or settings.language,
                             late_run=late_run, note=note, grace_days=settings.status.grace_days,
-                            generated_at=now, new_values=fresh, sample=has_sample_data(engine))
+                            generated_at=now, new_values=fresh, sample=db.has_sample_data(engine))
     return dataclasses.replace(files, statuses=statuses)

@@ -6,8 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Engine
-
 from tracker.domain.model import TargetsModel
 from tracker.domain.periods import latest_closed_period
 from tracker.domain.regions import Regions
@@ -74,19 +72,3 @@ def missing_reports(model: TargetsModel, latest: dict[str, dict[str, int]], regi
     return gaps
 
 
-def latest_reported(engine: Engine, as_of: date) -> dict[str, dict[str, int]]:
-    """indicator -> region -> ordinal of the latest period_end known by the end of `as_of`."""
-    from sqlalchemy import func, select
-
-    from tracker.status.engine import knowledge_cutoff
-    from tracker.store.db import observation_table as t
-
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    q = (select(t.c.indicator, t.c.region, func.max(t.c.period_end))
-         .where(t.c.entered_at < knowledge_cutoff(as_of)).group_by(t.c.indicator, t.c.region))
-    with engine.connect() as conn:
-        for indicator, region, end in conn.execute(q):
-            if isinstance(end, str):
-                end = date.fromisoformat(end)
-            out[indicator][region] = end.toordinal()
-    return out

@@ -19,7 +19,7 @@ def evaluate_as_of(settings: Any, engine: Engine, as_of: date, model: TargetsMod
     """(model, regions, statuses, observations) as known at the end of `as_of`."""
     from tracker.domain.regions import load_regions
     from tracker.domain.series import knowledge_cutoff
-    from tracker.store.db import latest_observations
+    from tracker.store import latest_observations
     from tracker.targets.file import load_targets
 
     model = model or load_targets(settings.targets_path)
@@ -45,7 +45,7 @@ def evaluate_from_database(engine: Engine, model: TargetsModel, regions: Regions
     synced first: the database keeps each target's history, and refuses (ValueError) a model
     whose indicator changed its unit under values stored in the old one, which would
     otherwise be read in the new unit."""
-    from tracker.store import db
+    from tracker import store as db
     from tracker.store.series import load_series
     db.sync_targets(engine, model)
     series = load_series(engine, as_of, indicators_needed(model))

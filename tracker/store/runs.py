@@ -9,50 +9,11 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Column, Field, SQLModel, UniqueConstraint
 
-from tracker.store.db import _ID_TYPE, write_transaction
+from tracker.store.engine import write_transaction
+from tracker.store.tables import run_table, snapshot_table
 
 RUN_JOB, REMINDER_JOB = "report", "reminder"
-
-
-class RunRow(SQLModel, table=True):
-    """One job's run for one period; the row is the claim (created by migration 0002)."""
-
-    __tablename__ = "run"
-    __table_args__ = (UniqueConstraint("job", "period", name="uq_run_job_period"),)
-    id: int | None = Field(default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True))
-    job: str
-    period: str  # 2026-11
-    state: str  # running | succeeded | failed | interrupted
-    attempt: int = 1
-    owner: str = ""  # host:pid of the process that holds it
-    started_at: datetime
-    heartbeat_at: datetime
-    finished_at: datetime | None = None
-    late: bool = False
-    forced: bool = False
-    report_path: str = ""
-    alerts: int = 0
-    error: str = ""
-
-
-class StatusSnapshotRow(SQLModel, table=True):
-    """The statuses a run found, kept so the next run can tell what flipped."""
-
-    __tablename__ = "status_snapshot"
-    __table_args__ = (UniqueConstraint("period", "item_id", "region", name="uq_snapshot_item"),)
-    id: int | None = Field(default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True))
-    period: str
-    item_id: str
-    region: str = ""
-    code: str
-    reason: str = ""
-    recorded_at: datetime
-
-
-run_table = RunRow.__table__
-snapshot_table = StatusSnapshotRow.__table__
 
 
 def owner_id() -> str:

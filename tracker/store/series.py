@@ -1,6 +1,6 @@
 """Loading what the status engine needs from the database, without one object per value.
 
-`tracker.store.db.latest_observations` returns Observation dataclasses: right for a report of a few
+`tracker.store.observations.latest_observations` returns Observation dataclasses: right for a report of a few
 thousand values, too slow and too big for a national set of millions. `load_series` asks
 the database for the same thing (per cell the latest revision entered before the end of the
 as-of day in Asia/Shanghai) but has SQLite pack each series into one row, so Python parses
@@ -16,10 +16,11 @@ from operator import lt
 from sqlalchemy import Engine, func, select
 
 from tracker.domain.series import Series, SeriesSet, knowledge_cutoff
+from tracker.store.tables import observation_table
 
 
 def _cutoff_utc(as_of: date) -> datetime:
-    """The knowledge cut-off in UTC, the zone tracker.store.db stores entered_at in."""
+    """The knowledge cut-off in UTC, the zone the store keeps entered_at in."""
     return knowledge_cutoff(as_of).astimezone(timezone.utc)
 
 
@@ -32,7 +33,7 @@ def load_series(engine: Engine, as_of: date, indicators: Iterable[str] | None = 
 
 def _conditions(as_of: date, indicators: Iterable[str] | None) -> list:
     """Rows known at the end of `as_of`, of the indicators asked for."""
-    from tracker.store.db import observation_table as t
+    t = observation_table
 
     conds = [t.c.entered_at < _cutoff_utc(as_of)]
     if indicators is not None:
@@ -41,7 +42,7 @@ def _conditions(as_of: date, indicators: Iterable[str] | None) -> list:
 
 
 def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None) -> SeriesSet:
-    from tracker.store.db import observation_table as t
+    t = observation_table
 
     # One row per series, its days and values packed by group_concat in the unique index's
     # order (indicator, region, period, revision). A series with a corrected cell
@@ -89,7 +90,7 @@ def _ordered(days: array, values: array) -> Series:
 
 def _load_generic(engine: Engine, as_of: date, indicators: Iterable[str] | None) -> SeriesSet:
     """Any other database: stream the latest revision per cell, ordered by series."""
-    from tracker.store.db import observation_table as t
+    t = observation_table
 
     latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
               .where(*_conditions(as_of, indicators))

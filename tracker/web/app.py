@@ -31,15 +31,10 @@ import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import (
-    FileResponse,
-    HTMLResponse,
-    PlainTextResponse,
-    RedirectResponse,
-    Response,
-)
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from tracker import store
 from tracker.domain.model import MILESTONE_STATE_LABELS, Indicator, TargetsModel
 from tracker.domain.periods import PLAN_TZ, latest_closed_period, today_in_plan_tz
 from tracker.domain.regions import Region, RegionError, Regions, load_regions
@@ -143,7 +138,7 @@ class WebState:
             yield
 
     def model(self) -> TargetsModel:
-        from tracker.store import db
+        from tracker import store as db
         from tracker.targets.file import load_targets
 
         if self._fixed_model is not None:
@@ -209,7 +204,7 @@ class Ctx:
 
     def write(self, fn: Callable[[], T]) -> T:
         """Run a database write queued behind this process's other writers (a revision race
-        between processes is prevented in tracker.store.db.write_transaction)."""
+        between processes is prevented in tracker.store.engine.write_transaction)."""
         with self.state.writing():
             return fn()
 
@@ -403,29 +398,10 @@ def _entry_region(ctx: Ctx, text: str | None) -> Region | None:
     return region if any(r.code == region.code for r in allowed) else None
 
 
-def region_cells(engine: Any, region: str, indicators: list[str]) -> list[Any]:
-    """The latest revision of every cell of one region for these indicators: what the entry
-    form shows beside each field. Read for the one region only (the form's), so the page
-    costs the same however many regions have reported."""
-    from sqlalchemy import and_, func, select
-
-    from tracker.store.db import observation_table as t
-
-    latest = (select(t.c.indicator, t.c.period, func.max(t.c.revision).label("rev"))
-              .where(t.c.region == region, t.c.indicator.in_(indicators))
-              .group_by(t.c.indicator, t.c.period).subquery())
-    q = (select(t.c.indicator, t.c.period, t.c.period_end, t.c.value, t.c.revision)
-         .join(latest, and_(t.c.indicator == latest.c.indicator, t.c.period == latest.c.period,
-                            t.c.revision == latest.c.rev))
-         .where(t.c.region == region))
-    with engine.connect() as conn:
-        return list(conn.execute(q))
-
-
 def _fill_stored(ctx: Ctx, rows: list[EntryRow], region: str) -> None:
     """Each row's value already held for its period, and the region's latest value."""
     by_id = {r.indicator.id: r for r in rows}
-    for cell in region_cells(ctx.state.engine, region, list(by_id)):
+    for cell in store.region_cells(ctx.state.engine, region, list(by_id)):
         row = by_id[cell.indicator]
         if cell.period == row.period:
             row.stored = (cell.revision, cell.value)
@@ -616,8 +592,8 @@ def template_download(ctx: Ctx) -> Response:
 
 @page(roles=("supervisor", "reporter"))
 def progress(ctx: Ctx) -> Response:
+    from tracker import store as db
     from tracker.actuals.entry import EntryError, record_progress
-    from tracker.store import db
 
     state, user = ctx.state, ctx.user
     assert user is not None
@@ -743,7 +719,7 @@ def _task(model: TargetsModel, plan: str, number: int) -> Any:
 
 @page()
 def history(ctx: Ctx) -> Response:
-    from tracker.store.db import observation_history
+    from tracker.store import observation_history
 
     q = ctx.request.query_params
     indicator, region, period = q.get("indicator", ""), q.get("region", ""), q.get("period", "")
@@ -760,7 +736,8 @@ def history(ctx: Ctx) -> Response:
 
 @page(roles=("supervisor",))
 def completeness(ctx: Ctx) -> Response:
-    from tracker.status.completeness import latest_reported, missing_reports
+    from tracker.status.completeness import missing_reports
+    from tracker.store import latest_reported
 
     state = ctx.state
     today = state.today()
@@ -851,7 +828,7 @@ def create_app(settings: Any, *, engine: Any = None, clock: Callable[[], datetim
                model: TargetsModel | None = None) -> Starlette:
     """The ASGI app on `settings`' database. `clock` (default: the system clock, aware UTC)
     lets tests move time; `model` replaces targets.yaml."""
-    from tracker.store import db
+    from tracker import store as db
     engine = engine or db.get_engine(settings.database_url)
     routes = [
         Route("/", home),

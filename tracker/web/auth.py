@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Column, Field, SQLModel
+from sqlalchemy import Engine
 
+from tracker.domain.clock import aware
 from tracker.domain.model import Indicator, Milestone, TargetsModel, same_unit
 from tracker.domain.regions import Region, RegionError, Regions
-from tracker.store.db import _ID_TYPE, write_transaction
+from tracker.store import accounts
 
 ROLES: tuple[str, ...] = ("supervisor", "reporter", "viewer")
 ROLE_LABELS = {"supervisor": "监督管理", "reporter": "填报", "viewer": "查看"}
@@ -40,57 +39,6 @@ MILESTONE_ROLES = ("lead", "joint")
 
 # ---------------------------------------------------------------------------------------
 # Tables (created by migration 0003_web)
-
-
-class UserRow(SQLModel, table=True):
-    __tablename__ = "web_user"
-    id: int | None = Field(default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True))
-    username: str
-    display_name: str = ""
-    password_hash: str
-    role: str
-    department: str = ""
-    region: str = ""  # region code
-    active: bool = True
-    sessions_after: datetime | None = None  # sessions issued earlier are void (sign-out, new password)
-    created_at: datetime
-    updated_at: datetime
-
-
-class LoginAttemptRow(SQLModel, table=True):
-    __tablename__ = "login_attempt"
-    id: int | None = Field(default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True))
-    username: str
-    ip: str = ""
-    at: datetime
-    ok: bool
-
-
-class AuditRow(SQLModel, table=True):
-    """Who did what, when, from where, and whether it was allowed. Appended only."""
-
-    __tablename__ = "audit_log"
-    id: int | None = Field(default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True))
-    at: datetime
-    actor: str
-    action: str  # login, logout, entry, upload, progress, report, remind, user_add, user_disable, ...
-    object: str = ""
-    outcome: str = "ok"  # ok | refused | failed | limited | invalid
-    detail: str = ""
-    ip: str = ""
-
-
-class SecretRow(SQLModel, table=True):
-    __tablename__ = "web_secret"
-    name: str = Field(primary_key=True)
-    value: str
-    created_at: datetime
-
-
-user_table = UserRow.__table__
-attempt_table = LoginAttemptRow.__table__
-audit_table = AuditRow.__table__
-secret_table = SecretRow.__table__
 
 
 # ---------------------------------------------------------------------------------------
@@ -134,7 +82,7 @@ class UserError(ValueError):
 
 
 def _user(r: Any) -> User:
-    after = _aware(r.sessions_after).timestamp() if r.sessions_after is not None else None
+    after = aware(r.sessions_after).timestamp() if r.sessions_after is not None else None
     return User(r.id, r.username, r.role, r.display_name, r.department, r.region, bool(r.active), after)
 
 
@@ -191,55 +139,44 @@ def add_user(engine: Engine, username: str, password: str, role: str, *, departm
     row = {"username": username, "display_name": _norm(display_name), "password_hash": hash_password(password),
            "role": role, "department": department, "region": code, "active": True,
            "created_at": now, "updated_at": now}
-    try:
-        with write_transaction(engine) as conn:
-            new_id = conn.execute(user_table.insert().returning(user_table.c.id), row).scalar_one()
-    except IntegrityError as exc:
-        raise UserError(f"用户名「{username}」已存在", f"username {username!r} exists") from exc
+    new_id = accounts.insert_user(engine, row)
+    if new_id is None:
+        raise UserError(f"用户名「{username}」已存在", f"username {username!r} exists")
     return User(int(new_id), username, role, row["display_name"], department, code, True)
 
 
 def list_users(engine: Engine) -> list[User]:
-    with engine.connect() as conn:
-        return [_user(r) for r in conn.execute(select(user_table).order_by(user_table.c.username))]
+    return [_user(r) for r in accounts.user_rows(engine)]
 
 
 def get_user(engine: Engine, user_id: int) -> User | None:
-    with engine.connect() as conn:
-        r = conn.execute(select(user_table).where(user_table.c.id == user_id)).first()
+    r = accounts.user_row(engine, user_id=user_id)
     return _user(r) if r else None
 
 
 def find_user(engine: Engine, username: str) -> User | None:
-    with engine.connect() as conn:
-        r = conn.execute(select(user_table).where(user_table.c.username == username)).first()
+    r = accounts.user_row(engine, username=username)
     return _user(r) if r else None
 
 
 def set_active(engine: Engine, username: str, active: bool, now: datetime | None = None) -> bool:
     """Disable (or enable again) an account; returns whether it exists. Never deleted: the
     audit log and the values it entered keep naming it."""
-    with write_transaction(engine) as conn:
-        result = conn.execute(user_table.update().where(user_table.c.username == username)
-                              .values(active=active, updated_at=now or datetime.now(UTC)))
-    return result.rowcount == 1
+    return accounts.update_user(engine, {"active": active, "updated_at": now or datetime.now(UTC)}, username=username)
 
 
 def set_password(engine: Engine, username: str, password: str, now: datetime | None = None) -> bool:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise UserError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符", f"password: at least {MIN_PASSWORD_LENGTH} characters")
     now = now or datetime.now(UTC)
-    with write_transaction(engine) as conn:
-        result = conn.execute(user_table.update().where(user_table.c.username == username)
-                              .values(password_hash=hash_password(password), updated_at=now, sessions_after=now))
-    return result.rowcount == 1
+    return accounts.update_user(engine, {"password_hash": hash_password(password), "updated_at": now,
+                                         "sessions_after": now}, username=username)
 
 
 def end_sessions(engine: Engine, user_id: int, now: datetime) -> None:
     """Void every session of the user issued before `now` (sign-out: a copied cookie stops
     working too, not just the browser's)."""
-    with write_transaction(engine) as conn:
-        conn.execute(user_table.update().where(user_table.c.id == user_id).values(sessions_after=now))
+    accounts.update_user(engine, {"sessions_after": now}, user_id=user_id)
 
 
 # ---------------------------------------------------------------------------------------
@@ -302,26 +239,14 @@ class SignIn:
         return self.outcome == "ok"
 
 
-def _failures(conn: Any, column: Any, value: str, since: datetime) -> int:
-    t = attempt_table
-    return int(conn.execute(select(func.count()).select_from(t)
-                            .where(column == value, t.c.ok.is_(False), t.c.at > since)).scalar() or 0)
-
-
 def rate_limited(engine: Engine, username: str, ip: str, now: datetime, limits: LoginLimits = LoginLimits()) -> bool:
     """Too many recent failures for this name (since its last success) or this address."""
-    t = attempt_table
     start = now - limits.window
-    with engine.connect() as conn:
-        last_ok = conn.execute(select(func.max(t.c.at)).where(t.c.username == username, t.c.ok.is_(True))).scalar()
-        since = max(start, _aware(last_ok)) if last_ok is not None else start
-        if _failures(conn, t.c.username, username, since) >= limits.max_failures:
-            return True
-        return bool(ip) and _failures(conn, t.c.ip, ip, start) >= limits.ip_max_failures
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    last_ok = accounts.last_sign_in(engine, username)
+    since = max(start, last_ok) if last_ok is not None else start
+    if accounts.failed_sign_ins(engine, since=since, username=username) >= limits.max_failures:
+        return True
+    return bool(ip) and accounts.failed_sign_ins(engine, since=start, ip=ip) >= limits.ip_max_failures
 
 
 def sign_in(engine: Engine, username: str, password: str, *, ip: str = "", now: datetime | None = None,
@@ -333,14 +258,12 @@ def sign_in(engine: Engine, username: str, password: str, *, ip: str = "", now: 
     if rate_limited(engine, username, ip, now, limits):
         outcome, user = "limited", None
     else:
-        with engine.connect() as conn:
-            row = conn.execute(select(user_table).where(user_table.c.username == username)).first()
+        row = accounts.user_row(engine, username=username)
         good = verify_password(row.password_hash if row else _dummy_hash(), password or "")
         user = _user(row) if row and good and row.active else None
         outcome = "ok" if user else "failed"
-    with write_transaction(engine) as conn:
-        conn.execute(attempt_table.insert(), {"username": username, "ip": ip, "at": now, "ok": outcome == "ok"})
-        conn.execute(audit_table.insert(), _audit_row(username, "login", "", outcome, "", ip, now))
+    accounts.record_sign_in(engine, username, ip, outcome == "ok", now,
+                            _audit_row(username, "login", "", outcome, "", ip, now))
     return SignIn(user, outcome)
 
 
@@ -403,19 +326,8 @@ def session_secret(engine: Engine, env_value: str | None = None) -> str:
     kept in the database, so every server process and restart signs alike."""
     if env_value:
         return env_value
-    t = secret_table
-    with engine.connect() as conn:
-        found = conn.execute(select(t.c.value).where(t.c.name == "session")).scalar()
-    if found:
-        return str(found)
-    try:
-        with write_transaction(engine) as conn:
-            conn.execute(t.insert(), {"name": "session", "value": secrets.token_urlsafe(48),
-                                      "created_at": datetime.now(UTC)})
-    except IntegrityError:
-        pass  # another process made it first
-    with engine.connect() as conn:
-        return str(conn.execute(select(t.c.value).where(t.c.name == "session")).scalar_one())
+    return accounts.secret(engine, "session") or accounts.put_secret_once(
+        engine, "session", secrets.token_urlsafe(48), datetime.now(UTC))
 
 
 # ---------------------------------------------------------------------------------------
@@ -430,21 +342,12 @@ def _audit_row(actor: str, action: str, obj: str, outcome: str, detail: str, ip:
 def audit(engine: Engine, actor: str, action: str, obj: str = "", *, outcome: str = "ok", detail: str = "",
           ip: str = "", now: datetime | None = None) -> None:
     """Record one action in the audit log."""
-    with write_transaction(engine) as conn:
-        conn.execute(audit_table.insert(), _audit_row(actor, action, obj, outcome, detail, ip,
-                                                      now or datetime.now(UTC)))
+    accounts.insert_audit(engine, _audit_row(actor, action, obj, outcome, detail, ip, now or datetime.now(UTC)))
 
 
 def list_audit(engine: Engine, limit: int = 200, actor: str | None = None,
                outcome: str | None = None) -> list[dict[str, Any]]:
-    t = audit_table
-    q = select(t).order_by(t.c.id.desc()).limit(limit)
-    if actor:
-        q = q.where(t.c.actor == actor)
-    if outcome:
-        q = q.where(t.c.outcome == outcome)
-    with engine.connect() as conn:
-        return [{**r._asdict(), "at": _aware(r.at)} for r in conn.execute(q)]
+    return [{**r._asdict(), "at": aware(r.at)} for r in accounts.audit_rows(engine, limit, actor, outcome)]
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,142 @@
+"""The engine and schema migrations.
+
+SQLite is the default (one file, WAL so that a long scheduled run and a person entering
+values do not fail each other); PostgreSQL works through the same URL
+(`postgresql+psycopg://...`). The schema is created and evolved only by the Alembic
+migrations in `tracker/store/migrations/`, run when an engine is opened, so a database made
+by an older version is upgraded in place.
+"""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url` (default: the settings' database URL), migrated to the latest
+    schema; one per URL per process, so connection pools are shared."""
+    if url is None:
+        from tracker.config import load_settings
+
+        url = load_settings().database_url
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _create_engine(url)
+            migrate(engine)
+            _engines[url] = engine
+        return engine
+
+
+def dispose_engine(url: str) -> None:
+    """Close and forget the cached engine for `url` (tests, before dropping a database)."""
+    with _engines_lock:
+        engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin, so that
+        # write transactions can say BEGIN IMMEDIATE (see `_on_begin`).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")  # safe in WAL; fsync at checkpoints
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # busy_timeout does not cover a reader upgrading to a writer: a deferred transaction
+        # that reads and then writes fails with "database is locked" at once. Writers take
+        # the write lock up front and wait their turn instead.
+        immediate = conn.get_execution_options().get("tracker_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+VALUES_LOCK = 4634002  # PostgreSQL advisory lock: one writer of reported values at a time
+
+
+@contextmanager
+def write_transaction(engine: Engine, values: bool = False) -> Iterator[Connection]:
+    """A connection in a write transaction: committed when the block ends, rolled back on
+    any exception. On SQLite it holds the write lock from the start (BEGIN IMMEDIATE). With
+    `values` (a transaction that reads the stored revisions, then writes the next ones), on
+    PostgreSQL it also takes a transaction-scoped advisory lock, so two people correcting
+    one cell at once queue as they do on SQLite, instead of both claiming the same revision."""
+    with engine.connect() as conn:
+        conn.execution_options(tracker_write=True)
+        with conn.begin():
+            if values and conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({VALUES_LOCK})")
+            yield conn
+
+
+def _alembic_config(conn: Connection) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` (Alembic), serialised against other processes doing
+    the same: SQLite by its write lock, PostgreSQL by an advisory lock."""
+    from alembic import command
+
+    with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4634001)")
+        if revision == "head" and schema_revision(conn) == head_revision():
+            return
+        command.upgrade(_alembic_config(conn), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to `revision` ("base": empty). For tests of the migration
+    chain and for undoing a bad deployment; data in dropped tables is lost."""
+    from alembic import command
+
+    with write_transaction(engine) as conn:
+        command.downgrade(_alembic_config(conn), revision)
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(Path(__file__).with_name("migrations"))).get_current_head() or ""
+
+
+def schema_revision(conn_or_engine: Connection | Engine) -> str | None:
+    """The Alembic revision the database is at (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    if isinstance(conn_or_engine, Engine):
+        with conn_or_engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    return MigrationContext.configure(conn_or_engine).get_current_revision()

@@ -1,0 +1,243 @@
+"""Reported values and milestone progress: appended, never updated (a correction is a new
+revision), and read as of a moment so a report can be reproduced later."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, exists, func, or_, select
+from sqlalchemy.engine import Connection
+
+from tracker.domain.clock import aware
+from tracker.domain.model import MilestoneProgress, Observation
+from tracker.domain.series import knowledge_cutoff
+from tracker.store.tables import batch_table, observation_table, progress_table
+
+
+def new_batch(conn: Connection, file: str, entered_by: str, entered_at: datetime,
+              kind: str = "values", sha256: str = "") -> int:
+    """Record the file or command a set of rows came from; returns its id."""
+    result = conn.execute(batch_table.insert().returning(batch_table.c.id),
+                          {"file": file, "entered_by": entered_by, "entered_at": entered_at,
+                           "kind": kind, "sha256": sha256, "rows": 0})
+    return int(result.scalar_one())
+
+
+def finish_batch(conn: Connection, batch_id: int, rows: int) -> None:
+    conn.execute(batch_table.update().where(batch_table.c.id == batch_id).values(rows=rows))
+
+
+def insert_observations(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Append observation rows in one executemany (keys: the observation columns)."""
+    if rows:
+        conn.execute(observation_table.insert(), rows)
+
+
+OBSERVATION_COLUMNS = ("indicator", "region", "period", "period_end", "value", "revision", "note",
+                       "source", "entered_by", "entered_at", "batch_id")
+
+
+class ObservationWriter:
+    """Appends observation rows given as tuples in OBSERVATION_COLUMNS order, one
+    executemany per call, for big imports.
+
+    Still SQLAlchemy Core on the same connection and transaction, but it skips building a
+    parameter dict per row: dates and datetimes go through the columns' own bind
+    processors once per distinct value (a batch has one entered_at and few periods).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        dialect = conn.dialect
+        marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in OBSERVATION_COLUMNS)
+        self.sql = f"INSERT INTO observation ({', '.join(OBSERVATION_COLUMNS)}) VALUES ({marks})"
+        self._dates = self._converter("period_end", dialect)
+        self._times = self._converter("entered_at", dialect)
+
+    @staticmethod
+    def _converter(name: str, dialect: Any) -> dict[Any, Any]:
+        """A memo of the column's bind processor (identity when the driver takes the value)."""
+        column_type = observation_table.c[name].type
+        proc = column_type.dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
+
+        class Memo(dict):
+            def __missing__(self, key: Any) -> Any:
+                self[key] = value = proc(key)
+                return value
+
+        return Memo()
+
+    def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        dates, times = self._dates, self._times
+        rows = [(r[0], r[1], r[2], dates[r[3]], r[4], r[5], r[6], r[7], r[8], times[r[9]], r[10]) for r in rows]
+        self.conn.exec_driver_sql(self.sql, rows)  # type: ignore[arg-type]
+
+
+def insert_progress(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(progress_table.insert(), rows)
+
+
+def current_progress(conn: Connection) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """(milestone, reporter) -> (state, reported_on, note, evidence) of the latest report: a
+    file imported twice repeats reports that are already stored."""
+    return {(r.milestone, r.reporter): (r.state, r.reported_on, r.note, r.evidence)
+            for r in conn.execute(_latest_progress())}
+
+
+def current_cells(conn: Connection, indicators: Iterable[str],
+                  regions: Iterable[str] | None = None) -> dict[tuple[str, str, str], tuple[int, float]]:
+    """(indicator, region, period) -> (latest revision, its value), for the given
+    indicators (and only these region codes, when given: a form for one region need not
+    read every region's cells): what a new value would correct."""
+    t = observation_table
+    names = list(indicators)
+    if not names:
+        return {}
+    conds = [t.c.indicator.in_(names)] + ([t.c.region.in_(list(regions))] if regions is not None else [])
+    latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
+              .where(*conds).group_by(t.c.indicator, t.c.region, t.c.period).subquery())
+    q = select(t.c.indicator, t.c.region, t.c.period, t.c.revision, t.c.value).join(
+        latest, and_(t.c.indicator == latest.c.indicator, t.c.region == latest.c.region,
+                     t.c.period == latest.c.period, t.c.revision == latest.c.rev))
+    return {(r.indicator, r.region, r.period): (r.revision, r.value) for r in conn.execute(q)}
+
+
+def _latest_query(as_of: datetime | None, indicators: Iterable[str] | None,
+                  regions: Iterable[str] | None = None) -> Any:
+    t = observation_table
+    conds = [t.c.region.in_(list(regions))] if regions is not None else []
+    if as_of is not None:
+        conds.append(t.c.entered_at <= aware(as_of))
+    if indicators is not None:
+        conds.append(t.c.indicator.in_(list(indicators)))
+    latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
+              .where(*conds).group_by(t.c.indicator, t.c.region, t.c.period).subquery())
+    return (select(t).join(latest, and_(t.c.indicator == latest.c.indicator, t.c.region == latest.c.region,
+                                        t.c.period == latest.c.period, t.c.revision == latest.c.rev))
+            .order_by(t.c.indicator, t.c.region, t.c.period_end))
+
+
+def _to_observation(r: Any) -> Observation:
+    return Observation(indicator=r.indicator, region=r.region, period_end=r.period_end, value=r.value,
+                       entered_at=aware(r.entered_at), period=r.period, revision=r.revision,
+                       source=r.source, note=r.note)
+
+
+def latest_observations(engine: Engine, as_of: datetime | None = None,
+                        indicators: Iterable[str] | None = None) -> list[Observation]:
+    """For each (indicator, region, period), the latest revision entered at or before
+    `as_of` (default: now): what the database said at that moment, so a report can be
+    reproduced later even after corrections."""
+    with engine.connect() as conn:
+        return [_to_observation(r) for r in conn.execute(_latest_query(as_of, indicators))]
+
+
+def observation_history(engine: Engine, indicator: str, region: str, period: str) -> list[dict[str, Any]]:
+    """Every revision of one cell, oldest first, with who entered it, when, from where."""
+    t = observation_table
+    with engine.connect() as conn:
+        rows = conn.execute(select(t).where(t.c.indicator == indicator, t.c.region == region,
+                                            t.c.period == period).order_by(t.c.revision)).all()
+    return [{"revision": r.revision, "value": r.value, "period_end": r.period_end,
+             "entered_by": r.entered_by, "entered_at": aware(r.entered_at), "source": r.source,
+             "note": r.note, "batch_id": r.batch_id} for r in rows]
+
+
+def region_history(conn: Connection, indicators: Iterable[str],
+                   regions: Iterable[str] | None = None) -> dict[tuple[str, str], list[tuple[date, float]]]:
+    """(indicator, region) -> [(period_end, latest value)], oldest first: the previous values
+    an outlier check compares a new value with (only these region codes, when given)."""
+    out: dict[tuple[str, str], list[tuple[date, float]]] = {}
+    names = list(indicators)
+    if not names:
+        return out
+    for r in conn.execute(_latest_query(None, names, regions)):
+        out.setdefault((r.indicator, r.region), []).append((r.period_end, r.value))
+    return out
+
+
+def _latest_progress(*conds: Any) -> Any:
+    """Per (milestone, reporter) the report describing the latest date (then the latest
+    entered): a back-dated report imported later does not undo a newer one."""
+    t = progress_table
+    rank = func.row_number().over(partition_by=(t.c.milestone, t.c.reporter),
+                                  order_by=(t.c.reported_on.desc(), t.c.entered_at.desc(), t.c.id.desc()))
+    ranked = select(t, rank.label("rank")).where(*conds).subquery()
+    return select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.milestone, ranked.c.reporter)
+
+
+def milestone_progress(engine: Engine, as_of: datetime | None = None) -> list[MilestoneProgress]:
+    """The latest report per (milestone, reporter) entered at or before `as_of`."""
+    t = progress_table
+    conds = [t.c.entered_at <= aware(as_of)] if as_of is not None else []
+    with engine.connect() as conn:
+        return [MilestoneProgress(milestone=r.milestone, state=r.state, reported_on=r.reported_on,
+                                  reporter=r.reporter, note=r.note, evidence=r.evidence,
+                                  entered_at=aware(r.entered_at)) for r in conn.execute(_latest_progress(*conds))]
+
+
+def progress_history(engine: Engine, milestone: str) -> list[dict[str, Any]]:
+    """Every report on a milestone, oldest first."""
+    t = progress_table
+    with engine.connect() as conn:
+        rows = conn.execute(select(t).where(t.c.milestone == milestone).order_by(t.c.id)).all()
+    return [{**r._asdict(), "entered_at": aware(r.entered_at)} for r in rows]
+
+
+def region_cells(engine: Any, region: str, indicators: list[str]) -> list[Any]:
+    """The latest revision of every cell of one region for these indicators: what the entry
+    form shows beside each field. Read for the one region only (the form's), so the page
+    costs the same however many regions have reported."""
+    t = observation_table
+    latest = (select(t.c.indicator, t.c.period, func.max(t.c.revision).label("rev"))
+              .where(t.c.region == region, t.c.indicator.in_(indicators))
+              .group_by(t.c.indicator, t.c.period).subquery())
+    q = (select(t.c.indicator, t.c.period, t.c.period_end, t.c.value, t.c.revision)
+         .join(latest, and_(t.c.indicator == latest.c.indicator, t.c.period == latest.c.period,
+                            t.c.revision == latest.c.rev))
+         .where(t.c.region == region))
+    with engine.connect() as conn:
+        return list(conn.execute(q))
+
+
+def new_observations(engine: Any, since: date, as_of: date) -> list[Observation]:
+    """Values entered after the end of `since` and by the end of `as_of` (Asia/Shanghai): the
+    "new values" of a report, read without loading every value of the database."""
+    t = observation_table
+    start = knowledge_cutoff(since).astimezone(UTC)
+    end = knowledge_cutoff(as_of).astimezone(UTC)
+    q = (select(t).where(t.c.entered_at >= start, t.c.entered_at < end, t.c.period_end <= as_of)
+         .order_by(t.c.indicator, t.c.region, t.c.period_end, t.c.revision))
+    out = []
+    with engine.connect() as conn:
+        for r in conn.execute(q):
+            out.append(Observation(r.indicator, r.region, r.period_end, r.value, aware(r.entered_at), r.period,
+                                   r.revision, r.source or "", r.note or ""))
+    return out
+
+
+def has_sample_data(engine: Any) -> bool:
+    """Whether any stored value is marked as sample data (示例数据 / SAMPLE in its note or
+    source), so a report built on the examples says so at the top."""
+    t = observation_table
+    marks = [c.like(f"%{m}%") for c in (t.c.note, t.c.source) for m in ("示例数据", "SAMPLE", "sample")]
+    with engine.connect() as conn:
+        return bool(conn.execute(select(exists().where(or_(*marks)))).scalar())
+
+
+def latest_reported(engine: Engine, as_of: date) -> dict[str, dict[str, int]]:
+    """indicator -> region -> ordinal of the latest period_end known by the end of `as_of`."""
+    t = observation_table
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    q = (select(t.c.indicator, t.c.region, func.max(t.c.period_end))
+         .where(t.c.entered_at < knowledge_cutoff(as_of)).group_by(t.c.indicator, t.c.region))
+    with engine.connect() as conn:
+        for indicator, region, end in conn.execute(q):
+            if isinstance(end, str):
+                end = date.fromisoformat(end)
+            out[indicator][region] = end.toordinal()
+    return out
