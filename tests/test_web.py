@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tracker import store as db
-from tracker.config import Settings
+from tracker.config import Settings, settings_from_mapping
 from tracker.web import auth
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
@@ -106,8 +106,8 @@ def make_site(db_url: str, engine: Any, tmp_path: Path, model: Any, clock: Clock
     from tracker.web.app import create_app
 
     (tmp_path / "targets.yaml").write_text(dump_model(model), encoding="utf-8")
-    settings = Settings(database_url=db_url, targets_path=tmp_path / "targets.yaml",
-                        reports_dir=tmp_path / "reports", raw=raw or {})
+    settings = settings_from_mapping(raw or {}, database_url=db_url, targets_path=tmp_path / "targets.yaml",
+                                     reports_dir=tmp_path / "reports")
     for name, (role, department, region) in USERS.items():
         auth.add_user(engine, name, PASSWORD, role, department=department, region=region,
                       display_name=f"{name} 用户", model=model, now=clock())

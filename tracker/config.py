@@ -1,18 +1,27 @@
 """Settings: defaults, overridden by a TOML file (tracker.toml, or $TRACKER_CONFIG), and by
 environment variables for what differs per machine ($TRACKER_DATABASE_URL).
 
-Secrets (SMTP passwords, webhook tokens) are never read from the file: the file names the
-environment variable that holds them.
+One loader for every section: each section is a dataclass, and `load_section` checks its keys
+and the type of each value against the dataclass, so a misspelt key or a wrong value names the
+file, the section, the key and what is accepted. Secrets (SMTP passwords, webhook tokens) are
+never read from the file: the file names the environment variable that holds them.
 """
 
+import dataclasses
 import os
 import tomllib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 DEFAULT_CONFIG_FILE = "tracker.toml"
+S = TypeVar("S")
+
+
+class ConfigError(ValueError):
+    pass
 
 
 def default_data_dir() -> Path:
@@ -27,62 +36,6 @@ class StatusSettings:
     due_soon_days: int = 90  # deadline within this many days and not met: 临期
     grace_days: int = 30  # after a period ends, this long to report before 未报送/数据过期
     recent_points: int = 6  # how many latest values the trend projection weighs
-
-
-@dataclass
-class Settings:
-    database_url: str = ""
-    targets_path: Path = Path("targets.yaml")
-    reports_dir: Path = Path("reports")
-    timezone: str = "Asia/Shanghai"
-    language: str = "zh"
-    status: StatusSettings = field(default_factory=StatusSettings)
-    raw: dict[str, Any] = field(default_factory=dict)  # every section, for the modules that own them
-    source: Path | None = None
-
-    def section(self, name: str) -> dict[str, Any]:
-        value = self.raw.get(name, {})
-        return value if isinstance(value, dict) else {}
-
-
-class ConfigError(ValueError):
-    pass
-
-
-def load_settings(path: str | Path | None = None) -> Settings:
-    """Settings from the file (if any) and the environment."""
-    file = Path(path or os.environ.get("TRACKER_CONFIG") or DEFAULT_CONFIG_FILE)
-    raw: dict[str, Any] = {}
-    if file.exists():
-        try:
-            raw = tomllib.loads(file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{file}: {exc}") from exc
-    elif path:
-        raise ConfigError(f"{file}: no such configuration file")
-    base = file.parent if file.exists() else Path(".")
-    settings = Settings(raw=raw, source=file if file.exists() else None)
-    tracker = raw.get("tracker", {})
-    if "database_url" in tracker:
-        settings.database_url = str(tracker["database_url"])
-    for key in ("targets_path", "reports_dir"):
-        if key in tracker:
-            setattr(settings, key, base / str(tracker[key]))
-    for key in ("timezone", "language"):
-        if key in tracker:
-            setattr(settings, key, str(tracker[key]))
-    status = raw.get("status", {})
-    for key, value in status.items():
-        if not hasattr(settings.status, key):
-            raise ConfigError(f"{file}: [status] has no setting {key!r}; accepted: "
-                              f"{', '.join(StatusSettings.__dataclass_fields__)}")
-        setattr(settings.status, key, type(getattr(settings.status, key))(value))
-    env_url = os.environ.get("TRACKER_DATABASE_URL")
-    if env_url:
-        settings.database_url = env_url
-    if not settings.database_url:
-        settings.database_url = f"sqlite:///{default_data_dir() / 'tracker.db'}"
-    return settings
 
 
 @dataclass
@@ -105,10 +58,200 @@ class ScheduleConfig:
         return ZoneInfo(self.timezone)
 
 
+@dataclass
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_hours: float = 8.0
+    secure_cookies: bool = False  # set on behind HTTPS; cookies are Secure anyway on https:// requests
+    max_upload_mb: float = 10.0
+    secret_env: str = "TRACKER_WEB_SECRET"  # the variable holding the cookie key, if set
+    threads: int = 4  # handler threads per server process (more only fight over the GIL)
+    login_max_failures: int = 5  # per user name, since its last success, within the window
+    login_ip_max_failures: int = 50  # per address within the window (guessing many names)
+    login_window_minutes: float = 15.0
+
+
+CHANNELS: tuple[str, ...] = ("email", "webhook", "wecom", "dingtalk")
+
+
+@dataclass
+class AlertsSettings:
+    """[alerts]: the channels, who is copied, and one sub-table per channel ([alerts.email] …)
+    and per recipient unit ([alerts.recipients."省民政厅"] email = […])."""
+
+    channels: list[str] | None = None  # default: every channel that has a sub-table
+    supervisors: list[str] = field(default_factory=list)  # copied on every alert
+    report_base_url: str = ""
+    email: dict[str, Any] = field(default_factory=dict)
+    webhook: dict[str, Any] = field(default_factory=dict)
+    wecom: dict[str, Any] = field(default_factory=dict)
+    dingtalk: dict[str, Any] = field(default_factory=dict)
+    recipients: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether alerts are configured at all."""
+        return bool(self.channels) or any(self.channel(c) for c in CHANNELS)
+
+    def channel(self, name: str) -> dict[str, Any]:
+        """The sub-table of one channel ({} when absent or not a channel)."""
+        return (getattr(self, name) or {}) if name in CHANNELS else {}
+
+    def emails(self, unit: str) -> list[str]:
+        return list((self.recipients.get(unit) or {}).get("email", []))
+
+
+@dataclass
+class Settings:
+    database_url: str = ""
+    targets_path: Path = Path("targets.yaml")
+    reports_dir: Path = Path("reports")
+    timezone: str = "Asia/Shanghai"
+    language: str = "zh"
+    status: StatusSettings = field(default_factory=StatusSettings)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    web: WebSettings = field(default_factory=WebSettings)
+    alerts: AlertsSettings = field(default_factory=AlertsSettings)
+    source: Path | None = None  # the file the settings came from
+
+
+SECTIONS: dict[str, type] = {"status": StatusSettings, "schedule": ScheduleConfig, "web": WebSettings,
+                             "alerts": AlertsSettings}
+TOP_LEVEL = ("database_url", "targets_path", "reports_dir", "timezone", "language")
+
+
+def _accepts(expected: Any, value: Any) -> Any:
+    """`value` as the annotation `expected` wants it, or raise TypeError."""
+    origin = typing.get_origin(expected)
+    if origin in (typing.Union, __import__("types").UnionType):
+        options = typing.get_args(expected)
+        if value is None and type(None) in options:
+            return None
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _accepts(option, value)
+            except TypeError:
+                continue
+        raise TypeError
+    if origin is list:
+        if not isinstance(value, list):
+            raise TypeError
+        (item,) = typing.get_args(expected) or (Any,)
+        return [_accepts(item, v) for v in value]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise TypeError
+        return dict(value)
+    if expected is Any:
+        return value
+    if expected is bool:
+        if not isinstance(value, bool):
+            raise TypeError
+        return value
+    if expected is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if expected is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if expected is str and isinstance(value, str):
+        return value
+    if expected is Path and isinstance(value, str):
+        return Path(value)
+    raise TypeError
+
+
+_TYPE_WORDS = {int: "a whole number", float: "a number", bool: "true or false", str: "a string", Path: "a path"}
+
+
+def _describe(expected: Any) -> str:
+    origin = typing.get_origin(expected)
+    if origin is list:
+        return "a list"
+    if origin is dict:
+        return "a table"
+    args = [a for a in typing.get_args(expected) if a is not type(None)]
+    if args:
+        return " or ".join(_describe(a) for a in args)
+    return _TYPE_WORDS.get(expected, str(expected))
+
+
+def load_section(cls: type[S], data: Any, name: str, source: str = "settings") -> S:
+    """The dataclass `cls` filled from one TOML table, every key checked: the one parser every
+    section of the configuration goes through (also for settings made in code and tests)."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: [{name}] must be a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"{source}: [{name}] has no setting {key!r}; accepted: {', '.join(sorted(known))}")
+        try:
+            values[key] = _accepts(hints[key], value)
+        except TypeError:
+            raise ConfigError(f"{source}: [{name}] {key} = {value!r}: expected {_describe(hints[key])}") from None
+    return cls(**values)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Settings from the file (if any) and the environment."""
+    file = Path(path or os.environ.get("TRACKER_CONFIG") or DEFAULT_CONFIG_FILE)
+    raw: dict[str, Any] = {}
+    if file.exists():
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: {exc}") from exc
+    elif path:
+        raise ConfigError(f"{file}: no such configuration file")
+    return settings_from_mapping(raw, base=file.parent if file.exists() else Path("."),
+                                 source=file if file.exists() else None)
+
+
+def settings_from_mapping(raw: dict[str, Any], *, base: Path = Path("."), source: Path | None = None,
+                          **overrides: Any) -> Settings:
+    """Settings from parsed TOML (or the same shape built in code), then the environment, then
+    `overrides` (fields of Settings)."""
+    where = str(source or "settings")
+    unknown = [k for k in raw if k not in ("tracker", *SECTIONS)]
+    if unknown:
+        raise ConfigError(f"{where}: unknown section(s) {', '.join(unknown)}; accepted: "
+                          f"{', '.join(('tracker', *SECTIONS))}")
+    tracker = raw.get("tracker", {}) or {}
+    for key in tracker:
+        if key not in TOP_LEVEL:
+            raise ConfigError(f"{where}: [tracker] has no setting {key!r}; accepted: {', '.join(TOP_LEVEL)}")
+    settings = Settings(source=source, **{name: load_section(cls, raw.get(name), name, where)
+                                          for name, cls in SECTIONS.items()})
+    for key in ("database_url", "timezone", "language"):
+        if key in tracker:
+            setattr(settings, key, str(tracker[key]))
+    for key in ("targets_path", "reports_dir"):
+        if key in tracker:
+            setattr(settings, key, base / str(tracker[key]))
+    if settings.language not in ("zh", "en"):
+        raise ConfigError(f"{where}: [tracker] language = {settings.language!r}; accepted: zh, en")
+    env_url = os.environ.get("TRACKER_DATABASE_URL")
+    if env_url:
+        settings.database_url = env_url
+    for key, value in overrides.items():
+        setattr(settings, key, value)
+    if not settings.database_url:
+        settings.database_url = f"sqlite:///{default_data_dir() / 'tracker.db'}"
+    return settings
+
+
 def schedule_config(section: dict[str, Any]) -> ScheduleConfig:
-    cfg = ScheduleConfig()
-    for key, value in section.items():
-        if not hasattr(cfg, key):
-            raise ValueError(f"[schedule] has no setting {key!r}; accepted: {', '.join(cfg.__dataclass_fields__)}")
-        setattr(cfg, key, type(getattr(cfg, key))(value))
-    return cfg
+    """[schedule] from a mapping (tests and callers that build it in code)."""
+    return load_section(ScheduleConfig, section, "schedule")
+
+
+def alerts_settings(section: dict[str, Any] | AlertsSettings) -> AlertsSettings:
+    """[alerts] from a mapping, or as it is when it already is one."""
+    if isinstance(section, AlertsSettings):
+        return section
+    return load_section(AlertsSettings, section, "alerts")

@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from tracker.config import CHANNELS, AlertsSettings, alerts_settings
 from tracker.domain.model import COMPARATOR_LABELS, TargetsModel
 from tracker.status.engine import STATUS_LABELS, Status
 from tracker.store import outbox
@@ -43,7 +44,6 @@ log = logging.getLogger("tracker.alerts.outbox")
 BAD = ("lagging", "overdue", "stale", "no_data")
 FIRES_ON = ("lagging", "overdue", "stale")  # becoming one of these sends an alert
 GOOD = ("on_track", "achieved", "achieved_late", "done", "in_progress", "due_soon")
-CHANNELS = ("email", "webhook", "wecom", "dingtalk")
 
 
 # ---------------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ class Recipients:
     email_cc: list[str] = field(default_factory=list)
 
 
-def recipients_for(model: TargetsModel, item_id: str, region: str, config: dict[str, Any]) -> Recipients:
+def recipients_for(model: TargetsModel, item_id: str, region: str, config: AlertsSettings | dict[str, Any]) -> Recipients:
     """The units answering for an item (lead first; joint when no lead), participating units
     and the configured supervisors copied; a region's own government for its own row."""
     plan, number = _task_key(model, item_id)
@@ -124,13 +124,13 @@ def recipients_for(model: TargetsModel, item_id: str, region: str, config: dict[
         cc_units = task.units_in("participating") + (task.units_in("joint") if task.units_in("lead") else [])
     if region:
         to_units = to_units + [region]
-    cc_units += [u for u in config.get("supervisors", []) if u not in to_units and u not in cc_units]
-    book = config.get("recipients", {})
+    config = alerts_settings(config)
+    cc_units += [u for u in config.supervisors if u not in to_units and u not in cc_units]
 
     def emails(units: list[str]) -> list[str]:
         found: list[str] = []
         for unit in units:
-            for address in (book.get(unit) or {}).get("email", []):
+            for address in config.emails(unit):
                 if address not in found:
                     found.append(address)
         return found
@@ -237,12 +237,13 @@ def _env(name: str | None) -> str:
 SECRET_KEYS = ("password_env", "token_env", "url_env", "secret_env")  # not username_env: a name is no secret
 
 
-def _secrets(config: dict[str, Any]) -> list[str]:
+def _secrets(config: AlertsSettings | dict[str, Any]) -> list[str]:
     """Every secret value the configuration points at, to scrub from errors (values too
     short to be a secret would mangle every message they happen to occur in)."""
+    config = alerts_settings(config)
     out = []
     for section in CHANNELS:
-        for key, value in (config.get(section) or {}).items():
+        for key, value in config.channel(section).items():
             secret = _env(value) if key in SECRET_KEYS else ""
             if len(secret) >= 6:
                 out.append(secret)
@@ -257,9 +258,10 @@ def scrub(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-def send(channel: str, payload: dict[str, Any], key: str, config: dict[str, Any], timeout: float = 10.0) -> None:
+def send(channel: str, payload: dict[str, Any], key: str, config: AlertsSettings | dict[str, Any], timeout: float = 10.0) -> None:
     """Deliver one message; raises DeliveryError with a message free of secrets."""
-    section = config.get(channel) or {}
+    config = alerts_settings(config)
+    section = config.channel(channel)
     try:
         if channel == "email":
             _send_email(payload, key, section, timeout)
@@ -360,17 +362,18 @@ def _send_email(payload: dict[str, Any], key: str, section: dict[str, Any], time
 # Outbox (I/O)
 
 
-def enabled_channels(config: dict[str, Any]) -> list[str]:
-    chosen = config.get("channels")
+def enabled_channels(config: AlertsSettings | dict[str, Any]) -> list[str]:
+    config = alerts_settings(config)
+    chosen = config.channels
     if chosen is None:
-        chosen = [c for c in CHANNELS if config.get(c)]
+        chosen = [c for c in CHANNELS if config.channel(c)]
     unknown = [c for c in chosen if c not in CHANNELS]
     if unknown:
         raise ValueError(f"[alerts] channels: unknown {unknown}; accepted: {', '.join(CHANNELS)}")
     return list(chosen)
 
 
-def enqueue(engine: Engine, model: TargetsModel, events: Sequence[AlertEvent], period: str, config: dict[str, Any],
+def enqueue(engine: Engine, model: TargetsModel, events: Sequence[AlertEvent], period: str, config: AlertsSettings | dict[str, Any],
             report_link: str, region_names: dict[str, str] | None = None, now: datetime | None = None) -> int:
     """Record the messages for `events` (one per channel), before anything is sent.
     Returns how many new rows; a repeat of the same event (same key) adds nothing."""
@@ -409,7 +412,7 @@ def backoff(attempts: int, base_seconds: float = 60.0, cap_seconds: float = 6 * 
     return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
 
 
-def deliver_pending(engine: Engine, config: dict[str, Any], now: datetime | None = None,
+def deliver_pending(engine: Engine, config: AlertsSettings | dict[str, Any], now: datetime | None = None,
                     max_attempts: int = 8, claim_timeout: timedelta = timedelta(minutes=10),
                     base_seconds: float = 60.0, clock: Callable[[], datetime] | None = None) -> dict[str, int]:
     """Send what is due; returns counts of sent / retry / dead. `clock` gives the moment each
@@ -432,16 +435,16 @@ def deliver_pending(engine: Engine, config: dict[str, Any], now: datetime | None
     return counts
 
 
-def send_test_messages(config: dict[str, Any], now: datetime | None = None) -> list[tuple[str, str]]:
+def send_test_messages(config: AlertsSettings | dict[str, Any], now: datetime | None = None) -> list[tuple[str, str]]:
     """Send one test message through every configured channel, directly (not the outbox):
     returns (channel, 'ok' or the error)."""
     now = now or datetime.now(UTC)
     message = Message("【测试消息】tracker 告警通道测试 / alert channel test",
                       f"这是一条测试消息，发送时间 {now.isoformat(timespec='seconds')}。\nThis is a test message.",
                       "<p>这是一条测试消息。This is a test message.</p>")
-    supervisors = list(config.get("supervisors", []))
-    book = config.get("recipients", {})
-    emails = [a for unit in (supervisors or list(book)) for a in (book.get(unit) or {}).get("email", [])]
+    config = alerts_settings(config)
+    supervisors = list(config.supervisors)
+    emails = [a for unit in (supervisors or list(config.recipients)) for a in config.emails(unit)]
     recipients = Recipients(supervisors, [], emails[:5], [])
     out = []
     for channel in enabled_channels(config):

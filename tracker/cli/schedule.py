@@ -50,12 +50,12 @@ def run(ctx: click.Context, period: str | None, force: bool) -> None:
     """立即运行一次月度报告和告警。Run the monthly report and alerts now, once per month."""
     import re
 
-    from tracker.jobs.scheduler import NotDue, due_period, run_period, schedule_config
+    from tracker.jobs.scheduler import NotDue, due_period, run_period
 
     settings = settings_from(ctx)
     now = datetime.now(UTC)
     if period is None:
-        due = due_period(schedule_config(settings.section("schedule")), now)
+        due = due_period(settings.schedule, now)
         if due is None:
             raise click.ClickException("no month is due yet")
         period = due[0]
@@ -117,7 +117,7 @@ def alerts_test(ctx: click.Context) -> None:
     """向每个已配置通道发送测试消息。Send a test message through each configured channel."""
     from tracker.alerts.outbox import send_test_messages
 
-    config = settings_from(ctx).section("alerts")
+    config = settings_from(ctx).alerts
     results = send_test_messages(config)
     if not results:
         raise click.ClickException("no alert channels configured: add [alerts] to tracker.toml (see README)")
@@ -135,5 +135,5 @@ def alerts_deliver(ctx: click.Context) -> None:
     from tracker.alerts.outbox import deliver_pending
 
     settings = settings_from(ctx)
-    counts = deliver_pending(_engine(settings), settings.section("alerts"))
+    counts = deliver_pending(_engine(settings), settings.alerts)
     click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -17,10 +17,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
     """启动网页填报系统 Serve the web app (same database as the CLI and the scheduler)."""
     import uvicorn
 
-    from tracker.web.app import create_app, web_config
+    from tracker.web.app import create_app
 
     settings = settings_from(ctx)
-    cfg = web_config(settings.section("web"))
+    cfg = settings.web
     host, port = host or cfg.host, port or cfg.port
     click.echo(f"http://{host}:{port}/  ({settings.database_url.split('@')[-1]})", err=True)
     if workers > 1:

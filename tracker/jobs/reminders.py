@@ -46,7 +46,6 @@ def send_submission_reminders(settings: Any, now: datetime | None = None, engine
         insert_alerts,
         outbox_row,
     )
-    from tracker.config import schedule_config
     from tracker.domain.periods import today_in_plan_tz
     from tracker.domain.regions import load_regions
     from tracker.status.completeness import missing_reports
@@ -56,8 +55,8 @@ def send_submission_reminders(settings: Any, now: datetime | None = None, engine
 
     now = now or datetime.now(UTC)
     engine = engine or get_engine(settings.database_url)
-    alerts_config = settings.section("alerts")
-    cfg = schedule_config(settings.section("schedule"))
+    alerts_config = settings.alerts
+    cfg = settings.schedule
     today = today_in_plan_tz(now)
     period = f"{today.year}-{today.month:02d}"
     if not claim(engine, REMINDER_JOB, period, now, force=force,
@@ -71,12 +70,11 @@ def send_submission_reminders(settings: Any, now: datetime | None = None, engine
         gaps = missing_reports(model, latest_reported(engine, today), regions, plan_region, today, grace_days=0)
         names = {r.code: r.name for r in regions.all}
         messages = reminder_messages(gaps, names, cfg.submission_day)
-        book = alerts_config.get("recipients", {})
         rows = []
         for who, text in messages.items():
             subject = f"【报送提醒】{period} 数据报送 / data submission reminder：{who}"
-            for channel in enabled_channels(alerts_config) if alerts_config else []:
-                emails = (book.get(who) or {}).get("email", [])
+            for channel in enabled_channels(alerts_config) if alerts_config.enabled else []:
+                emails = alerts_config.emails(who)
                 if channel == "email" and not emails:
                     continue
                 key = hashlib.sha256(f"submission|{period}|{who}|{channel}".encode()).hexdigest()[:32]
@@ -89,7 +87,7 @@ def send_submission_reminders(settings: Any, now: datetime | None = None, engine
     except Exception as exc:
         finish(engine, REMINDER_JOB, period, "failed", datetime.now(UTC), owner_id(), error=str(exc)[:2000])
         raise
-    if alerts_config:
+    if alerts_config.enabled:
         deliver_pending(engine, alerts_config, now=now)
     return queued
 

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from tracker.config import ScheduleConfig, schedule_config
+from tracker.config import ScheduleConfig
 from tracker.store.runs import RUN_JOB, claim, finish, get_run, list_runs, owner_id, previous_snapshot, save_snapshot  # noqa: F401
 
 log = logging.getLogger("tracker.jobs.scheduler")
@@ -120,7 +120,7 @@ def run_period(settings: Any, period: str, now: datetime | None = None, *, force
     from tracker.store import get_engine
 
     now = now or datetime.now(UTC)
-    cfg = schedule_config(settings.section("schedule"))
+    cfg = settings.schedule
     check_due(cfg, period, now)
     engine = engine or get_engine(settings.database_url)
     owner = owner_id()
@@ -145,7 +145,7 @@ def run_period(settings: Any, period: str, now: datetime | None = None, *, force
         from tracker.alerts.outbox import flatten
 
         save_snapshot(engine, period, {key: (s.code, s.reason_zh) for key, s in flatten(statuses).items()}, now)
-        alerts_config = settings.section("alerts")
+        alerts_config = settings.alerts
         from tracker.alerts.outbox import deliver_pending, enqueue, transitions
 
         # Items that stay overdue are re-sent every `remind_overdue_months` months.
@@ -155,12 +155,12 @@ def run_period(settings: Any, period: str, now: datetime | None = None, *, force
         # and alerts start with the first change (no flood of one message per item).
         events = transitions(previous, statuses, remind_overdue=remind) if previous else []
         names = {r.code: r.name for r in regions.all} if regions is not None else {}
-        link = alerts_config.get("report_base_url", "").rstrip("/")
+        link = alerts_config.report_base_url.rstrip("/")
         link = f"{link}/{Path(report_path).name}" if link else str(Path(report_path).resolve())
-        count = enqueue(engine, model, events, period, alerts_config, link, names, now) if alerts_config else 0
+        count = enqueue(engine, model, events, period, alerts_config, link, names, now) if alerts_config.enabled else 0
         finish(engine, RUN_JOB, period, "succeeded", clock(), owner, report_path=str(report_path),
                alerts=count)
-        if alerts_config:
+        if alerts_config.enabled:
             deliver_pending(engine, alerts_config, now=clock())
         return RunOutcome(period, True, "succeeded", str(report_path), count, late)
     except BaseException as exc:  # recorded, then re-raised for KeyboardInterrupt/SystemExit
@@ -193,7 +193,7 @@ def run_due(settings: Any, now: datetime | None = None, engine: Engine | None = 
     from tracker.store import get_engine
 
     now = now or datetime.now(UTC)
-    cfg = schedule_config(settings.section("schedule"))
+    cfg = settings.schedule
     due = due_period(cfg, now)
     if due is None:
         return None
@@ -228,8 +228,8 @@ def _job_watchdog(config_path: str | None = None) -> None:
 
     settings = _job_settings(config_path)
     run_due(settings)
-    if settings.section("alerts"):
-        deliver_pending(get_engine(settings.database_url), settings.section("alerts"))
+    if settings.alerts.enabled:
+        deliver_pending(get_engine(settings.database_url), settings.alerts)
 
 
 def _job_reminder(config_path: str | None = None) -> None:
@@ -247,7 +247,7 @@ def build_scheduler(settings: Any) -> Any:
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
-    cfg = schedule_config(settings.section("schedule"))
+    cfg = settings.schedule
     store = SQLAlchemyJobStore(url=settings.database_url, tablename="apscheduler_jobs")
     # misfire_grace_time=None + coalesce: a run missed while down runs once on restart,
     # instead of being skipped (the default grace is one second) or repeated per miss.

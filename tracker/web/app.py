@@ -39,7 +39,7 @@ from tracker.domain.model import MILESTONE_STATE_LABELS, Indicator, TargetsModel
 from tracker.domain.periods import PLAN_TZ, latest_closed_period, today_in_plan_tz
 from tracker.domain.regions import Region, RegionError, Regions, load_regions
 from tracker.web import auth
-from tracker.web.auth import LoginLimits, Session, User
+from tracker.web.auth import Session, User
 
 T = TypeVar("T")
 COOKIE = "tracker_session"
@@ -52,29 +52,6 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
 ]
-
-
-@dataclass(frozen=True)
-class WebConfig:
-    """The [web] section of tracker.toml."""
-
-    host: str = "127.0.0.1"
-    port: int = 8000
-    session_hours: float = 8.0
-    secure_cookies: bool = False  # set on behind HTTPS; cookies are Secure anyway on https:// requests
-    max_upload_mb: float = 10.0
-    secret_env: str = "TRACKER_WEB_SECRET"  # the variable holding the cookie key, if set
-    login: LoginLimits = field(default_factory=LoginLimits)
-    threads: int = 4  # handler threads per server process (more only fight over the GIL)
-
-
-def web_config(section: dict[str, Any]) -> WebConfig:
-    login = LoginLimits(int(section.get("login_max_failures", 5)), int(section.get("login_ip_max_failures", 50)),
-                        timedelta(minutes=float(section.get("login_window_minutes", 15))))
-    return WebConfig(str(section.get("host", "127.0.0.1")), int(section.get("port", 8000)),
-                     float(section.get("session_hours", 8)), bool(section.get("secure_cookies", False)),
-                     float(section.get("max_upload_mb", 10)), str(section.get("secret_env", "TRACKER_WEB_SECRET")),
-                     login, int(section.get("threads", 4)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -95,7 +72,8 @@ class WebState:
         self.settings = settings
         self.engine = engine
         self.clock = clock
-        self.config = web_config(settings.section("web"))
+        self.config = settings.web
+        self.login_limits = auth.login_limits(settings.web)
         secret = auth.session_secret(engine, os.environ.get(self.config.secret_env))
         self.codec = auth.SessionCodec(secret, timedelta(hours=self.config.session_hours))
         self.regions = load_regions()
@@ -308,11 +286,11 @@ def login_page(ctx: Ctx) -> Response:
     state = ctx.state
     username = str(ctx.form.get("username", "")).strip()
     result = auth.sign_in(state.engine, username, str(ctx.form.get("password", "")), ip=ctx.ip, now=state.now(),
-                          limits=state.config.login)
+                          limits=state.login_limits)
     nxt = _safe_next(ctx.form.get("next"))
     if result.outcome == "limited":
         return ctx.render("web/login.html", 429, next=nxt, username=username,
-                          error=f"登录失败次数过多，请 {int(state.config.login.window.total_seconds() // 60)} 分钟后再试。")
+                          error=f"登录失败次数过多，请 {int(state.login_limits.window.total_seconds() // 60)} 分钟后再试。")
     if result.user is None:
         return ctx.render("web/login.html", 401, next=nxt, username=username, error="用户名或密码错误。")
     ctx.cookie = state.codec.dumps(auth.new_session(state.now(), result.user.id))

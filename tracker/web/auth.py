@@ -229,6 +229,12 @@ class LoginLimits:
     window: timedelta = timedelta(minutes=15)
 
 
+def login_limits(web: Any) -> LoginLimits:
+    """The limits of the [web] settings (tracker.config.WebSettings)."""
+    return LoginLimits(web.login_max_failures, web.login_ip_max_failures,
+                       timedelta(minutes=web.login_window_minutes))
+
+
 @dataclass(frozen=True)
 class SignIn:
     user: User | None
