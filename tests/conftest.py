@@ -132,3 +132,22 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture
+def cli_model(tmp_path, monkeypatch):
+    """Point the CLI at a targets model: written as tmp_path/cli-targets.yaml and named by a
+    tracker.toml that $TRACKER_CONFIG points at (the CLI reads the file, as a user's would)."""
+
+    def use(model):
+        from tracker.targets.file import dump_model
+
+        targets = tmp_path / "cli-targets.yaml"
+        targets.write_text(dump_model(model), encoding="utf-8")
+        config = tmp_path / "cli-tracker.toml"
+        config.write_text(f'[tracker]\ntargets_path = "{targets}"\nreports_dir = "{tmp_path / "reports"}"\n',
+                          encoding="utf-8")
+        monkeypatch.setenv("TRACKER_CONFIG", str(config))
+        return model
+
+    return use

@@ -212,11 +212,10 @@ def test_a_header_unit_of_the_wrong_dimension_is_refused(engine, model, tmp_path
     assert "列标题中的单位不对" in refused(engine, model, path)
 
 
-def test_the_cli_names_every_problem_in_chinese_or_english(engine, model, tmp_path, monkeypatch):
+def test_the_cli_names_every_problem_in_chinese_or_english(engine, model, tmp_path, cli_model):
     from tracker.cli.main import cli
-    from tracker.targets import file as targets
 
-    monkeypatch.setattr(targets, "load_targets", lambda path: model)
+    cli_model(model)
     path = write_csv(tmp_path / "bad.csv", "指标,地区,期间,数值\n养老床位数,海口,2024,x\n养老床位数,三亚,2024,-1\n")
     result = CliRunner().invoke(cli, ["import", str(path)])
     assert result.exit_code == 1
@@ -288,11 +287,10 @@ def test_a_file_correcting_values_needs_correct_and_then_adds_revisions(engine, 
         (1, 15000.0, "v.csv:2:D"), (2, 16000.0, "fixed.csv:2:D")]
 
 
-def test_the_history_command_shows_every_revision(engine, model, monkeypatch):
+def test_the_history_command_shows_every_revision(engine, model, cli_model):
     from tracker.cli.main import cli
-    from tracker.targets import file as targets
 
-    monkeypatch.setattr(targets, "load_targets", lambda path: model)
+    cli_model(model)
     runner = CliRunner()
     assert runner.invoke(cli, ["record", "老年大学数", "海口", "2024", "3", "--by", "甲"]).exit_code == 0
     refusal = runner.invoke(cli, ["record", "老年大学数", "海口", "2024", "5", "--by", "乙"])
@@ -379,11 +377,10 @@ def test_a_progress_file_imported_twice_adds_no_repeated_reports(engine, model, 
     assert [p["state"] for p in db.progress_history(engine, "hainan-m1")] == ["in_progress", "done"]
 
 
-def test_the_progress_command_records_and_lists(engine, model, monkeypatch):
+def test_the_progress_command_records_and_lists(engine, model, cli_model):
     from tracker.cli.main import cli
-    from tracker.targets import file as targets
 
-    monkeypatch.setattr(targets, "load_targets", lambda path: model)
+    cli_model(model)
     runner = CliRunner()
     done = runner.invoke(cli, ["progress", "hainan-m2", "已完成", "--reporter", "海口", "--evidence", "海府〔2024〕3号"])
     assert done.exit_code == 0, done.output
@@ -439,11 +436,10 @@ def test_a_city_with_districts_missing_has_no_figure_but_the_province_says_its_c
 # -- the other commands -----------------------------------------------------------------
 
 
-def test_template_and_import_commands_round_trip(engine, model, tmp_path, monkeypatch):
+def test_template_and_import_commands_round_trip(engine, model, tmp_path, cli_model):
     from tracker.cli.main import cli
-    from tracker.targets import file as targets
 
-    monkeypatch.setattr(targets, "load_targets", lambda path: model)
+    cli_model(model)
     runner = CliRunner()
     form = tmp_path / "form.xlsx"
     made = runner.invoke(cli, ["template", "--unit", "省卫生健康委", "--period", "2024", "-o", str(form)])
@@ -530,11 +526,10 @@ def test_a_progress_reporter_must_be_responsible_for_the_task(engine, model):
     assert [p.reporter for p in db.milestone_progress(engine)] == ["省卫生健康委"]
 
 
-def test_the_progress_command_needs_the_reporter(engine, model, monkeypatch):
+def test_the_progress_command_needs_the_reporter(engine, model, cli_model):
     from tracker.cli.main import cli
-    from tracker.targets import file as targets
 
-    monkeypatch.setattr(targets, "load_targets", lambda path: model)
+    cli_model(model)
     result = CliRunner().invoke(cli, ["progress", "hainan-m1", "推进中"])
     assert result.exit_code == 2 and "--reporter" in result.output
 

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 from servers import RecordingHTTPServer
 
 from tracker.actuals.entry import import_file
+from tracker.alerts.reminders import reminder_messages
 from tracker.config import load_settings
 from tracker.domain.regions import load_regions
-from tracker.jobs.reminders import reminder_messages, send_submission_reminders
+from tracker.service import Tracker
 from tracker.status.completeness import missing_reports
 from tracker.store import latest_reported
 from tracker.targets.file import load_targets
@@ -49,9 +50,9 @@ def test_reminders_are_sent_once_a_month(engine, tmp_path):
                           f'[alerts]\nchannels = ["webhook"]\n[alerts.webhook]\nurl = "{hook.url}"\n', encoding="utf-8")
         settings = load_settings(config)
         now = datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI)
-        queued = send_submission_reminders(settings, now, engine)
+        queued = Tracker(settings, engine=engine, clock=lambda: now).remind()
         assert queued > 0
-        assert send_submission_reminders(settings, now.replace(hour=15), engine) == 0
+        assert Tracker(settings, engine=engine, clock=lambda: now.replace(hour=15)).remind() == 0
     texts = [r["json"]["text"] for r in hook.requests]
     assert len(texts) == queued
     assert any("琼中黎族苗族自治县" in t and "2026-11" in t for t in texts)

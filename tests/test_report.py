@@ -433,11 +433,12 @@ def load_sample(engine):
 
 def test_the_sample_data_makes_a_report_with_the_status_engine(engine, tmp_path):
     from tracker.config import Settings
+    from tracker.service import Tracker
 
     model = load_sample(engine)
     settings = Settings(database_url="", targets_path=TARGETS, reports_dir=tmp_path)
-    files = report.report_from_database(settings, date(2026, 10, 31), engine=engine, model=model,
-                                        now=datetime(2026, 11, 1, tzinfo=UTC))
+    tracker = Tracker(settings, engine=engine, model=model, clock=lambda: datetime(2026, 11, 1, tzinfo=UTC))
+    files = tracker.write_report(date(2026, 10, 31))
     ctx = json.loads(files.json.read_text(encoding="utf-8"))
     assert files.html == tmp_path / "2026-10.html"
     assert ctx["sample"] is True and ctx["plan"]["id"] == "hainan"

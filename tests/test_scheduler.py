@@ -15,21 +15,13 @@ from freezegun import freeze_time
 from servers import RecordingHTTPServer
 from sqlalchemy import func, select
 
-from tracker.config import load_settings
+from tracker.config import ScheduleConfig, load_settings
 from tracker.domain.regions import load_regions
-from tracker.jobs.scheduler import (
-    RUN_JOB,
-    ScheduleConfig,
-    build_scheduler,
-    claim,
-    due_period,
-    get_run,
-    report_trigger,
-    run_due,
-    run_period,
-)
+from tracker.jobs.scheduler import build_scheduler
+from tracker.service import Tracker
+from tracker.service.runs import NotDue, due_period, report_trigger
 from tracker.status.engine import Status
-from tracker.store.runs import run_table
+from tracker.store.runs import RUN_JOB, claim, get_run, run_table
 from tracker.store.tables import alert_table
 from tracker.targets.file import load_targets
 
@@ -48,6 +40,19 @@ def write_config(tmp_path: Path, extra: str = "") -> Path:
 @pytest.fixture
 def settings(tmp_path, engine):
     return load_settings(write_config(tmp_path))
+
+
+def at(settings, engine, now: datetime) -> Tracker:
+    """The service with its clock stopped at `now`."""
+    return Tracker(settings, engine=engine, clock=lambda: now)
+
+
+def run_due(settings, now, engine):
+    return at(settings, engine, now).run_due()
+
+
+def run_period(settings, period, now, *, engine, force=False, pipeline=None):
+    return at(settings, engine, now).run_month(period, force=force, pipeline=pipeline)
 
 
 def test_monthly_job_fires_at_0800_shanghai_on_the_first_not_utc():
@@ -138,14 +143,14 @@ def test_finished_period_is_not_run_again_unless_forced(settings, engine):
 
 
 def test_transitions_send_one_alert_and_steady_states_none(tmp_path, engine):
-    model = load_targets(ROOT / "targets.yaml")
-    regions = load_regions()
+    load_targets(ROOT / "targets.yaml")
+    load_regions()
     codes = iter(["on_track", "lagging", "lagging", "on_track"])
 
-    def pipeline(settings, engine, period, late):
+    def pipeline(tracker, period, late):
         code = next(codes)
         return (str(tmp_path / f"{period}.html"),
-                [Status(BEDS, "target", code, f"原因{code}", f"reason {code}", period, None)], model, regions)
+                [Status(BEDS, "target", code, f"原因{code}", f"reason {code}", period, None)])
 
     with RecordingHTTPServer() as hook:
         settings = load_settings(write_config(tmp_path, f'[alerts]\nchannels = ["webhook"]\n[alerts.webhook]\nurl = "{hook.url}"\n'))
@@ -160,15 +165,15 @@ def test_transitions_send_one_alert_and_steady_states_none(tmp_path, engine):
 
 def test_the_first_run_alerts_nothing_and_national_items_never(tmp_path, engine):
     model = load_targets(ROOT / "targets.yaml")
-    regions = load_regions()
+    load_regions()
     national = next(m.id for m in model.milestones if m.plan == "national")
     codes = iter([("overdue", "overdue"), ("overdue", "on_track")])
 
-    def pipeline(settings, engine, period, late):
+    def pipeline(tracker, period, late):
         beds, other = next(codes)
         return (str(tmp_path / f"{period}.html"),
                 [Status(BEDS, "target", beds, "r", "r", period, None),
-                 Status(national, "milestone", other, "r", "r", period, None)], model, regions)
+                 Status(national, "milestone", other, "r", "r", period, None)])
 
     with RecordingHTTPServer() as hook:
         settings = load_settings(write_config(tmp_path, f'[alerts]\nchannels = ["webhook"]\n[alerts.webhook]\nurl = "{hook.url}"\n'
@@ -210,8 +215,6 @@ def test_a_changed_schedule_replaces_the_stored_job(tmp_path, engine):
 
 
 def test_a_month_not_yet_due_is_refused_even_when_forced(settings, engine):
-    from tracker.jobs.scheduler import NotDue
-
     with pytest.raises(NotDue, match="2026-12-01 08:00"):
         run_period(settings, "2026-11", datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI), engine=engine, force=True)
     assert get_run(engine, RUN_JOB, "2026-11") is None

@@ -4,14 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.targets.file import (
-    TargetsFileError,
-    build_model,
-    diff_models,
-    dump_model,
-    load_targets,
-    parse_targets,
-)
+from tracker.targets.file import TargetsFileError, build_model, diff_models, dump_model, load_targets, parse_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,12 +10,7 @@ from typing import Any
 
 import click
 
-from tracker.cli.main import load_model, settings_from
-
-
-def lang_option(f: Any) -> Any:
-    return click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-                        help="消息语言 Message language (default: the settings' language, zh).")(f)
+from tracker.cli.options import config_option, lang_of, lang_option, model_of, settings_from, tracker_from
 
 
 def by_option(f: Any) -> Any:
@@ -27,24 +22,13 @@ def _who(entered_by: str | None) -> str:
     return entered_by or os.environ.get("TRACKER_USER") or getpass.getuser()
 
 
-def _lang(ctx: click.Context, lang: str | None) -> str:
-    return lang or settings_from(ctx).language or "zh"
-
-
-def _open(ctx: click.Context, need_model: bool = True) -> tuple[Any, Any]:
-    """The migrated engine and the targets model (synced into the database, so the
-    database always knows the definitions the values were checked against)."""
-    from tracker import store as db
-    settings = settings_from(ctx)
-    engine = db.get_engine(settings.database_url)
-    if not need_model:
-        return engine, None
-    model = load_model(ctx)
-    try:
-        db.sync_targets(engine, model)
-    except ValueError as exc:  # e.g. an indicator's unit changed while values are stored in it
-        raise click.ClickException(str(exc)) from exc
-    return engine, model
+def _open(ctx: click.Context, need_model: bool = True) -> Any:
+    """The command's Tracker; with `need_model`, its targets model loaded and synced first (a
+    clean error when targets.yaml has problems)."""
+    tracker = tracker_from(ctx)
+    if need_model:
+        model_of(tracker)
+    return tracker
 
 
 def _fail(exc: Any, lang: str) -> None:
@@ -70,6 +54,7 @@ def _warnings(result: Any, lang: str) -> None:
 @click.option("--correct", is_flag=True, help="更正已有数值（保存为新版本） Correct an existing value (new revision).")
 @by_option
 @lang_option
+@config_option
 @click.pass_context
 def record(ctx: click.Context, indicator: str, region: str, period: str, value: str, unit: str | None,
            note: str, source: str, correct: bool, entered_by: str | None, lang: str | None) -> None:
@@ -80,13 +65,13 @@ def record(ctx: click.Context, indicator: str, region: str, period: str, value: 
     tracker record childcare_enrollment_rate 460100 2025 30%
     PERIOD: 2026-11, 2026Q3, 2025, or a date 2026-11-15.
     """
-    from tracker.actuals.entry import EntryError, record_value
+    from tracker.actuals.entry import EntryError
 
-    lang = _lang(ctx, lang)
-    engine, model = _open(ctx)
+    lang = lang_of(ctx, lang)
+    tracker = _open(ctx)
     try:
-        result = record_value(engine, model, indicator, region, period, value, unit, entered_by=_who(entered_by),
-                              note=note, source=source, correct=correct)
+        result = tracker.record(indicator, region, period, value, unit, entered_by=_who(entered_by),
+                                note=note, source=source, correct=correct)
     except EntryError as exc:
         _fail(exc, lang)
     _warnings(result, lang)
@@ -107,6 +92,7 @@ def record(ctx: click.Context, indicator: str, region: str, period: str, value: 
 @click.option("--dry-run", is_flag=True, help="只校验，不写入 Check only, write nothing.")
 @by_option
 @lang_option
+@config_option
 @click.pass_context
 def import_(ctx: click.Context, file: Path, correct: bool, period: str | None, indicator: str | None,
             dry_run: bool, entered_by: str | None, lang: str | None) -> None:
@@ -115,13 +101,13 @@ def import_(ctx: click.Context, file: Path, correct: bool, period: str | None, i
     Long shape (指标, 地区, 期间, 数值[, 单位, 备注]) or wide (地区 rows, indicators or months as
     columns); GBK, GB18030 and UTF-8 (with or without BOM) CSV; filled templates.
     """
-    from tracker.actuals.entry import EntryError, import_file
+    from tracker.actuals.entry import EntryError
 
-    lang = _lang(ctx, lang)
-    engine, model = _open(ctx)
+    lang = lang_of(ctx, lang)
+    tracker = _open(ctx)
     try:
-        result = import_file(engine, file, model, entered_by=_who(entered_by), correct=correct,
-                             period=period, indicator=indicator, dry_run=dry_run)
+        result = tracker.import_file(file, entered_by=_who(entered_by), correct=correct, period=period,
+                                     indicator=indicator, dry_run=dry_run)
     except EntryError as exc:
         _fail(exc, lang)
     _warnings(result, lang)
@@ -141,21 +127,22 @@ def import_(ctx: click.Context, file: Path, correct: bool, period: str | None, i
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="输出文件 Output .xlsx (default: 填报_<unit>_<period>.xlsx).")
 @lang_option
+@config_option
 @click.pass_context
 def template(ctx: click.Context, unit_name: str, period: str, output: Path | None, lang: str | None) -> None:
     """生成 Excel 填报模板 Write an Excel form for one unit and period; import it back when filled."""
-    from tracker.actuals.entry import EntryError, write_template
+    from tracker.actuals.entry import EntryError
     from tracker.domain.periods import PeriodError, parse_period
 
-    lang = _lang(ctx, lang)
-    _, model = _open(ctx)
+    lang = lang_of(ctx, lang)
+    tracker = _open(ctx)
     try:
         label = parse_period(period).label
     except PeriodError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from exc
     output = output or Path(f"填报_{unit_name}_{label}.xlsx")
     try:
-        counts = write_template(output, model, unit_name, period)
+        counts = tracker.write_template(output, unit_name, period)
     except EntryError as exc:
         _fail(exc, lang)
     click.echo(f"已生成 {output}：{counts['indicators']} 个指标，{counts['milestones']} 个里程碑，{counts['regions']} 个地区"
@@ -168,25 +155,25 @@ def template(ctx: click.Context, unit_name: str, period: str, output: Path | Non
 @click.argument("region")
 @click.argument("period")
 @lang_option
+@config_option
 @click.pass_context
 def history(ctx: click.Context, indicator: str, region: str, period: str, lang: str | None) -> None:
     """查看一个单元格的全部版本 Every revision of one cell: who, when, from where, note."""
-    from tracker import store as db
     from tracker.actuals.entry import IndicatorIndex
     from tracker.domain.periods import PeriodError, parse_period
-    from tracker.domain.regions import RegionError, load_regions
+    from tracker.domain.regions import RegionError
 
-    lang = _lang(ctx, lang)
-    engine, model = _open(ctx)
-    ind = IndicatorIndex(model).get(indicator)
+    lang = lang_of(ctx, lang)
+    tracker = _open(ctx)
+    ind = IndicatorIndex(tracker.model).get(indicator)
     if ind is None:
         raise click.BadParameter(f"未知指标 unknown indicator {indicator!r}", param_hint="INDICATOR")
     try:
-        reg = load_regions().lookup(region)
+        reg = tracker.regions.lookup(region)
         label = parse_period(period).label
     except (RegionError, PeriodError) as exc:
         raise click.ClickException(str(exc)) from exc
-    rows = db.observation_history(engine, ind.id, reg.code, label)
+    rows = tracker.history(ind.id, reg.code, label)
     if not rows:
         click.echo(f"{ind.name} {reg.name} {label}：没有数值" if lang == "zh" else
                    f"{ind.id} {reg.name_en} {label}: no values")
@@ -211,6 +198,7 @@ def history(ctx: click.Context, indicator: str, region: str, period: str, lang: 
 @click.option("--date", "reported_on", default=None, help="报告日期 Date of the report (default: today).")
 @by_option
 @lang_option
+@config_option
 @click.pass_context
 def progress(ctx: click.Context, milestone: str | None, state: str | None, reporter: str | None, note: str,
              evidence: str, reported_on: str | None, entered_by: str | None, lang: str | None) -> None:
@@ -220,14 +208,12 @@ def progress(ctx: click.Context, milestone: str | None, state: str | None, repor
     tracker progress hainan-19-m 已完成 --reporter 省民政厅 --evidence 琼府〔2022〕12号
     tracker progress            (list the latest report per milestone and reporter)
     """
-    from tracker import store as db
-    from tracker.actuals.entry import EntryError, record_progress
+    from tracker.actuals.entry import EntryError
     from tracker.domain.model import MILESTONE_STATE_LABELS
 
-    lang = _lang(ctx, lang)
+    lang = lang_of(ctx, lang)
     if milestone is None:
-        engine, _ = _open(ctx, need_model=False)
-        for p in db.milestone_progress(engine):
+        for p in _open(ctx, need_model=False).progress():
             state_text = MILESTONE_STATE_LABELS.get(p.state, p.state) if lang == "zh" else p.state
             click.echo(f"{p.milestone}  {p.reporter}  {state_text}  {p.reported_on}  {p.evidence}  {p.note}".rstrip())
         return
@@ -235,11 +221,10 @@ def progress(ctx: click.Context, milestone: str | None, state: str | None, repor
         raise click.UsageError("需要状态 STATE: 未启动 / 推进中 / 已完成")
     if not reporter:
         raise click.UsageError("需要 --reporter：报告的责任单位（如 省民政厅）或市县 / the reporting unit or region")
-    engine, model = _open(ctx)
-    who = _who(entered_by)
+    tracker = _open(ctx)
     try:
-        result = record_progress(engine, model, milestone, state, reporter=reporter, entered_by=who,
-                                 note=note, evidence=evidence, reported_on=reported_on)
+        result = tracker.record_progress(milestone, state, reporter=reporter, entered_by=_who(entered_by),
+                                         note=note, evidence=evidence, reported_on=reported_on)
     except EntryError as exc:
         _fail(exc, lang)
     _warnings(result, lang)

@@ -8,6 +8,8 @@ import importlib
 
 import click
 
+from tracker.cli.options import config_option, settings_from
+
 # name -> "module:attribute" of a click command; help text shown without importing it.
 COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("tracker.cli.targets:extract", "从任务分工表提取目标草稿 Extract a draft targets model from task tables"),
@@ -48,22 +50,11 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="配置文件 Configuration file (default: tracker.toml, or $TRACKER_CONFIG).")
+@config_option
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context) -> None:
     """一老一小 目标与期限跟踪 — target and deadline compliance tracker."""
     ctx.ensure_object(dict)
-    ctx.obj["config_path"] = config_path
-
-
-def settings_from(ctx: click.Context):  # -> tracker.config.Settings
-    from tracker.config import ConfigError, load_settings
-
-    try:
-        return load_settings((ctx.find_root().obj or {}).get("config_path"))
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 def load_model(ctx: click.Context, path: str | None = None):  # -> tracker.domain.model.TargetsModel

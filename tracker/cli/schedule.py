@@ -2,17 +2,11 @@
 
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import UTC
 
 import click
 
-from tracker.cli.main import settings_from
-
-
-def _engine(settings):  # -> sqlalchemy.Engine
-    from tracker.store import get_engine
-
-    return get_engine(settings.database_url)
+from tracker.cli.options import config_option, model_of, settings_from, tracker_from
 
 
 def _local(moment) -> str:
@@ -27,6 +21,7 @@ def _local(moment) -> str:
 
 @click.command()
 @click.option("-v", "--verbose", is_flag=True, help="详细日志 Log every job run.")
+@config_option
 @click.pass_context
 def schedule(ctx: click.Context, verbose: bool) -> None:
     """在前台运行定时任务。Run the scheduler in the foreground (for systemd or a container).
@@ -45,26 +40,23 @@ def schedule(ctx: click.Context, verbose: bool) -> None:
 @click.command()
 @click.option("--period", help="月份 The month to report, YYYY-MM (default: the latest month due).")
 @click.option("--force", is_flag=True, help="重新运行 Run again even if the month was already reported.")
+@config_option
 @click.pass_context
 def run(ctx: click.Context, period: str | None, force: bool) -> None:
     """立即运行一次月度报告和告警。Run the monthly report and alerts now, once per month."""
     import re
 
-    from tracker.jobs.scheduler import NotDue, due_period, run_period
+    from tracker.service.runs import NotDue
 
-    settings = settings_from(ctx)
-    now = datetime.now(UTC)
-    if period is None:
-        due = due_period(settings.schedule, now)
-        if due is None:
-            raise click.ClickException("no month is due yet")
-        period = due[0]
-    elif not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+    if period is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
         raise click.BadParameter(f"{period!r}: write the month as YYYY-MM, e.g. 2026-11", param_hint="--period")
+    tracker = tracker_from(ctx)
+    model_of(tracker)
     try:
-        outcome = run_period(settings, period, now, force=force)
+        outcome = tracker.run_month(period, force=force)
     except NotDue as exc:
         raise click.ClickException(str(exc)) from exc
+    period = outcome.period
     if not outcome.ran:
         click.echo(f"{period}: 未运行 not run — already {outcome.state} ({outcome.report_path or '-'}); "
                    "use --force to run it again")
@@ -77,12 +69,11 @@ def run(ctx: click.Context, period: str | None, force: bool) -> None:
 
 @click.command()
 @click.option("--limit", default=30, show_default=True)
+@config_option
 @click.pass_context
 def runs(ctx: click.Context, limit: int) -> None:
     """运行记录。List scheduled runs: start, end, outcome, report path, alerts sent."""
-    from tracker.jobs.scheduler import list_runs
-
-    rows = list_runs(_engine(settings_from(ctx)), limit)
+    rows = tracker_from(ctx).runs(limit)
     if not rows:
         click.echo("（无运行记录 no runs yet）")
     for r in rows:
@@ -95,14 +86,13 @@ def runs(ctx: click.Context, limit: int) -> None:
 @click.group(invoke_without_command=True)
 @click.option("--state", type=click.Choice(["pending", "sending", "sent", "dead"]), help="只看此状态 Only this state.")
 @click.option("--limit", default=50, show_default=True)
+@config_option
 @click.pass_context
 def alerts(ctx: click.Context, state: str | None, limit: int) -> None:
     """告警及其投递状态。List alerts and their delivery state; `alerts test` tries each channel."""
     if ctx.invoked_subcommand:
         return
-    from tracker.alerts.outbox import list_alerts
-
-    rows = list_alerts(_engine(settings_from(ctx)), limit, state)
+    rows = tracker_from(ctx).alerts(limit, state)
     if not rows:
         click.echo("（无告警 no alerts）")
     for r in rows:
@@ -112,6 +102,7 @@ def alerts(ctx: click.Context, state: str | None, limit: int) -> None:
 
 
 @alerts.command("test")
+@config_option
 @click.pass_context
 def alerts_test(ctx: click.Context) -> None:
     """向每个已配置通道发送测试消息。Send a test message through each configured channel."""
@@ -129,11 +120,9 @@ def alerts_test(ctx: click.Context) -> None:
 
 
 @alerts.command("deliver")
+@config_option
 @click.pass_context
 def alerts_deliver(ctx: click.Context) -> None:
     """投递待发告警。Deliver pending alerts now (the scheduler does this every few minutes)."""
-    from tracker.alerts.outbox import deliver_pending
-
-    settings = settings_from(ctx)
-    counts = deliver_pending(_engine(settings), settings.alerts)
+    counts = tracker_from(ctx).deliver_alerts()
     click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -12,7 +12,7 @@ from datetime import date
 
 import click
 
-from tracker.cli.main import load_model, settings_from
+from tracker.cli.options import as_of_option, config_option, json_option, lang_of, lang_option, model_of, tracker_from
 from tracker.domain.model import TargetsModel
 from tracker.status.engine import STATUS_LABELS, Status, worst_first
 
@@ -95,52 +95,56 @@ def summary_line(rows: list[Status], lang: str) -> str:
 
 
 @click.command()
-@click.option("--as-of", "as_of", default=None, help="截至日期 Evaluate as known on this date (YYYY-MM-DD; default: today in Asia/Shanghai).")
+@as_of_option()
 @click.option("--unit", default=None, help="责任单位 Only items of tasks this unit is responsible for (e.g. 省民政厅).")
 @click.option("--region", default=None, help="地区 Only this region's judgment of 每个市县 targets (code or name).")
 @click.option("--status", "status_filter", multiple=True, help="状态 Only these statuses (codes or labels, comma-separated).")
+@click.option("--plan", "plans", multiple=True, help="规划 Only these plans (ids; default: the plans the reports cover).")
 @click.option("--targets", "targets_path", default=None, type=click.Path(dir_okay=False), help="targets.yaml (default: from the settings).")
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON Machine-readable output.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="语言 Language of labels and reasons.")
+@json_option
+@lang_option
+@config_option
 @click.pass_context
-def status(ctx: click.Context, as_of: str | None, unit: str | None, region: str | None,
-           status_filter: tuple[str, ...], targets_path: str | None, as_json: bool, lang: str) -> None:
+def status(ctx: click.Context, as_of: date | None, unit: str | None, region: str | None,
+           status_filter: tuple[str, ...], plans: tuple[str, ...], targets_path: str | None, as_json: bool,
+           lang: str | None) -> None:
     """各目标和里程碑的进展状态。Where every target and milestone stands, and why.
 
-    Exit code 3 when anything shown is overdue (逾期未完成).
+    Covers the same plans and items as the monthly report (the province's plan); --plan picks
+    others. Exit code 3 when anything shown is overdue (逾期未完成).
     """
-    from tracker.domain.periods import today_in_plan_tz
-    from tracker.domain.regions import RegionError, load_regions
-    settings = settings_from(ctx)
-    try:
-        day = date.fromisoformat(as_of) if as_of else today_in_plan_tz()
-    except ValueError as exc:
-        raise click.BadParameter(f"{as_of!r}: write the date as YYYY-MM-DD", param_hint="--as-of") from exc
+    from tracker.domain.regions import RegionError
+
+    tracker = tracker_from(ctx, **({"targets_path": targets_path} if targets_path else {}))
+    lang = lang_of(ctx, lang)
     codes = parse_statuses(status_filter)
-    regions = load_regions()
+    regions = tracker.regions
     code = None
     if region:
         try:
             code = regions.lookup(region).code
         except RegionError as exc:
             raise click.BadParameter(str(exc), param_hint="--region") from exc
-    model = load_model(ctx, targets_path)
-
-    from tracker import store as db
-    from tracker.status.evaluation import evaluate_from_database
-
-    try:
-        _, statuses = evaluate_from_database(db.get_engine(settings.database_url), model, regions, day,
-                                             settings.status)
-    except ValueError as exc:  # targets.yaml changed an indicator's unit under stored values
-        raise click.ClickException(str(exc)) from exc
-    rows = worst_first(select_rows(statuses, model, unit, code, regions.province.code, codes))
-
+    model = model_of(tracker)
+    known = {p.id for p in model.plans}
+    unknown = [p for p in plans if p not in known]
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)}: unknown plan; accepted: {', '.join(sorted(known))}",
+                                 param_hint="--plan")
+    evaluation = tracker.evaluate(as_of)
+    chosen = [p for p in model.plans if p.id in plans] if plans else evaluation.plans
+    covered = tracker.statuses(evaluation.as_of, plans=[p.id for p in chosen])
+    rows = worst_first(select_rows(covered, model, unit, code, regions.province.code, codes))
+    day = evaluation.as_of
     if as_json:
-        click.echo(json.dumps({"as_of": day.isoformat(), "statuses": [s.to_dict() for s in rows]},
+        click.echo(json.dumps({"as_of": day.isoformat(),
+                               "plans": [{"id": p.id, "title": p.title} for p in chosen],
+                               "items": len(covered), "statuses": [s.to_dict() for s in rows]},
                               ensure_ascii=False, indent=2, default=str))
     else:
-        title = f"截至 {day} 的进展状态" if lang == "zh" else f"Status as of {day}"
+        names = "、".join(p.title for p in chosen) if lang == "zh" else ", ".join(p.id for p in chosen)
+        title = (f"截至 {day} 的进展状态（{names}，共 {len(covered)} 项）" if lang == "zh"
+                 else f"Status as of {day} ({names}: {len(covered)} items)")
         click.echo(title)
         click.echo(render_table(rows, lang))
         if rows:

@@ -24,13 +24,7 @@ def extract(files: tuple[str, ...], output: str | None, against: str | None, for
     differences are shown and nothing is written unless --force.
     """
     from tracker.targets.documents import TableError
-    from tracker.targets.file import (
-        TargetsFileError,
-        build_model,
-        diff_models,
-        dump_model,
-        load_targets,
-    )
+    from tracker.targets.file import TargetsFileError, build_model, diff_models, dump_model, load_targets
 
     try:
         first, last = (int(y) for y in period.split("-"))

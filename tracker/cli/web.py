@@ -5,13 +5,14 @@ import sys
 
 import click
 
-from tracker.cli.main import settings_from
+from tracker.cli.options import config_option, settings_from
 
 
 @click.command()
 @click.option("--host", default=None, help="监听地址 Address to listen on (default: [web] host, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="端口 Port (default: [web] port, 8000).")
 @click.option("--workers", type=int, default=1, show_default=True, help="进程数 Server processes.")
+@config_option
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
     """启动网页填报系统 Serve the web app (same database as the CLI and the scheduler)."""

@@ -13,7 +13,6 @@ soon, then the rest; then views by unit, by region, data completeness and change
 previous report.
 """
 
-import dataclasses
 import json
 import os
 import re
@@ -539,20 +538,6 @@ def _changes(context: dict[str, Any], previous: dict[str, Any] | None, digest: _
 # the context
 
 
-def tracked_statuses(model: TargetsModel, regions: Regions, statuses: Sequence[Status],
-                     plans: Sequence[str] | None = None) -> list[Status]:
-    """The statuses of the plans a report (and its alerts) covers: `plans`, or by default the
-    plan of the province the regions describe (the national tasks it implements are its own
-    tasks); every plan when the model has no plan for that province."""
-    if plans is None:
-        plans = [p.id for p in model.plans if p.region == regions.province.code] or None
-    if plans is None:
-        return list(statuses)
-    keep = set(plans)
-    owner = {t.id: t.plan for t in model.targets} | {m.id: m.plan for m in model.milestones}
-    return [s for s in statuses if owner.get(s.item_id) in keep]
-
-
 def build_context(model: TargetsModel, statuses: Sequence[Status],
                   observations: "Iterable[Observation] | SeriesSet", regions: Regions, as_of: date,
                   previous: dict[str, Any] | None = None, *, new_values: Iterable[Observation] | None = None,
@@ -564,19 +549,20 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     scale (then pass `new_values`, the Observations entered since the previous report, if
     the changes section should list them). `previous` is last month's context (its JSON).
     `sample` says the data is sample data (default: any value's note or source says so).
-    `plans` limits the report to these plans' items (default: the plan of the province the
-    regions describe, when the model has one; else every plan)."""
+    `statuses` are the items the report covers (tracker.service chooses the plans); `plans`
+    names the plan ids the report is about, for its heading (default: the plan of the
+    province the regions describe)."""
     if lang not in UI:
         raise ValueError(f"unknown language {lang!r}; accepted: {', '.join(UI)}")
     plan_region = regions.province.code
-    plan = next((p for p in model.plans if p.region == plan_region), model.plans[0] if model.plans else None)
+    chosen = [p for p in model.plans if p.id in plans] if plans else [p for p in model.plans if p.region == plan_region]
+    plan = chosen[0] if chosen else (model.plans[0] if model.plans else None)
     since = date.fromisoformat(previous["as_of"]) if previous and previous.get("as_of") else None
     digest = _digest(model, observations, regions, as_of, since, new_values)
     if sample is not None:
         digest.sample = sample
     targets = {t.id: t for t in model.targets}
     milestones = {m.id: m for m in model.milestones}
-    statuses = tracked_statuses(model, regions, statuses, plans)
     items = sorted((_item(s, model, targets, milestones, digest, regions, as_of, lang, limits) for s in statuses),
                    key=_sort_key)
     sections = []
@@ -770,42 +756,14 @@ def generate_report(model: TargetsModel, statuses: Sequence[Status],
                     regions: Regions, as_of: date, reports_dir: str | Path, *, lang: str = "zh",
                     late_run: bool = False, note: str = "", grace_days: int = 30,
                     generated_at: datetime | None = None, new_values: Iterable[Observation] | None = None,
-                    sample: bool | None = None, limits: Limits = Limits()) -> ReportFiles:
-    """Build this month's report against the previous one in `reports_dir` and write it: the
-    one call the CLI and the scheduler make."""
+                    sample: bool | None = None, limits: Limits = Limits(),
+                    plans: Sequence[str] | None = None) -> ReportFiles:
+    """Build this month's report against the previous one in `reports_dir` and write it
+    (tracker.service's write_report calls this with the evaluation's figures)."""
     period = f"{as_of.year}-{as_of.month:02d}"
     previous = read_previous(Path(reports_dir), period)
     stamp = (generated_at or datetime.now(timezone.utc)).astimezone(PLAN_TZ).isoformat(timespec="seconds")
     context = build_context(model, statuses, observations, regions, as_of, previous, lang=lang,
                             generated_at=stamp, late_run=late_run, note=note, grace_days=grace_days,
-                            new_values=new_values, sample=sample, limits=limits)
+                            new_values=new_values, sample=sample, limits=limits, plans=plans)
     return write_report(context, reports_dir)
-
-
-# ---------------------------------------------------------------------------------------------
-# the database edge: what the CLI and the scheduler call
-
-
-def report_from_database(settings: Any, as_of: date, *, engine: Any = None, model: TargetsModel | None = None,
-                         reports_dir: str | Path | None = None, lang: str | None = None,
-                         late_run: bool = False, note: str = "", now: datetime | None = None) -> ReportFiles:
-    """Evaluate everything as known at the end of `as_of` and write the month's report: the
-    one call for `tracker report` and the scheduler. `settings` is a tracker.config.Settings."""
-    from tracker import store as db
-    from tracker.domain.regions import load_regions
-    from tracker.status.evaluation import evaluate_from_database
-    from tracker.targets.file import load_targets
-
-    model = model or load_targets(settings.targets_path)
-    engine = engine or db.get_engine(settings.database_url)
-    regions = load_regions()
-    out = Path(reports_dir or settings.reports_dir)
-    series, statuses = evaluate_from_database(engine, model, regions, as_of, settings.status)
-    period = f"{as_of.year}-{as_of.month:02d}"
-    previous = read_previous(out, period)
-    fresh = db.new_observations(engine, date.fromisoformat(previous["as_of"]), as_of) \
-        if previous and previous.get("as_of") else []
-    files = generate_report(model, statuses, series, regions, as_of, out, lang=lang or settings.language,
-                            late_run=late_run, note=note, grace_days=settings.status.grace_days,
-                            generated_at=now, new_values=fresh, sample=db.has_sample_data(engine))
-    return dataclasses.replace(files, statuses=statuses)

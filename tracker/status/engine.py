@@ -32,19 +32,9 @@ from tracker.domain.model import (
     TargetsModel,
     compare,
 )
-from tracker.domain.periods import (
-    FREQUENCY_KIND,
-    latest_closed_period,
-    period_containing,
-)
+from tracker.domain.periods import FREQUENCY_KIND, latest_closed_period, period_containing
 from tracker.domain.regions import Region, Regions
-from tracker.domain.series import (  # noqa: F401
-    Series,
-    SeriesSet,
-    knowledge_cutoff,
-    series_from_observations,
-    visible,
-)
+from tracker.domain.series import Series, SeriesSet, knowledge_cutoff, series_from_observations, visible  # noqa: F401
 from tracker.domain.series import aware as _aware
 
 # code -> (Chinese label, English label, severity for sorting: lower is worse)

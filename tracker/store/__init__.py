@@ -36,7 +36,7 @@ from tracker.store.observations import (
                                   region_history,
 )
 from tracker.store.series import load_series
-from tracker.store.sync import sync_targets, target_history
+from tracker.store.sync import sync_targets, synced_digest, target_history
 from tracker.store.tables import batch_table, observation_table, progress_table
 
 __all__ = [
@@ -45,5 +45,5 @@ __all__ = [
     "has_sample_data", "head_revision", "insert_observations", "insert_progress", "latest_observations",
     "latest_reported", "load_series", "migrate", "milestone_progress", "new_batch", "new_observations",
     "observation_history", "observation_table", "progress_history", "progress_table", "region_cells",
-    "region_history", "schema_revision", "sync_targets", "target_history", "write_transaction",
+    "region_history", "schema_revision", "sync_targets", "synced_digest", "target_history", "write_transaction",
 ]

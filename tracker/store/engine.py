@@ -106,7 +106,11 @@ def _alembic_config(conn: Connection) -> Any:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (Alembic), serialised against other processes doing
-    the same: SQLite by its write lock, PostgreSQL by an advisory lock."""
+    the same: SQLite by its write lock, PostgreSQL by an advisory lock. A database already at
+    the head is only read (no write lock, no Alembic import): opening the database must not
+    queue behind a long import holding the write lock."""
+    if revision == "head" and _current_revision(engine) == head_revision():
+        return
     from alembic import command
 
     with write_transaction(engine) as conn:
@@ -115,6 +119,16 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         if revision == "head" and schema_revision(conn) == head_revision():
             return
         command.upgrade(_alembic_config(conn), revision)
+
+
+def _current_revision(engine: Engine) -> str | None:
+    """The revision in alembic_version, read plainly (None when the table is missing)."""
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def downgrade(engine: Engine, revision: str) -> None:
@@ -126,10 +140,29 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(_alembic_config(conn), revision)
 
 
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
+_HEAD: list[str] = []
 
-    return ScriptDirectory(str(Path(__file__).with_name("migrations"))).get_current_head() or ""
+
+def head_revision() -> str:
+    """The newest migration's revision, read from the files' `revision =` and
+    `down_revision =` lines (the head is the one no other revises), without importing Alembic."""
+    if not _HEAD:
+        import re
+
+        revisions, parents = set(), set()
+        for path in (Path(__file__).with_name("migrations") / "versions").glob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            rev = re.search(r'^revision = "([^"]+)"', text, re.M)
+            down = re.search(r'^down_revision = "([^"]+)"', text, re.M)
+            if rev:
+                revisions.add(rev.group(1))
+            if down:
+                parents.add(down.group(1))
+        heads = sorted(revisions - parents)
+        if len(heads) != 1:
+            raise RuntimeError(f"the migrations must have one head, found {heads}")
+        _HEAD.append(heads[0])
+    return _HEAD[0]
 
 
 def schema_revision(conn_or_engine: Connection | Engine) -> str | None:

@@ -241,3 +241,13 @@ def latest_reported(engine: Engine, as_of: date) -> dict[str, dict[str, int]]:
                 end = date.fromisoformat(end)
             out[indicator][region] = end.toordinal()
     return out
+
+
+def data_version(engine: Engine) -> tuple[int, int, int]:
+    """Changes whenever a value or a milestone report is added (both tables are append-only):
+    (newest observation id, newest progress id, 0), for caching what was computed
+    from them."""
+    with engine.connect() as conn:
+        obs = conn.execute(select(func.max(observation_table.c.id))).scalar() or 0
+        prog = conn.execute(select(func.max(progress_table.c.id))).scalar() or 0
+    return int(obs), int(prog), 0

@@ -12,20 +12,22 @@ from sqlalchemy import Engine, and_, func, select
 from tracker.domain.clock import system_clock
 from tracker.domain.model import TargetsModel
 from tracker.store.engine import write_transaction
-from tracker.store.tables import IndicatorRow, MilestoneRow, TargetRow, TargetVersionRow, observation_table
+from tracker.store.tables import IndicatorRow, MilestoneRow, TargetRow, TargetVersionRow, meta_table, observation_table
 
 
 def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def sync_targets(engine: Engine, model: TargetsModel, now: datetime | None = None) -> dict[str, dict[str, int]]:
+def sync_targets(engine: Engine, model: TargetsModel, now: datetime | None = None,
+                 source_digest: str | None = None) -> dict[str, dict[str, int]]:
     """Write the targets model into the database; running it twice changes nothing.
 
     A target whose definition changed gets a new version (the earlier ones stay in
     target_version); one no longer in the model is marked inactive, not deleted. An
     indicator's unit cannot change once values are stored in it: they would silently mean
-    something else.
+    something else. `source_digest` (the content hash of the file the model came from) is recorded
+    in the same transaction, so `synced_digest` tells whether a sync is needed.
     """
     now = now or system_clock()
     counts = {name: {"added": 0, "changed": 0, "unchanged": 0, "retired": 0}
@@ -107,6 +109,8 @@ def sync_targets(engine: Engine, model: TargetsModel, now: datetime | None = Non
             if gone.active:
                 conn.execute(ms_t.update().where(ms_t.c.id == gone.id).values(active=False, updated_at=now))
                 counts["milestones"]["retired"] += 1
+        if source_digest is not None:
+            _set_meta(conn, "targets_digest", source_digest, now)
     return counts
 
 
@@ -118,3 +122,16 @@ def target_history(engine: Engine, target_id: str) -> list[dict[str, Any]]:
                             .order_by(ver_t.c.version)).all()
     return [{"version": r.version, "synced_at": r.synced_at, "definition": json.loads(r.definition)}
             for r in rows]
+
+
+def _set_meta(conn: Any, key: str, value: str, now: datetime) -> None:
+    t = meta_table
+    if conn.execute(t.update().where(t.c.key == key).values(value=value, updated_at=now)).rowcount == 0:
+        conn.execute(t.insert(), {"key": key, "value": value, "updated_at": now})
+
+
+def synced_digest(engine: Engine) -> str | None:
+    """The digest of the targets file last synced (a plain read: no write lock)."""
+    t = meta_table
+    with engine.connect() as conn:
+        return conn.execute(select(t.c.value).where(t.c.key == "targets_digest")).scalar()

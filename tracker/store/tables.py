@@ -255,3 +255,15 @@ user_table = UserRow.__table__
 attempt_table = LoginAttemptRow.__table__
 audit_table = AuditRow.__table__
 secret_table = SecretRow.__table__
+
+
+class MetaRow(SQLModel, table=True):
+    """What the tracker keeps about itself (targets_digest: the targets model last synced)."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
+    updated_at: datetime
+
+
+meta_table = MetaRow.__table__

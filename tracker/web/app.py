@@ -37,7 +37,8 @@ from starlette.routing import Route
 from tracker import store
 from tracker.domain.model import MILESTONE_STATE_LABELS, Indicator, TargetsModel
 from tracker.domain.periods import PLAN_TZ, latest_closed_period, today_in_plan_tz
-from tracker.domain.regions import Region, RegionError, Regions, load_regions
+from tracker.domain.regions import Region, RegionError, Regions
+from tracker.service import Tracker
 from tracker.web import auth
 from tracker.web.auth import Session, User
 
@@ -76,10 +77,8 @@ class WebState:
         self.login_limits = auth.login_limits(settings.web)
         secret = auth.session_secret(engine, os.environ.get(self.config.secret_env))
         self.codec = auth.SessionCodec(secret, timedelta(hours=self.config.session_hours))
-        self.regions = load_regions()
-        self._fixed_model = model
-        self._model: TargetsModel | None = None
-        self._model_stamp: tuple[float, int] | None = None
+        self.tracker = Tracker(settings, engine=engine, clock=clock, model=model)
+        self.regions = self.tracker.regions
         env = jinja2.Environment(loader=jinja2.PackageLoader("tracker", "templates"), autoescape=True, auto_reload=False,
                                  trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
         env.globals.update(sparkline=sparkline, role_labels=auth.ROLE_LABELS, state_labels=MILESTONE_STATE_LABELS,
@@ -116,24 +115,10 @@ class WebState:
             yield
 
     def model(self) -> TargetsModel:
-        from tracker import store as db
-        from tracker.targets.file import load_targets
-
-        if self._fixed_model is not None:
-            stamp: Any = "fixed"
-        else:
-            st = Path(self.settings.targets_path).stat()
-            stamp = (st.st_mtime, st.st_size)
-        model = self._model
-        if model is not None and stamp == self._model_stamp:
-            return model
-        with self._model_lock:  # one thread reads the file; the others wait for its result
-            if self._model is None or stamp != self._model_stamp:
-                model = self._fixed_model or load_targets(self.settings.targets_path)
-                with self.writing():
-                    db.sync_targets(self.engine, model)
-                self._model, self._model_stamp = model, stamp
-            return self._model
+        """The targets model (reloaded when targets.yaml changes, and synced into the database
+        then, queued behind this process's other writers)."""
+        with self._model_lock, self.writing():
+            return self.tracker.model
 
     def region_name(self, code: str | None) -> str:
         if not code:
@@ -405,7 +390,7 @@ def entry(ctx: Ctx) -> Response:
 
 
 def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryRow]) -> Response:
-    from tracker.actuals.entry import CellEntry, EntryError, record_values
+    from tracker.actuals.entry import CellEntry, EntryError
 
     state, user = ctx.state, ctx.user
     assert user is not None
@@ -441,8 +426,7 @@ def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryR
                           regions=auth.writable_regions(user, state.regions), warnings=[],
                           form_error="没有填写任何数值。")
     try:
-        result = ctx.write(lambda: record_values(state.engine, model, cells, entered_by=user.username,
-                                                 source="web", now=state.now(), regions=state.regions))
+        result = ctx.write(lambda: state.tracker.record_values(cells, entered_by=user.username, source="web"))
     except EntryError as exc:
         for problem in exc.problems:
             ind_id = problem.column.split(":", 1)[0]
@@ -488,7 +472,7 @@ def _default_period(indicators: list[Indicator], today: date) -> str:
 
 @page(roles=("supervisor", "reporter"))
 def upload(ctx: Ctx) -> Response:
-    from tracker.actuals.entry import EntryError, import_file
+    from tracker.actuals.entry import EntryError
 
     state, user = ctx.state, ctx.user
     assert user is not None
@@ -519,9 +503,8 @@ def upload(ctx: Ctx) -> Response:
         path = Path(tmp) / safe
         path.write_bytes(content)
         try:
-            result = ctx.write(lambda: import_file(
-                state.engine, path, model, entered_by=user.username, correct=correct, now=state.now(),
-                regions=state.regions, permit=_permit(user, model, state.regions)))
+            result = ctx.write(lambda: state.tracker.import_file(
+                path, entered_by=user.username, correct=correct, permit=_permit(user, model, state.regions)))
         except EntryError as exc:
             forbidden = [p for p in exc.problems if p.code == "forbidden"]
             if forbidden:
@@ -539,11 +522,11 @@ def upload(ctx: Ctx) -> Response:
 
 @page(roles=("supervisor", "reporter"))
 def template_download(ctx: Ctx) -> Response:
-    from tracker.actuals.entry import EntryError, write_template
+    from tracker.actuals.entry import EntryError
     from tracker.domain.periods import PeriodError, parse_period
 
     state = ctx.state
-    model = state.model()
+    state.model()
     unit = ctx.request.query_params.get("unit", "")
     period = ctx.request.query_params.get("period", "")
     try:
@@ -554,7 +537,7 @@ def template_download(ctx: Ctx) -> Response:
     with tempfile.TemporaryDirectory(prefix="tracker-template-") as tmp:
         path = Path(tmp) / "template.xlsx"
         try:
-            write_template(path, model, unit, period, state.regions)
+            state.tracker.write_template(path, unit, period)
         except EntryError as exc:
             return ctx.render("web/error.html", 400, title="无法生成模板", message=exc.format("zh"), detail="")
         body = path.read_bytes()
@@ -570,8 +553,7 @@ def template_download(ctx: Ctx) -> Response:
 
 @page(roles=("supervisor", "reporter"))
 def progress(ctx: Ctx) -> Response:
-    from tracker import store as db
-    from tracker.actuals.entry import EntryError, record_progress
+    from tracker.actuals.entry import EntryError
 
     state, user = ctx.state, ctx.user
     assert user is not None
@@ -584,17 +566,16 @@ def progress(ctx: Ctx) -> Response:
         if not auth.may_report_progress(user, model, ms_id, reporter, state.regions):
             return ctx.forbid("progress", f"{ms_id} / {reporter}", "milestone not this account's")
         try:
-            ctx.write(lambda: record_progress(
-                state.engine, model, ms_id, str(ctx.form.get("state", "")), reporter=reporter,
-                entered_by=user.username, note=str(ctx.form.get("note", "")),
-                evidence=str(ctx.form.get("evidence", "")), source="web", now=state.now(), regions=state.regions))
+            ctx.write(lambda: state.tracker.record_progress(
+                ms_id, str(ctx.form.get("state", "")), reporter=reporter, entered_by=user.username,
+                note=str(ctx.form.get("note", "")), evidence=str(ctx.form.get("evidence", "")), source="web"))
         except EntryError as exc:
             error, failed = "；".join(_problem_text(p) for p in exc.problems), ms_id
         else:
             ctx.audit("progress", f"{ms_id} / {reporter}", detail=f"state={ctx.form.get('state', '')}")
             message = "已保存里程碑进展。"
     mine = auth.progress_reporter(user)
-    latest = {p.milestone: p for p in db.milestone_progress(state.engine)
+    latest = {p.milestone: p for p in state.tracker.progress()
               if user.is_supervisor or p.reporter == mine}
     return ctx.render("web/progress.html", 400 if error else 200, milestones=milestones, latest=latest,
                       error=error, failed=failed, message=message, form=ctx.form)
@@ -614,11 +595,9 @@ def reports(ctx: Ctx) -> Response:
 
 @page(roles=("supervisor",))
 def reports_generate(ctx: Ctx) -> Response:
-    from tracker.report.build import report_from_database
-
     state = ctx.state
-    files = report_from_database(state.settings, state.today(), engine=state.engine, model=state.model(),
-                                 now=state.now())
+    state.model()
+    files = ctx.write(lambda: state.tracker.write_report())
     ctx.audit("report", files.html.name)
     return _redirect(f"/reports/{files.html.name}")
 
@@ -639,16 +618,12 @@ def report_file(ctx: Ctx) -> Response:
     return FileResponse(path, media_type=media)
 
 
-def _evaluate(state: WebState) -> tuple[TargetsModel, Any, list[Any], list[Any]]:
-    from tracker.status.evaluation import evaluate_as_of
-
-    return evaluate_as_of(state.settings, state.engine, state.today(), model=state.model())
-
-
 @page()
 def targets(ctx: Ctx) -> Response:
-    model, _regions, statuses, _obs = _evaluate(ctx.state)
-    by_id = {s.item_id: s for s in statuses}
+    ctx.state.model()
+    evaluation = ctx.state.tracker.evaluate()
+    model = evaluation.model
+    by_id = {s.item_id: s for s in evaluation.statuses}
     return ctx.render("web/targets.html", targets=model.targets, statuses=by_id, model=model)
 
 
@@ -665,21 +640,20 @@ def value_table(observations: list[Any], region_order: list[Region], periods: in
 
 @page()
 def target_page(ctx: Ctx) -> Response:
-    from tracker.status.figures import derive_values
-
     state = ctx.state
-    model, regions, statuses, observations = _evaluate(state)
+    state.model()
+    evaluation = state.tracker.evaluate()
+    model, regions, statuses = evaluation.model, evaluation.regions, evaluation.statuses
     target = next((t for t in model.targets if t.id == ctx.request.path_params["target_id"]), None)
     if target is None:
         return ctx.render("web/error.html", 404, title="没有这个目标", message="找不到该目标。", detail="")
     status = next((s for s in statuses if s.item_id == target.id), None)
-    mine = [o for o in observations if o.indicator == target.indicator]
-    derived = [o for o in derive_values(model, observations, regions) if o.indicator == target.indicator]
+    figures = state.tracker.values(target.indicator, evaluation.as_of)
     province = regions.province.code
-    series = sorted((o for o in mine + derived if o.region == province), key=lambda o: o.period_end)
-    chart = {"points": [[o.period_end.isoformat(), o.value] for o in series], "target": target.value,
+    series = sorted((f for f in figures if f.region == province), key=lambda f: f.period_end)
+    chart = {"points": [[f.period_end.isoformat(), f.value] for f in series], "target": target.value,
              "deadline": target.deadline.isoformat() if target.deadline else None}
-    periods, table = value_table(mine + derived, regions.all)
+    periods, table = value_table(figures, regions.all)
     try:
         indicator = model.indicator(target.indicator)
     except KeyError:
@@ -697,11 +671,9 @@ def _task(model: TargetsModel, plan: str, number: int) -> Any:
 
 @page()
 def history(ctx: Ctx) -> Response:
-    from tracker.store import observation_history
-
     q = ctx.request.query_params
     indicator, region, period = q.get("indicator", ""), q.get("region", ""), q.get("period", "")
-    revisions = observation_history(ctx.state.engine, indicator, region, period)
+    revisions = ctx.state.tracker.history(indicator, region, period)
     model = ctx.state.model()
     name = next((i.name for i in model.indicators if i.id == indicator), indicator)
     return ctx.render("web/history.html", revisions=revisions, indicator=indicator, name=name, region=region,
@@ -714,22 +686,17 @@ def history(ctx: Ctx) -> Response:
 
 @page(roles=("supervisor",))
 def completeness(ctx: Ctx) -> Response:
-    from tracker.status.completeness import missing_reports
-    from tracker.store import latest_reported
-
     state = ctx.state
-    today = state.today()
-    gaps = missing_reports(state.model(), latest_reported(state.engine, today), state.regions,
-                           state.regions.province.code, today, state.settings.status.grace_days)
+    state.model()
+    gaps = state.tracker.completeness()
     return ctx.render("web/completeness.html", gaps=gaps, sent=ctx.request.query_params.get("sent"))
 
 
 @page(roles=("supervisor",))
 def remind(ctx: Ctx) -> Response:
-    from tracker.jobs.reminders import send_submission_reminders
-
     state = ctx.state
-    queued = send_submission_reminders(state.settings, now=state.now(), engine=state.engine, force=True)
+    state.model()
+    queued = ctx.write(lambda: state.tracker.remind(force=True))
     ctx.audit("remind", detail=f"queued {queued}")
     return _redirect(f"/completeness?sent={queued}")
 

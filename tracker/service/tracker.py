@@ -1,0 +1,363 @@
+"""The tracker as one API: what the CLI, the web app, the scheduler, the benchmarks and the
+tests call (sqlite-utils' `Database` is the model). Nothing else turns stored values into what
+people see.
+
+A `Tracker` is made from settings, an engine and a clock. It reads targets.yaml once per change
+of its content and syncs it into the database only when the database has not seen that content
+yet (by digest); it evaluates every target and milestone as of a date once per change of the
+data; and every surface (status JSON, the report, the web target page, alerts) reads the
+figures from that one evaluation.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tracker.config import Settings, load_settings
+from tracker.domain.clock import Clock, aware, system_clock
+from tracker.domain.model import Observation, Plan, TargetsModel
+from tracker.domain.periods import today_in_plan_tz
+from tracker.domain.regions import Regions, load_regions
+from tracker.domain.series import SeriesSet, knowledge_cutoff
+
+
+class TargetsChanged(ValueError):
+    """targets.yaml cannot be synced into the database as it is (an indicator's unit changed
+    under values stored in the old unit); the message says what to do."""
+
+
+@dataclass
+class Evaluation:
+    """Every target and milestone as known at the end of `as_of` (Asia/Shanghai), with the
+    series and the resolver the figures come from."""
+
+    as_of: date
+    model: TargetsModel
+    regions: Regions
+    statuses: list[Any]  # tracker.status Status, every plan's items
+    series: SeriesSet
+    resolver: Any  # tracker.status SeriesResolver: entered, derived and summed figures
+    plans: list[Plan] = field(default_factory=list)  # the plans the tracked items belong to
+    tracked: list[Any] = field(default_factory=list)  # the statuses of those plans' items
+
+    def status(self, item_id: str, region: str | None = None) -> Any:
+        for s in self.statuses:
+            if s.item_id == item_id:
+                if region is None or s.region == region:
+                    return s
+                return next((r for r in s.regions if r.region == region), None)
+        return None
+
+
+class Tracker:
+    """See the module docstring. Cheap to make: nothing is read until it is needed."""
+
+    def __init__(self, settings: Settings, *, engine: Any = None, clock: Clock = system_clock,
+                 model: TargetsModel | None = None, regions: Regions | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._engine = engine
+        self._fixed_model = model
+        self._regions = regions
+        self._model: TargetsModel | None = None
+        self._model_stamp: Any = None
+        self._digest: str | None = None
+        self._synced: str | None = None
+        self._evaluations: dict[tuple[date, Any], Evaluation] = {}
+
+    @classmethod
+    def open(cls, config: str | Path | None = None, *, clock: Clock = system_clock, **overrides: Any) -> "Tracker":
+        """A tracker on the settings of `config` (default: tracker.toml or $TRACKER_CONFIG);
+        `overrides` replace settings fields (database_url=…, reports_dir=…)."""
+        settings = load_settings(config)
+        for key, value in overrides.items():
+            setattr(settings, key, value)
+        return cls(settings, clock=clock)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The clock's moment, aware UTC."""
+        return aware(self.clock())
+
+    def today(self) -> date:
+        """Today in Asia/Shanghai, by the clock."""
+        return today_in_plan_tz(self.now())
+
+    # -- the database and the targets model ----------------------------------------------------
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            from tracker import store
+
+            self._engine = store.get_engine(self.settings.database_url)
+        return self._engine
+
+    @property
+    def regions(self) -> Regions:
+        if self._regions is None:
+            self._regions = load_regions()
+        return self._regions
+
+    @property
+    def model(self) -> TargetsModel:
+        """The targets model, synced into the database (once per change of its content)."""
+        model, digest = self._load_model()
+        if digest != self._synced:
+            self._sync(model, digest)
+        return model
+
+    def _load_model(self) -> tuple[TargetsModel, str]:
+        if self._fixed_model is not None:
+            if self._digest is None:
+                import hashlib
+                import json
+                from dataclasses import asdict
+
+                text = json.dumps(asdict(self._fixed_model), sort_keys=True, default=str)
+                self._digest = "model-" + hashlib.sha256(text.encode()).hexdigest()
+            self._model = self._fixed_model
+            return self._model, self._digest
+        path = Path(self.settings.targets_path)
+        try:
+            st = path.stat()
+            stamp: Any = (st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if self._model is None or stamp != self._model_stamp:
+            from tracker.targets.cache import load_targets_cached
+
+            self._model, self._digest = load_targets_cached(path)
+            self._model_stamp = stamp
+        assert self._digest is not None
+        return self._model, self._digest
+
+    def _sync(self, model: TargetsModel, digest: str) -> None:
+        from tracker import store
+
+        if store.synced_digest(self.engine) != digest:
+            try:
+                store.sync_targets(self.engine, model, self.now(), source_digest=digest)
+            except ValueError as exc:
+                raise TargetsChanged(str(exc)) from exc
+        self._synced = digest
+
+    def sync(self) -> dict[str, dict[str, int]]:
+        """Sync the targets model into the database now, whatever was synced before."""
+        from tracker import store
+
+        model, digest = self._load_model()
+        try:
+            counts = store.sync_targets(self.engine, model, self.now(), source_digest=digest)
+        except ValueError as exc:
+            raise TargetsChanged(str(exc)) from exc
+        self._synced = digest
+        return counts
+
+    # -- values in -----------------------------------------------------------------------------
+
+    def record(self, indicator: str, region: str, period: str, value: str | float, unit: str | None = None, *,
+               entered_by: str, note: str = "", source: str = "command", correct: bool = False) -> Any:
+        """Enter one value, checked like a file's cell; raises tracker.actuals EntryError."""
+        from tracker.actuals.entry import record_value
+
+        return record_value(self.engine, self.model, indicator, region, period, value, unit, entered_by=entered_by,
+                            note=note, source=source, correct=correct, now=self.now(), regions=self.regions)
+
+    def record_values(self, cells: Iterable[Any], *, entered_by: str, source: str = "web") -> Any:
+        """Enter several values (a form), all or nothing."""
+        from tracker.actuals.entry import record_values
+
+        return record_values(self.engine, self.model, cells, entered_by=entered_by, source=source, now=self.now(),
+                             regions=self.regions)
+
+    def import_file(self, path: str | Path, *, entered_by: str, correct: bool = False, period: str | None = None,
+                    indicator: str | None = None, dry_run: bool = False, permit: Any = None) -> Any:
+        """Import a CSV or .xlsx file of values and milestone progress, all or nothing."""
+        from tracker.actuals.entry import import_file
+
+        return import_file(self.engine, path, self.model, entered_by=entered_by, correct=correct, period=period,
+                           indicator=indicator, now=self.now(), regions=self.regions, dry_run=dry_run, permit=permit)
+
+    def record_progress(self, milestone: str, state: str, *, reporter: str, entered_by: str, note: str = "",
+                        evidence: str = "", reported_on: str | None = None, source: str = "command") -> Any:
+        """A milestone's state (未启动 / 推进中 / 已完成) reported by a unit or region."""
+        from tracker.actuals.entry import record_progress
+
+        return record_progress(self.engine, self.model, milestone, state, reporter=reporter, entered_by=entered_by,
+                               note=note, evidence=evidence, reported_on=reported_on, source=source,
+                               now=self.now(), regions=self.regions)
+
+    def write_template(self, path: str | Path, unit: str, period: str) -> dict[str, int]:
+        """The Excel form for one unit and period, which imports back."""
+        from tracker.actuals.entry import write_template
+
+        return write_template(path, self.model, unit, period, self.regions)
+
+    def history(self, indicator: str, region: str, period: str) -> list[dict[str, Any]]:
+        """Every revision of one cell (ids, codes and labels as stored)."""
+        from tracker import store
+
+        return store.observation_history(self.engine, indicator, region, period)
+
+    def progress(self) -> list[Any]:
+        """The latest milestone report per milestone and reporter, as known now."""
+        from tracker import store
+
+        return store.milestone_progress(self.engine, self.now())
+
+    # -- statuses and figures ----------------------------------------------------------------
+
+    def _data_version(self) -> Any:
+        from tracker.store.observations import data_version
+
+        return data_version(self.engine)
+
+    def evaluate(self, as_of: date | None = None) -> Evaluation:
+        """Every target and milestone as known at the end of `as_of` (default: today in
+        Asia/Shanghai); computed once per as-of date and state of the data."""
+        from tracker import store
+        from tracker.status.engine import SeriesResolver, evaluate
+        from tracker.status.evaluation import indicators_needed
+
+        as_of = as_of or self.today()
+        model = self.model
+        key = (as_of, (self._synced, self._data_version()))
+        found = self._evaluations.get(key)
+        if found is not None:
+            return found
+        series = store.load_series(self.engine, as_of, indicators_needed(model))
+        progress = store.milestone_progress(self.engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
+        statuses = evaluate(model, series, progress, self.regions, as_of, self.settings.status)
+        plans = self.tracked_plans(model)
+        evaluation = Evaluation(as_of, model, self.regions, statuses, series,
+                                SeriesResolver(model, series, self.regions), plans,
+                                _of_plans(model, statuses, [p.id for p in plans]))
+        if len(self._evaluations) > 8:
+            self._evaluations.clear()
+        self._evaluations[key] = evaluation
+        return evaluation
+
+    def tracked_plans(self, model: TargetsModel | None = None) -> list[Plan]:
+        """The plans the statuses, reports and alerts cover: the plan of the province the
+        regions describe (its tasks include the national tasks it implements); every plan
+        when the model has none for that province."""
+        model = model or self.model
+        own = [p for p in model.plans if p.region == self.regions.province.code]
+        return own or list(model.plans)
+
+    def statuses(self, as_of: date | None = None, *, plans: Sequence[str] | None = None) -> list[Any]:
+        """The statuses of the tracked plans' items (or of `plans`), as of `as_of`."""
+        evaluation = self.evaluate(as_of)
+        if plans is None:
+            return list(evaluation.tracked)
+        return _of_plans(evaluation.model, evaluation.statuses, plans)
+
+    def covered(self, statuses: Iterable[Any]) -> list[Any]:
+        """The statuses among `statuses` whose items belong to the tracked plans: what reports
+        show and alerts go out for."""
+        return _of_plans(self.model, statuses, [p.id for p in self.tracked_plans()])
+
+    def values(self, indicator: str, as_of: date | None = None) -> list[Any]:
+        """Every figure of one indicator as known at the end of `as_of`: the values entered
+        (with their revisions) and those derived from them (ratios from components, cities from
+        districts, the province from its 市县), with the coverage of each derived one. The same
+        resolver the statuses were judged with makes the derived ones."""
+        from tracker import store
+        from tracker.status.figures import indicator_values
+
+        evaluation = self.evaluate(as_of)
+        entered = store.latest_observations(self.engine, knowledge_cutoff(evaluation.as_of) - timedelta(microseconds=1),
+                                            [indicator])
+        return indicator_values(evaluation.resolver, indicator, entered, self.regions)
+
+    def completeness(self, as_of: date | None = None, grace_days: int | None = None) -> list[Any]:
+        """Who has not reported the period each indicator expects (after the grace days)."""
+        from tracker import store
+        from tracker.status.completeness import missing_reports
+
+        day = as_of or self.today()
+        grace = self.settings.status.grace_days if grace_days is None else grace_days
+        return missing_reports(self.model, store.latest_reported(self.engine, day), self.regions,
+                               self.regions.province.code, day, grace)
+
+    # -- reports, runs, alerts -------------------------------------------------------------------
+
+    def write_report(self, as_of: date | None = None, *, lang: str | None = None, reports_dir: str | Path | None = None,
+                     late: bool = False, note: str = "") -> Any:
+        """Evaluate as of `as_of` and write the month's report (HTML, JSON and index) into
+        `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default)."""
+        from tracker import store
+        from tracker.report.build import generate_report, read_previous
+
+        evaluation = self.evaluate(as_of)
+        lang = lang or self.settings.language
+        out = Path(reports_dir) if reports_dir is not None else self.reports_dir(lang)
+        period = f"{evaluation.as_of.year}-{evaluation.as_of.month:02d}"
+        previous = read_previous(out, period)
+        fresh: list[Observation] = []
+        if previous and previous.get("as_of"):
+            fresh = store.new_observations(self.engine, date.fromisoformat(previous["as_of"]), evaluation.as_of)
+        files = generate_report(evaluation.model, evaluation.tracked, evaluation.series, self.regions,
+                                evaluation.as_of, out, lang=lang, late_run=late, note=note,
+                                grace_days=self.settings.status.grace_days, generated_at=self.now(),
+                                new_values=fresh, sample=store.has_sample_data(self.engine),
+                                plans=[p.id for p in evaluation.plans])
+        import dataclasses
+
+        return dataclasses.replace(files, statuses=list(evaluation.tracked))
+
+    def reports_dir(self, lang: str | None = None) -> Path:
+        """Where reports in `lang` go: reports/, and reports/<lang>/ for the other language,
+        so an English report never overwrites the Chinese one."""
+        base = Path(self.settings.reports_dir)
+        if lang and lang != self.settings.language:
+            return base / lang
+        return base
+
+    def run_month(self, period: str | None = None, *, force: bool = False, late: bool | None = None,
+                  pipeline: Any = None) -> Any:
+        """The monthly job for `period` (default: the latest month due): report, status
+        snapshot and alerts, exactly once across processes. See tracker.service.runs."""
+        from tracker.service.runs import run_month
+
+        return run_month(self, period, force=force, late=late, pipeline=pipeline)
+
+    def run_due(self) -> Any:
+        """The latest month due, if it has not succeeded yet (the watchdog's one question)."""
+        from tracker.service.runs import run_due
+
+        return run_due(self)
+
+    def remind(self, *, force: bool = False) -> int:
+        """This month's submission reminders, once; returns how many messages were queued."""
+        from tracker.service.reminders import remind
+
+        return remind(self, force=force)
+
+    def runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest runs (monthly reports and reminders), newest first."""
+        from tracker.store.runs import list_runs
+
+        return list_runs(self.engine, limit)
+
+    def alerts(self, limit: int = 100, state: str | None = None) -> list[dict[str, Any]]:
+        """The latest alert messages and their delivery state, newest first."""
+        from tracker.store.outbox import list_alerts
+
+        return list_alerts(self.engine, limit, state)
+
+    def deliver_alerts(self) -> dict[str, int]:
+        """Send the alert messages that are due."""
+        from tracker.alerts.outbox import deliver_pending
+
+        return deliver_pending(self.engine, self.settings.alerts, now=self.now(), clock=self.now)
+
+
+def _of_plans(model: TargetsModel, statuses: Iterable[Any], plans: Sequence[str]) -> list[Any]:
+    keep = set(plans)
+    owner = {t.id: t.plan for t in model.targets} | {m.id: m.plan for m in model.milestones}
+    return [s for s in statuses if owner.get(s.item_id) in keep]
