@@ -555,19 +555,3 @@ def test_the_summary_line_counts_achieved_targets_and_done_milestones_together()
     rows = [Status("a", "target", "achieved", "", "", "2026-11-26"), Status("m", "milestone", "done", "", "", "2026-11-26"),
             Status("b", "target", "overdue", "", "", "2026-11-26")]
     assert summary_line(rows, "zh") == "逾期未完成 1，已完成 2"
-
-
-def test_statuses_refuse_a_model_whose_indicator_changed_unit_under_stored_values(engine, small_model):
-    import dataclasses
-
-    from tracker import store as db
-    from tracker.actuals.entry import record_value
-    from tracker.status.evaluation import evaluate_from_database
-
-    db.sync_targets(engine, small_model)
-    record_value(engine, small_model, "senior_universities", "海口", "2024", 3, entered_by="x",
-                 now=datetime(2025, 3, 1, tzinfo=UTC))
-    changed = dataclasses.replace(small_model, indicators=[
-        dataclasses.replace(i, unit="facility") if i.id == "senior_universities" else i for i in small_model.indicators])
-    with pytest.raises(ValueError, match="senior_universities"):
-        evaluate_from_database(engine, changed, REGIONS, date(2025, 3, 2), StatusSettings())

@@ -37,6 +37,7 @@ from tracker.domain.model import (
 )
 from tracker.domain.periods import PLAN_TZ
 from tracker.domain.regions import Regions
+from tracker.report.render import environment
 from tracker.status.engine import (
     MET_CODES,
     STATUS_LABELS,
@@ -597,29 +598,6 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
 
 # ---------------------------------------------------------------------------------------------
 # rendering
-
-
-def _environment() -> Any:
-    import jinja2
-
-    from tracker.report.svg import sparkline
-
-    env = jinja2.Environment(loader=jinja2.PackageLoader("tracker", "templates"), autoescape=True,
-                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    env.globals["sparkline"] = sparkline
-    return env
-
-
-_ENV = None
-
-
-def environment() -> Any:
-    """The jinja2 Environment, built once (autoescape on: every user text is escaped);
-    jinja2 is imported on first use so `tracker --help` stays fast."""
-    global _ENV
-    if _ENV is None:
-        _ENV = _environment()
-    return _ENV
 
 
 def render_report(context: dict[str, Any]) -> str:

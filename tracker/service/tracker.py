@@ -221,7 +221,7 @@ class Tracker:
         Asia/Shanghai); computed once per as-of date and state of the data."""
         from tracker import store
         from tracker.status.engine import SeriesResolver, evaluate
-        from tracker.status.evaluation import indicators_needed
+        from tracker.status.figures import indicators_needed
 
         as_of = as_of or self.today()
         model = self.model
@@ -273,6 +273,13 @@ class Tracker:
         entered = store.latest_observations(self.engine, knowledge_cutoff(evaluation.as_of) - timedelta(microseconds=1),
                                             [indicator])
         return indicator_values(evaluation.resolver, indicator, entered, self.regions)
+
+    def cells(self, region: str, indicators: list[str]) -> list[Any]:
+        """The latest revision of every cell of one region for these indicators (what an entry
+        form shows beside each field), read for that region only."""
+        from tracker import store
+
+        return store.region_cells(self.engine, region, indicators)
 
     def completeness(self, as_of: date | None = None, grace_days: int | None = None) -> list[Any]:
         """Who has not reported the period each indicator expects (after the grace days)."""

@@ -109,3 +109,12 @@ def derive_values(model: TargetsModel, observations: list[Observation], regions:
                 out.append(Observation(f.indicator, f.region, f.period_end, f.value, source="derived", note=f.note,
                                        period=labels.get((f.indicator, f.period_end), f.period)))
     return out
+
+
+def indicators_needed(model: TargetsModel) -> set[str]:
+    """The indicators the model's targets are judged on, with the components of ratios."""
+    needed = {t.indicator for t in model.targets}
+    for ind in model.indicators:
+        if ind.id in needed and ind.numerator and ind.denominator:
+            needed |= {ind.numerator, ind.denominator}
+    return needed

@@ -34,10 +34,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tracker import store
-from tracker.domain.model import MILESTONE_STATE_LABELS, Indicator, TargetsModel
-from tracker.domain.periods import PLAN_TZ, latest_closed_period, today_in_plan_tz
+from tracker.domain.model import Indicator, TargetsModel
+from tracker.domain.periods import latest_closed_period, today_in_plan_tz
 from tracker.domain.regions import Region, RegionError, Regions
+from tracker.report.render import environment
 from tracker.service import Tracker
 from tracker.web import auth
 from tracker.web.auth import Session, User
@@ -64,12 +64,6 @@ class WebState:
     targets.yaml changes (and synced into the database, as the CLI does before writing)."""
 
     def __init__(self, settings: Any, engine: Any, clock: Callable[[], datetime], model: TargetsModel | None) -> None:
-        import jinja2
-
-        from tracker.domain.format import format_number
-        from tracker.domain.units import label as unit_label
-        from tracker.report.svg import sparkline
-
         self.settings = settings
         self.engine = engine
         self.clock = clock
@@ -79,12 +73,7 @@ class WebState:
         self.codec = auth.SessionCodec(secret, timedelta(hours=self.config.session_hours))
         self.tracker = Tracker(settings, engine=engine, clock=clock, model=model)
         self.regions = self.tracker.regions
-        env = jinja2.Environment(loader=jinja2.PackageLoader("tracker", "templates"), autoescape=True, auto_reload=False,
-                                 trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-        env.globals.update(sparkline=sparkline, role_labels=auth.ROLE_LABELS, state_labels=MILESTONE_STATE_LABELS,
-                           tz=PLAN_TZ)
-        env.filters.update(num=format_number, unit=unit_label, region=self.region_name)
-        self.templates = env
+        self.templates = environment()
         # SQLite lets one writer in at a time and makes the others poll with growing sleeps
         # (busy_timeout), which under a crowd gives long, unfair waits. Inside this process
         # writers queue on a lock instead, so at most one of them is at the database's door;
@@ -157,7 +146,8 @@ class Ctx:
 
     def render(self, template: str, code: int = 200, **values: Any) -> HTMLResponse:
         html = self.state.templates.get_template(template).render(
-            user=self.user, csrf=self.session.csrf, path=self.request.url.path, today=self.state.today(), **values)
+            user=self.user, csrf=self.session.csrf, path=self.request.url.path, today=self.state.today(),
+            region_name=self.state.region_name, role_labels=auth.ROLE_LABELS, **values)
         return HTMLResponse(html, status_code=code)
 
     def audit(self, action: str, obj: str = "", *, outcome: str = "ok", detail: str = "") -> None:
@@ -364,7 +354,7 @@ def _entry_region(ctx: Ctx, text: str | None) -> Region | None:
 def _fill_stored(ctx: Ctx, rows: list[EntryRow], region: str) -> None:
     """Each row's value already held for its period, and the region's latest value."""
     by_id = {r.indicator.id: r for r in rows}
-    for cell in store.region_cells(ctx.state.engine, region, list(by_id)):
+    for cell in ctx.state.tracker.cells(region, list(by_id)):
         row = by_id[cell.indicator]
         if cell.period == row.period:
             row.stored = (cell.revision, cell.value)

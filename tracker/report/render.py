@@ -1,0 +1,39 @@
+"""The one Jinja environment of the tracker: the report and the web app render through it,
+with the same filters for numbers, units and regions.
+
+Autoescape is on (every user text is escaped); templates are not re-read from disk at each
+request; jinja2 is imported on first use so `tracker --help` stays fast.
+"""
+
+from typing import Any
+
+_ENV: Any = None
+
+
+def _region(context: Any, code: str | None) -> str:
+    """`code|region`: the region's name, by the `region_name` function the page was rendered
+    with (the web app passes its own), else the code itself."""
+    name = context.get("region_name")
+    return name(code) if name and code else (code or "")
+
+
+def environment() -> Any:
+    """The jinja2 Environment, built once."""
+    global _ENV
+    if _ENV is None:
+        import jinja2
+
+        from tracker.domain.format import format_number, format_value
+        from tracker.domain.model import MILESTONE_STATE_LABELS
+        from tracker.domain.periods import PLAN_TZ
+        from tracker.domain.units import label as unit_label
+        from tracker.report.svg import sparkline
+
+        env = jinja2.Environment(loader=jinja2.PackageLoader("tracker", "templates"), autoescape=True,
+                                 auto_reload=False, trim_blocks=True, lstrip_blocks=True,
+                                 undefined=jinja2.StrictUndefined)
+        env.globals.update(sparkline=sparkline, state_labels=MILESTONE_STATE_LABELS, tz=PLAN_TZ)
+        env.filters.update(num=format_number, unit=unit_label, value=format_value,
+                           region=jinja2.pass_context(_region))
+        _ENV = env
+    return _ENV
