@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     model = bench_model(math.ceil(rows / (len(regions) * len(MONTHS))))
     url = f"sqlite:///{work / 'tracker.db'}"
     engine = db.get_engine(url)
-    db.sync_targets(engine, model)
+    db.sync_targets(engine, model, now=datetime.now(UTC))
     rss_before = peak_rss_mb()
     t = time.perf_counter()
     result = actuals.import_file(engine, csv_path, model, entered_by="bench",

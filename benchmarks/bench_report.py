@@ -87,7 +87,7 @@ def hainan() -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         previous = report.build_context(model, statuses, observations, regions, date(2025, 10, 20))
         report.write_report(previous, tmp)
-        t_all, files = timed(lambda: report.generate_report(model, statuses, observations, regions, as_of, tmp))
+        t_all, files = timed(lambda: report.generate_report(model, statuses, observations, regions, as_of, tmp, generated_at=datetime.now(UTC)))
         size = files.html.stat().st_size
     report_time = t_all
     print(f"Hainan: {len(observations):,} values, {len(statuses)} statuses, {len(model.targets)} targets")
@@ -132,7 +132,7 @@ def national(n_regions: int, n_indicators: int, n_months: int) -> bool:
         loaded = time.perf_counter()
         statuses = evaluate(model, series, [], regions, as_of, StatusSettings())
         evaluated = time.perf_counter()
-        files = report.generate_report(model, statuses, series, regions, as_of, tmp)
+        files = report.generate_report(model, statuses, series, regions, as_of, tmp, generated_at=datetime.now(UTC))
         done = time.perf_counter()
         ctx = json.loads(files.json.read_text(encoding="utf-8"))
         size = files.html.stat().st_size

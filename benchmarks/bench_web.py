@@ -33,6 +33,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -105,7 +106,7 @@ def prepare(url: str, work: Path, reporters: int, threads: int) -> tuple[Path, l
 
     model = load_targets(ROOT / "targets.yaml")
     engine = db.get_engine(url)
-    db.sync_targets(engine, model)
+    db.sync_targets(engine, model, now=datetime.now(UTC))
     regions = [r for r in load_regions().all if r.level != "province"]
     indicators = [i.id for i in model.indicators if i.kind in ("count", "flow")]
     people = []
@@ -113,7 +114,7 @@ def prepare(url: str, work: Path, reporters: int, threads: int) -> tuple[Path, l
         region = regions[n % len(regions)]
         start = (n * CELLS_PER_FORM) % len(indicators)
         mine = [indicators[(start + k) % len(indicators)] for k in range(CELLS_PER_FORM)]
-        auth.add_user(engine, f"r{n:03d}", PASSWORD, "reporter", region=region.code, model=model)
+        auth.add_user(engine, f"r{n:03d}", PASSWORD, "reporter", region=region.code, model=model, now=datetime.now(UTC))
         people.append((f"r{n:03d}", region.code, mine))
     db.dispose_engine(url)
     config = work / "tracker.toml"

@@ -235,6 +235,6 @@ def test_nothing_secret_in_logs_or_outbox(engine, model, monkeypatch, caplog):
 def test_alerts_test_sends_through_each_channel(monkeypatch):
     with RecordingHTTPServer(reply={"errcode": 0}) as hook:
         results = send_test_messages({"channels": ["webhook", "wecom"], "webhook": {"url": hook.url},
-                                 "wecom": {"url": hook.url}})
+                                 "wecom": {"url": hook.url}}, now=datetime.now(UTC))
     assert results == [("webhook", "ok"), ("wecom", "ok")]
     assert len(hook.requests) == 2 and "测试" in json.dumps(hook.requests[0]["json"], ensure_ascii=False)

@@ -133,18 +133,19 @@ def test_sign_out_voids_sessions_issued_before_it(engine, small_model):
 def test_new_accounts_are_checked(engine, small_model, kwargs, message):
     args = {"username": "mca", "password": "s3cret-pass", "role": "reporter", "department": "省民政厅", **kwargs}
     with pytest.raises(auth.UserError) as exc:
-        auth.add_user(engine, args.pop("username"), args.pop("password"), args.pop("role"), model=small_model, **args)
+        auth.add_user(engine, args.pop("username"), args.pop("password"), args.pop("role"), model=small_model,
+                      now=NOW, **args)
     assert message in exc.value.zh
 
 
 def test_usernames_are_unique(engine, small_model):
-    auth.add_user(engine, "mca", "s3cret-pass", "reporter", department="省民政厅", model=small_model)
+    auth.add_user(engine, "mca", "s3cret-pass", "reporter", department="省民政厅", model=small_model, now=datetime.now(UTC))
     with pytest.raises(auth.UserError, match="exists"):
-        auth.add_user(engine, "mca", "s3cret-pass", "viewer", model=small_model)
+        auth.add_user(engine, "mca", "s3cret-pass", "viewer", model=small_model, now=datetime.now(UTC))
 
 
 def test_a_region_is_stored_by_its_code(engine, small_model):
-    user = auth.add_user(engine, "hk", "s3cret-pass", "reporter", region="Haikou", model=small_model)
+    user = auth.add_user(engine, "hk", "s3cret-pass", "reporter", region="Haikou", model=small_model, now=datetime.now(UTC))
     assert user.region == "460100" and auth.find_user(engine, "hk").region == "460100"
 
 
@@ -234,7 +235,7 @@ def test_users_command_adds_lists_and_disables(engine, tmp_path, small_model, mo
     assert "hk\treporter\t460100\tactive" in runner.invoke(cli, ["users", "list"]).output
     assert runner.invoke(cli, ["users", "disable", "hk"]).exit_code == 0
     assert "hk\treporter\t460100\tdisabled" in runner.invoke(cli, ["users", "list"]).output
-    assert not auth.sign_in(engine, "hk", "s3cret-pass").ok
+    assert not auth.sign_in(engine, "hk", "s3cret-pass", now=datetime.now(UTC)).ok
     assert runner.invoke(cli, ["users", "disable", "nobody"]).exit_code == 1
     actions = [e["action"] for e in auth.list_audit(engine) if e["actor"] == "cli"]
     assert actions == ["user_disable", "user_add"]

@@ -20,7 +20,7 @@ NOW = datetime(2025, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 in Hainan
 
 @pytest.fixture
 def model(engine, small_model):
-    db.sync_targets(engine, small_model)
+    db.sync_targets(engine, small_model, now=datetime.now(UTC))
     return small_model
 
 
@@ -230,13 +230,13 @@ def test_the_cli_names_every_problem_in_chinese_or_english(engine, model, tmp_pa
 def test_next_year_is_refused_one_minute_before_midnight_in_hainan(engine, model):
     with freeze_time("2025-12-31T23:59:00+08:00"):
         with pytest.raises(EntryError) as info:
-            record_value(engine, model, "老年大学数", "海口", "2026", "3", entered_by="x")
+            record_value(engine, model, "老年大学数", "海口", "2026", "3", entered_by="x", now=datetime.now(UTC))
     assert "期间尚未开始（今天是2025-12-31，北京时间）" in info.value.format("zh")
 
 
 def test_next_year_is_open_one_minute_after_midnight_in_hainan_while_utc_is_still_in_2025(engine, model):
     with freeze_time("2026-01-01T00:01:00+08:00"):  # 2025-12-31 16:01 UTC
-        result = record_value(engine, model, "老年大学数", "海口", "2026", "3", entered_by="x")
+        result = record_value(engine, model, "老年大学数", "海口", "2026", "3", entered_by="x", now=datetime.now(UTC))
     assert result.written == 1
     assert "尚未结束" in result.warnings[0].format("zh")  # 2026 has only just begun
 
@@ -244,9 +244,9 @@ def test_next_year_is_open_one_minute_after_midnight_in_hainan_while_utc_is_stil
 def test_a_month_not_yet_started_is_refused_for_a_monthly_flow(engine, model):
     with freeze_time("2025-06-30T23:00:00+08:00"):
         with pytest.raises(EntryError, match="future"):
-            record_value(engine, model, "elderly_care_trainees", "海口", "2025-07", "10", entered_by="x")
+            record_value(engine, model, "elderly_care_trainees", "海口", "2025-07", "10", entered_by="x", now=datetime.now(UTC))
         with pytest.raises(EntryError, match="reported by month"):
-            record_value(engine, model, "elderly_care_trainees", "海口", "2025-06-15", "10", entered_by="x")
+            record_value(engine, model, "elderly_care_trainees", "海口", "2025-06-15", "10", entered_by="x", now=datetime.now(UTC))
 
 
 # -- corrections, revisions and history -----------------------------------------------

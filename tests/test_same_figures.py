@@ -88,6 +88,6 @@ def test_every_surface_quotes_the_same_figure_status_and_coverage(tracker, engin
 
     # an alert about the same item
     enqueue(engine, tracker.model, transitions({(TARGET, ""): "on_track"}, [status]), "2025-02",
-            tracker.settings.alerts, "http://reports.example/2025-02.html", {}, NOW)
+            tracker.settings.alerts, "http://reports.example/2025-02.html", {}, now=NOW)
     body = tracker.alerts(5)[0]["body"]
     assert shown in body and coverage in body and status.label_zh in body

@@ -129,28 +129,28 @@ def test_history_lists_every_revision_oldest_first(engine):
 
 
 def test_sync_targets_is_idempotent(engine, small_model):
-    first = db.sync_targets(engine, small_model)
+    first = db.sync_targets(engine, small_model, now=datetime.now(UTC))
     assert first["indicators"]["added"] == 6 and first["targets"]["added"] == 2
-    again = db.sync_targets(engine, small_model)
+    again = db.sync_targets(engine, small_model, now=datetime.now(UTC))
     assert again["indicators"] == {"added": 0, "changed": 0, "unchanged": 6, "retired": 0}
     assert again["targets"]["unchanged"] == 2 and again["milestones"]["unchanged"] == 2
 
 
 def test_a_changed_target_keeps_its_earlier_versions(engine, small_model):
-    db.sync_targets(engine, small_model)
+    db.sync_targets(engine, small_model, now=datetime.now(UTC))
     changed = dataclasses.replace(small_model.targets[0], value=35.0)
     small_model.targets[0] = changed
-    counts = db.sync_targets(engine, small_model)
+    counts = db.sync_targets(engine, small_model, now=datetime.now(UTC))
     assert counts["targets"]["changed"] == 1
     versions = db.target_history(engine, changed.id)
     assert [(v["version"], v["definition"]["value"]) for v in versions] == [(1, 30.0), (2, 35.0)]
-    assert db.sync_targets(engine, small_model)["targets"]["unchanged"] == 2
+    assert db.sync_targets(engine, small_model, now=datetime.now(UTC))["targets"]["unchanged"] == 2
 
 
 def test_a_target_removed_from_the_model_is_retired_not_deleted(engine, small_model):
-    db.sync_targets(engine, small_model)
+    db.sync_targets(engine, small_model, now=datetime.now(UTC))
     gone = small_model.targets.pop()
-    assert db.sync_targets(engine, small_model)["targets"]["retired"] == 1
+    assert db.sync_targets(engine, small_model, now=datetime.now(UTC))["targets"]["retired"] == 1
     with engine.connect() as conn:
         row = conn.execute(sa.select(target_table).where(target_table.c.id == gone.id)).one()
     assert row.active is False or row.active == 0
@@ -158,12 +158,12 @@ def test_a_target_removed_from_the_model_is_retired_not_deleted(engine, small_mo
 
 
 def test_an_indicator_unit_cannot_change_under_stored_values(engine, small_model):
-    db.sync_targets(engine, small_model)
+    db.sync_targets(engine, small_model, now=datetime.now(UTC))
     _write(engine, _obs(indicator="senior_universities", value=3.0))
     idx = next(i for i, ind in enumerate(small_model.indicators) if ind.id == "senior_universities")
     small_model.indicators[idx] = dataclasses.replace(small_model.indicators[idx], unit="facility")
     with pytest.raises(ValueError, match="unit changed"):
-        db.sync_targets(engine, small_model)
+        db.sync_targets(engine, small_model, now=datetime.now(UTC))
 
 
 def test_milestone_progress_returns_the_latest_report_per_reporter(engine):

@@ -198,7 +198,7 @@ def test_an_altered_cookie_signs_nobody_in(site):
 def test_a_disabled_account_is_signed_out_at_the_next_request(site):
     client = site.client("hk")
     assert client.get("/entry").status_code == 200
-    auth.set_active(site.engine, "hk", False)
+    auth.set_active(site.engine, "hk", False, now=datetime.now(UTC))
     assert client.get("/entry", follow_redirects=False).status_code == 303
 
 
@@ -258,7 +258,7 @@ def test_responses_carry_security_headers(site):
 
 
 def test_the_entry_form_lists_the_indicators_due_with_units_last_values_and_deadlines(site):
-    db.sync_targets(site.engine, site.model)
+    db.sync_targets(site.engine, site.model, now=datetime.now(UTC))
     from tracker.actuals.entry import record_value
 
     record_value(site.engine, site.model, "elderly_care_beds", "460000", "2024", "4800", entered_by="cli",

@@ -877,8 +877,8 @@ class EntryResult:
     dry_run: bool = False
 
 
-def _now(now: datetime | None) -> datetime:
-    moment = now or datetime.now(UTC)
+def _now(now: datetime) -> datetime:
+    moment = now
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -899,7 +899,7 @@ def _db_lookups(conn: Any) -> tuple[Callable, Callable]:
 
 def record_value(engine: Any, model: TargetsModel, indicator: str, region: str, period: str,
                  value: str | float, unit: str | None = None, *, entered_by: str, note: str = "",
-                 source: str = "command", correct: bool = False, now: datetime | None = None,
+                 source: str = "command", correct: bool = False, now: datetime,
                  regions: Regions | None = None) -> EntryResult:
     """Enter one value (`tracker record`): checked like a file's cell, stored as a new cell or,
     with `correct=True`, as a new revision of an existing one. Raises EntryError."""
@@ -925,7 +925,7 @@ class CellEntry:
 
 
 def record_values(engine: Any, model: TargetsModel, cells: Iterable[CellEntry], *, entered_by: str,
-                  source: str = "command", now: datetime | None = None,
+                  source: str = "command", now: datetime,
                   regions: Regions | None = None) -> EntryResult:
     """Enter several values at once (a web form), all or nothing: every cell is checked like
     a file's cell, and if any is wrong nothing is written and EntryError lists every problem."""
@@ -981,7 +981,7 @@ def _file_digest(path: Path) -> str:
 
 def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_by: str,
                 correct: bool = False, period: str | None = None, indicator: str | None = None,
-                now: datetime | None = None, regions: Regions | None = None,
+                now: datetime, regions: Regions | None = None,
                 dry_run: bool = False, permit: "Permit | None" = None) -> EntryResult:
     """Import a CSV or .xlsx file of values (and milestone progress sheets), all or nothing.
 
@@ -1284,7 +1284,7 @@ def _import_progress(conn: Any, layout: Layout, rows: Iterator, model: TargetsMo
 
 def record_progress(engine: Any, model: TargetsModel, milestone: str, state: str, *, reporter: str,
                     entered_by: str, note: str = "", evidence: str = "", reported_on: str | None = None,
-                    source: str = "command", now: datetime | None = None,
+                    source: str = "command", now: datetime,
                     regions: Regions | None = None) -> EntryResult:
     """Record a milestone's state (未启动 / 推进中 / 已完成) for a department or region.
     Progress changes over time, so each report is a new row. Raises EntryError."""

@@ -22,12 +22,11 @@ import logging
 import os
 import smtplib
 import ssl
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -258,7 +257,8 @@ def scrub(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-def send(channel: str, payload: dict[str, Any], key: str, config: AlertsSettings | dict[str, Any], timeout: float = 10.0) -> None:
+def send(channel: str, payload: dict[str, Any], key: str, config: AlertsSettings | dict[str, Any], now: datetime,
+         timeout: float = 10.0) -> None:
     """Deliver one message; raises DeliveryError with a message free of secrets."""
     config = alerts_settings(config)
     section = config.channel(channel)
@@ -279,7 +279,7 @@ def send(channel: str, payload: dict[str, Any], key: str, config: AlertsSettings
             url = _env(section.get("url_env")) or section.get("url", "")
             secret = _env(section.get("secret_env"))
             if secret:
-                url = dingtalk_signed_url(url, secret, int(time.time() * 1000))
+                url = dingtalk_signed_url(url, secret, int(now.timestamp() * 1000))
             _check_bot_reply(_post_json(url, payload, {"Idempotency-Key": key}, timeout))
         else:
             raise DeliveryError(f"unknown channel {channel!r}")
@@ -374,10 +374,9 @@ def enabled_channels(config: AlertsSettings | dict[str, Any]) -> list[str]:
 
 
 def enqueue(engine: Engine, model: TargetsModel, events: Sequence[AlertEvent], period: str, config: AlertsSettings | dict[str, Any],
-            report_link: str, region_names: dict[str, str] | None = None, now: datetime | None = None) -> int:
+            report_link: str, region_names: dict[str, str] | None = None, *, now: datetime) -> int:
     """Record the messages for `events` (one per channel), before anything is sent.
     Returns how many new rows; a repeat of the same event (same key) adds nothing."""
-    now = now or datetime.now(UTC)
     names = region_names or {}
     rows = []
     for event in events:
@@ -412,18 +411,17 @@ def backoff(attempts: int, base_seconds: float = 60.0, cap_seconds: float = 6 * 
     return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
 
 
-def deliver_pending(engine: Engine, config: AlertsSettings | dict[str, Any], now: datetime | None = None,
+def deliver_pending(engine: Engine, config: AlertsSettings | dict[str, Any], now: datetime,
                     max_attempts: int = 8, claim_timeout: timedelta = timedelta(minutes=10),
                     base_seconds: float = 60.0, clock: Callable[[], datetime] | None = None) -> dict[str, int]:
     """Send what is due; returns counts of sent / retry / dead. `clock` gives the moment each
     message is marked sent (default: `now`)."""
-    now = now or datetime.now(UTC)
     counts = {"sent": 0, "retry": 0, "dead": 0}
     for row in outbox.due_alerts(engine, now, claim_timeout):
         if not outbox.claim_alert(engine, row.id, now, claim_timeout):
             continue  # another process got there first
         try:
-            send(row.channel, json.loads(row.payload), row.key, config)
+            send(row.channel, json.loads(row.payload), row.key, config, now)
         except DeliveryError as exc:
             attempts, dead = outbox.alert_failed(engine, row.id, now, str(exc), max_attempts,
                                                  lambda n: backoff(n, base_seconds))
@@ -435,10 +433,9 @@ def deliver_pending(engine: Engine, config: AlertsSettings | dict[str, Any], now
     return counts
 
 
-def send_test_messages(config: AlertsSettings | dict[str, Any], now: datetime | None = None) -> list[tuple[str, str]]:
+def send_test_messages(config: AlertsSettings | dict[str, Any], now: datetime) -> list[tuple[str, str]]:
     """Send one test message through every configured channel, directly (not the outbox):
     returns (channel, 'ok' or the error)."""
-    now = now or datetime.now(UTC)
     message = Message("【测试消息】tracker 告警通道测试 / alert channel test",
                       f"这是一条测试消息，发送时间 {now.isoformat(timespec='seconds')}。\nThis is a test message.",
                       "<p>这是一条测试消息。This is a test message.</p>")
@@ -450,7 +447,7 @@ def send_test_messages(config: AlertsSettings | dict[str, Any], now: datetime | 
     for channel in enabled_channels(config):
         key = hashlib.sha256(f"test|{channel}|{now.isoformat()}".encode()).hexdigest()[:32]
         try:
-            send(channel, channel_payload(channel, message, key, recipients), key, config)
+            send(channel, channel_payload(channel, message, key, recipients), key, config, now)
             out.append((channel, "ok"))
         except DeliveryError as exc:
             out.append((channel, str(exc)))

@@ -2,7 +2,7 @@
 
 import logging
 import sys
-from datetime import UTC
+from datetime import UTC, datetime
 
 import click
 
@@ -109,7 +109,7 @@ def alerts_test(ctx: click.Context) -> None:
     from tracker.alerts.outbox import send_test_messages
 
     config = settings_from(ctx).alerts
-    results = send_test_messages(config)
+    results = send_test_messages(config, now=datetime.now(UTC))
     if not results:
         raise click.ClickException("no alert channels configured: add [alerts] to tracker.toml (see README)")
     failed = False

@@ -2,6 +2,7 @@
 and tracker.web.auth."""
 
 import sys
+from datetime import UTC, datetime
 
 import click
 
@@ -80,11 +81,11 @@ def add(ctx: click.Context, username: str, role: str, department: str, region: s
     engine, model = _engine_model(ctx)
     try:
         user = auth.add_user(engine, username, _read_password(password_stdin), role, department=department,
-                             region=region, display_name=display_name, model=model)
+                             region=region, display_name=display_name, model=model, now=datetime.now(UTC))
     except auth.UserError as exc:
         raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
     auth.audit(engine, "cli", "user_add", user.username, detail=f"role={user.role} department={user.department} "
-                                                                f"region={user.region}")
+                                                                f"region={user.region}", now=datetime.now(UTC))
     click.echo(f"已添加 added: {user.username} ({user.role}{' ' + user.department if user.department else ''}"
                f"{' ' + user.region if user.region else ''})")
 
@@ -103,9 +104,9 @@ def list_(ctx: click.Context) -> None:
 def _set_active(ctx: click.Context, username: str, active: bool) -> None:
     from tracker.web import auth
     engine, _ = _engine_model(ctx)
-    if not auth.set_active(engine, username, active):
+    if not auth.set_active(engine, username, active, now=datetime.now(UTC)):
         raise click.ClickException(f"没有用户 no such user: {username}")
-    auth.audit(engine, "cli", "user_enable" if active else "user_disable", username)
+    auth.audit(engine, "cli", "user_enable" if active else "user_disable", username, now=datetime.now(UTC))
     click.echo(f"{'已启用 enabled' if active else '已停用 disabled'}: {username}")
 
 
@@ -134,10 +135,10 @@ def passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
     from tracker.web import auth
     engine, _ = _engine_model(ctx)
     try:
-        found = auth.set_password(engine, username, _read_password(password_stdin))
+        found = auth.set_password(engine, username, _read_password(password_stdin), now=datetime.now(UTC))
     except auth.UserError as exc:
         raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
     if not found:
         raise click.ClickException(f"没有用户 no such user: {username}")
-    auth.audit(engine, "cli", "user_passwd", username)
+    auth.audit(engine, "cli", "user_passwd", username, now=datetime.now(UTC))
     click.echo(f"已设置密码 password set: {username}")

@@ -109,9 +109,9 @@ def parse_period(text: str | int | date | datetime) -> Period:
         "or a date 2026-11-15")
 
 
-def today_in_plan_tz(now: datetime | None = None) -> date:
+def today_in_plan_tz(now: datetime) -> date:
     """The calendar date in Asia/Shanghai at `now` (default: the clock)."""
-    moment = now or datetime.now(PLAN_TZ)
+    moment = now
     if moment.tzinfo is None:  # a naive moment is UTC, as freezegun and SQLModel give it
         moment = moment.replace(tzinfo=ZoneInfo("UTC"))
     return moment.astimezone(PLAN_TZ).date()

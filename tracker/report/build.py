@@ -20,7 +20,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -733,14 +733,14 @@ def generate_report(model: TargetsModel, statuses: Sequence[Status],
                     observations: "Iterable[Observation] | SeriesSet",
                     regions: Regions, as_of: date, reports_dir: str | Path, *, lang: str = "zh",
                     late_run: bool = False, note: str = "", grace_days: int = 30,
-                    generated_at: datetime | None = None, new_values: Iterable[Observation] | None = None,
+                    generated_at: datetime, new_values: Iterable[Observation] | None = None,
                     sample: bool | None = None, limits: Limits = Limits(),
                     plans: Sequence[str] | None = None) -> ReportFiles:
     """Build this month's report against the previous one in `reports_dir` and write it
     (tracker.service's write_report calls this with the evaluation's figures)."""
     period = f"{as_of.year}-{as_of.month:02d}"
     previous = read_previous(Path(reports_dir), period)
-    stamp = (generated_at or datetime.now(timezone.utc)).astimezone(PLAN_TZ).isoformat(timespec="seconds")
+    stamp = generated_at.astimezone(PLAN_TZ).isoformat(timespec="seconds")
     context = build_context(model, statuses, observations, regions, as_of, previous, lang=lang,
                             generated_at=stamp, late_run=late_run, note=note, grace_days=grace_days,
                             new_values=new_values, sample=sample, limits=limits, plans=plans)

@@ -156,7 +156,7 @@ def run_month(tracker: Any, period: str | None = None, *, force: bool = False, l
         names = {r.code: r.name for r in tracker.regions.all}
         link = alerts.report_base_url.rstrip("/")
         link = f"{link}/{Path(report_path).name}" if link else str(Path(report_path).resolve())
-        count = enqueue(engine, tracker.model, events, period, alerts, link, names, now) if alerts.enabled else 0
+        count = enqueue(engine, tracker.model, events, period, alerts, link, names, now=now) if alerts.enabled else 0
         finish(engine, RUN_JOB, period, "succeeded", clock(), owner, report_path=str(report_path), alerts=count)
         if alerts.enabled:
             tracker.deliver_alerts()

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, select
 
-from tracker.domain.clock import system_clock
 from tracker.domain.model import TargetsModel
 from tracker.store.engine import write_transaction
 from tracker.store.tables import IndicatorRow, MilestoneRow, TargetRow, TargetVersionRow, meta_table, observation_table
@@ -19,7 +18,7 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def sync_targets(engine: Engine, model: TargetsModel, now: datetime | None = None,
+def sync_targets(engine: Engine, model: TargetsModel, now: datetime,
                  source_digest: str | None = None) -> dict[str, dict[str, int]]:
     """Write the targets model into the database; running it twice changes nothing.
 
@@ -29,7 +28,6 @@ def sync_targets(engine: Engine, model: TargetsModel, now: datetime | None = Non
     something else. `source_digest` (the content hash of the file the model came from) is recorded
     in the same transaction, so `synced_digest` tells whether a sync is needed.
     """
-    now = now or system_clock()
     counts = {name: {"added": 0, "changed": 0, "unchanged": 0, "retired": 0}
               for name in ("indicators", "targets", "milestones")}
     ind_t, tgt_t, ver_t, ms_t = (IndicatorRow.__table__, TargetRow.__table__,

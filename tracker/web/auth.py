@@ -129,13 +129,12 @@ def check_new_user(username: str, password: str, role: str, department: str, reg
 
 def add_user(engine: Engine, username: str, password: str, role: str, *, department: str = "",
              region: str = "", display_name: str = "", model: TargetsModel | None = None,
-             regions: Regions | None = None, now: datetime | None = None) -> User:
+             regions: Regions | None = None, now: datetime) -> User:
     """Create an account (password hashed with argon2). Raises UserError."""
     from tracker.domain.regions import load_regions
 
     department, code = check_new_user(username, password, role, department, region, model,
                                       regions or load_regions())
-    now = now or datetime.now(UTC)
     row = {"username": username, "display_name": _norm(display_name), "password_hash": hash_password(password),
            "role": role, "department": department, "region": code, "active": True,
            "created_at": now, "updated_at": now}
@@ -159,16 +158,15 @@ def find_user(engine: Engine, username: str) -> User | None:
     return _user(r) if r else None
 
 
-def set_active(engine: Engine, username: str, active: bool, now: datetime | None = None) -> bool:
+def set_active(engine: Engine, username: str, active: bool, now: datetime) -> bool:
     """Disable (or enable again) an account; returns whether it exists. Never deleted: the
     audit log and the values it entered keep naming it."""
-    return accounts.update_user(engine, {"active": active, "updated_at": now or datetime.now(UTC)}, username=username)
+    return accounts.update_user(engine, {"active": active, "updated_at": now}, username=username)
 
 
-def set_password(engine: Engine, username: str, password: str, now: datetime | None = None) -> bool:
+def set_password(engine: Engine, username: str, password: str, now: datetime) -> bool:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise UserError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符", f"password: at least {MIN_PASSWORD_LENGTH} characters")
-    now = now or datetime.now(UTC)
     return accounts.update_user(engine, {"password_hash": hash_password(password), "updated_at": now,
                                          "sessions_after": now}, username=username)
 
@@ -255,11 +253,10 @@ def rate_limited(engine: Engine, username: str, ip: str, now: datetime, limits: 
     return bool(ip) and accounts.failed_sign_ins(engine, since=start, ip=ip) >= limits.ip_max_failures
 
 
-def sign_in(engine: Engine, username: str, password: str, *, ip: str = "", now: datetime | None = None,
+def sign_in(engine: Engine, username: str, password: str, *, ip: str = "", now: datetime,
             limits: LoginLimits = LoginLimits()) -> SignIn:
     """Check a name and password, unless the rate limit is reached; every attempt is
     recorded (a refused one too, so hammering keeps the limit in force) and audited."""
-    now = now or datetime.now(UTC)
     username = (username or "").strip()[:64]
     if rate_limited(engine, username, ip, now, limits):
         outcome, user = "limited", None
@@ -346,9 +343,9 @@ def _audit_row(actor: str, action: str, obj: str, outcome: str, detail: str, ip:
 
 
 def audit(engine: Engine, actor: str, action: str, obj: str = "", *, outcome: str = "ok", detail: str = "",
-          ip: str = "", now: datetime | None = None) -> None:
+          ip: str = "", now: datetime) -> None:
     """Record one action in the audit log."""
-    accounts.insert_audit(engine, _audit_row(actor, action, obj, outcome, detail, ip, now or datetime.now(UTC)))
+    accounts.insert_audit(engine, _audit_row(actor, action, obj, outcome, detail, ip, now))
 
 
 def list_audit(engine: Engine, limit: int = 200, actor: str | None = None,
