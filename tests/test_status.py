@@ -571,3 +571,91 @@ def test_statuses_refuse_a_model_whose_indicator_changed_unit_under_stored_value
         dataclasses.replace(i, unit="facility") if i.id == "senior_universities" else i for i in small_model.indicators])
     with pytest.raises(ValueError, match="senior_universities"):
         evaluate_from_database(engine, changed, REGIONS, date(2025, 3, 2), StatusSettings())
+
+
+# --- issue 11: ratios over the same regions, stale data said, a flow on pace -----------------
+
+def _mismatched_components() -> list[Observation]:
+    """Beds from 海口, 三亚 and 儋州; the elderly population from 海口 alone (the issue's case)."""
+    haikou, sanya, danzhou = (REGIONS.lookup(n).code for n in ("海口", "三亚", "儋州"))
+    day = date(2025, 6, 30)
+    return [obs(12_000, day, "beds_total", haikou), obs(15_000, day, "beds_total", sanya),
+            obs(8_000, day, "beds_total", danzhou), obs(380, day, "elderly", haikou)]
+
+
+def test_a_province_ratio_sums_numerator_and_denominator_over_the_same_regions():
+    haikou = REGIONS.lookup("海口").code
+    s = one(model(target(value=30.0), indicators=RATIO_INDICATORS), _mismatched_components(),
+            date(2025, 7, 20))
+    # 35,000 beds over 海口's 380 thousand elderly would say 92.11: only 海口 reported both
+    assert s.figures["latest"] == pytest.approx(12_000 / 380)
+    assert s.figures["coverage"] == "1/19" and s.figures["partial"] is True
+    assert s.figures["covered_regions"] == [haikou]
+    assert len(s.figures["missing_regions"]) == 18 and haikou not in s.figures["missing_regions"]
+    assert s.code == "no_data"  # 31.58 meets 30, but over 1/19 市县 it is not the province's
+    assert "1/19 市县合计 31.58张/千人（2025-06）" in s.reason_zh and "92.11" not in s.reason_zh
+    assert "31.58 beds per 1,000" in s.reason_en and "1 of 19 regions" in s.reason_en
+    after = one(model(target(value=30.0), indicators=RATIO_INDICATORS), _mismatched_components(),
+                date(2026, 1, 5))
+    assert after.code == "overdue" and "1/19 市县合计 31.58张/千人" in after.reason_zh
+
+
+def test_the_province_figure_the_web_shows_is_the_ratio_over_the_same_regions():
+    from tracker.status.figures import derive_values
+
+    m = model(target(value=30.0), indicators=RATIO_INDICATORS)
+    derived = {(o.indicator, o.region): o for o in derive_values(m, _mismatched_components(), REGIONS)}
+    province = derived[("beds", PROVINCE)]
+    assert province.value == pytest.approx(12_000 / 380) and "1/19" in province.note
+
+
+YEARLY = [Indicator("universities", "老年大学数", "institution", "count", "yearly")]
+
+
+def test_an_overdue_target_with_old_data_says_which_years_were_not_reported():
+    t = target(id="uni", indicator="universities", value=10, unit="institution")
+    values = [obs(4, date(2022, 12, 31), "universities"), obs(6, date(2023, 12, 31), "universities")]
+    s = one(model(t, indicators=YEARLY), values, date(2026, 3, 1))
+    assert s.code == "overdue"
+    assert s.figures["unreported_periods"] == ["2024", "2025"]
+    assert "最新数据为2023年，2024、2025年未报送" in s.reason_zh
+    assert "the latest data are for 2023; 2024 and 2025 have not been reported" in s.reason_en
+
+
+def test_a_target_with_current_data_lists_no_unreported_periods():
+    t = target(id="uni", indicator="universities", value=10, unit="institution")
+    values = [obs(4, date(2024, 12, 31), "universities"), obs(6, date(2025, 12, 31), "universities")]
+    s = one(model(t, indicators=YEARLY), values, date(2026, 3, 1))
+    assert s.code == "overdue" and "unreported_periods" not in s.figures and "未报送" not in s.reason_zh
+
+
+def test_a_flow_exactly_on_pace_is_on_track():
+    """250 person-times a month toward 15,000 in five years: the trend projects 14,988.68 at
+    the deadline (months differ in length), 0.08% short, well within the tolerance."""
+    t = target(id="train", indicator="trainees", comparator=">=", value=15_000, unit="person_time",
+               cumulative=True)
+    months = [obs(250, month_end(2021 + i // 12, i % 12 + 1), indicator="trainees") for i in range(48)]
+    s = one(model(t), months, date(2025, 1, 20))
+    assert s.figures["projected"] == pytest.approx(14_988.68, abs=0.01)
+    assert s.code == "on_track", s.reason_zh
+
+
+def _on_a_line_to(share: float) -> tuple[TargetsModel, list[Observation]]:
+    """Monthly values on a straight line from 0 at the plan's start (a stated baseline) that
+    reaches `share` of the target 1,000 at the deadline: the trend projects exactly that."""
+    t = target(id="places", indicator="places", value=1_000, unit="place", baseline=0.0,
+               baseline_period="2020")
+    t0, span = date(2020, 12, 31).toordinal(), DEADLINE.toordinal() - date(2020, 12, 31).toordinal()
+    values = [obs(1_000 * share * (month_end(2023, m).toordinal() - t0) / span, month_end(2023, m),
+                  indicator="places") for m in range(1, 13)]
+    return model(t), values
+
+
+@pytest.mark.parametrize("share, code", [(1 - 0.05 * 0.99, "on_track"), (1 - 0.05 * 1.01, "lagging")])
+def test_the_trend_test_has_the_tolerance_of_the_trajectory_test(share, code):
+    m, values = _on_a_line_to(share)
+    s = one(m, values, date(2024, 1, 20))
+    assert s.figures["projected"] == pytest.approx(1_000 * share)
+    # the straight line alone is within the tolerance either way: the trend decides
+    assert s.figures["expected"] - s.figures["latest"] < 0.05 * 1_000
+    assert s.code == code, s.reason_zh
