@@ -61,8 +61,8 @@ def model(*targets: Target, indicators: list[Indicator] | None = None,
 
 
 def target(**kw) -> Target:
-    base = dict(id="beds-2025", plan="hainan", task=1, indicator="beds", comparator=">=",
-                value=32.0, unit="bed / kiloperson", deadline=DEADLINE)
+    base = {"id": "beds-2025", "plan": "hainan", "task": 1, "indicator": "beds", "comparator": ">=",
+            "value": 32.0, "unit": "bed / kiloperson", "deadline": DEADLINE}
     base.update(kw)
     return Target(**base)
 
@@ -103,8 +103,8 @@ def test_overdue_only_after_the_end_of_the_deadline_day():
     assert day_after.code == "overdue"
     assert day_after.reason_zh == (
         "截至2026-01-01，期限 2025-12-31 已过，最新值 25.7张/千人（2025-10），低于目标 32张/千人，"
-        "差 6.3，逾期未完成。")
-    assert "overdue" in day_after.reason_en and "short by 6.3" in day_after.reason_en
+        "差 6.3张/千人；最新数据为2025-10，2025-11未报送，逾期未完成。")
+    assert "overdue" in day_after.reason_en and "short by 6.3 beds per 1,000" in day_after.reason_en
 
 
 def test_achieved_late_names_the_period_it_was_met():
@@ -174,7 +174,7 @@ def test_on_track_within_tolerance_of_the_trajectory():
 
 
 def test_lagging_beyond_tolerance_of_the_trajectory():
-    m, values, expected = _trajectory_case(-0.51)
+    m, values, _ = _trajectory_case(-0.51)
     s = one(m, values, date(2023, 7, 20))
     assert s.code == "lagging"
     assert "落后 0.51" in s.reason_zh and s.reason_zh.endswith("进度滞后。")
@@ -227,7 +227,8 @@ def test_stale_after_the_grace_period_for_the_expected_period():
     assert one(m, values, date(2025, 5, 29)).code == "on_track"
     s = one(m, values, date(2025, 5, 30))  # now 2025-04 is due
     assert s.code == "stale"
-    assert "应已报送 2025-04 数据而未报送，数据过期" in s.reason_zh
+    assert "最新数据为2025-03，2025-04未报送，数据过期" in s.reason_zh
+    assert s.figures["unreported_periods"] == ["2025-04"]
 
 
 def test_stale_data_is_never_on_track_even_when_the_trend_is_good():
@@ -356,7 +357,8 @@ def test_partial_coverage_never_makes_a_target_achieved():
             _components(reporting, [5000] * 12, [100] * 12), date(2025, 7, 20))
     assert s.figures["latest"] == pytest.approx(50)  # would meet 35
     assert s.code == "no_data" and s.figures["coverage"] == "12/19"
-    assert "省级合计仅覆盖 12/19 市县" in s.reason_zh and counties[12].name in s.reason_zh
+    assert "最新值为 12/19 市县合计 50张/千人" in s.reason_zh and counties[12].name in s.reason_zh
+    assert s.figures["partial"] and s.figures["covered_regions"] == reporting
     after = one(model(target(value=35.0), indicators=RATIO_INDICATORS),
                 _components(reporting, [5000] * 12, [100] * 12), date(2026, 1, 5))
     assert after.code == "overdue" and "不能认定达标" in after.reason_zh
@@ -459,9 +461,10 @@ def test_every_status_code_has_labels_and_to_dict_is_json():
 
 def _rows(observations: list[Observation]) -> list[dict]:
     """Observations as rows of tracker.store.db's observation table."""
-    return [dict(indicator=o.indicator, region=o.region, period=period_containing(o.period_end, "month").label,
-                 period_end=o.period_end, value=o.value, revision=o.revision, entered_by="test",
-                 entered_at=o.entered_at) for o in observations]
+    return [{"indicator": o.indicator, "region": o.region,
+             "period": period_containing(o.period_end, "month").label, "period_end": o.period_end,
+             "value": o.value, "revision": o.revision, "entered_by": "test", "entered_at": o.entered_at}
+            for o in observations]
 
 
 @pytest.fixture
