@@ -135,11 +135,11 @@ def _target(code: str, f: dict[str, Any], as_of: str, lang: str, words: Wording)
 
     goal = value(f["target"])
     cmp = f["comparator"]
-    met = (f"达到目标（{COMPARATOR_LABELS[cmp]} {goal}）" if zh else
-           f"meets the target ({COMPARATOR_LABELS_EN[cmp]} {goal})")
+    met = "" if code not in ("achieved", "achieved_late") else (
+        f"达到目标（{COMPARATOR_LABELS[cmp]} {goal}）" if zh else f"meets the target ({COMPARATOR_LABELS_EN[cmp]} {goal})")
     latest = _latest(f, lang, value)
     if code == "achieved":
-        if passed:
+        if passed:  # the value by the deadline
             v, p = value(f["achieved_value"]), f["achieved_period"]
             return (f"{head}期限 {deadline} 前最新值 {v}（{p}）{met}，已完成。" if zh else
                     f"{head}the latest value by the deadline {deadline}, {v} ({p}), {met}: achieved.")
@@ -160,7 +160,7 @@ def _target(code: str, f: dict[str, Any], as_of: str, lang: str, words: Wording)
                 f"{head}{latest}; {incomplete}, so progress cannot be judged.")
 
     gap = format_difference(f.get("gap"), unit, lang)
-    if f["comparator"] in (">=", ">"):
+    if cmp in (">=", ">"):
         short = f"低于目标 {goal}，差 {gap}" if zh else f"below the target of {goal}, short by {gap}"
     else:
         short = f"高于目标上限 {goal}，超出 {gap}" if zh else f"above the ceiling of {goal}, over by {gap}"
