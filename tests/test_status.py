@@ -61,8 +61,8 @@ def model(*targets: Target, indicators: list[Indicator] | None = None,
 
 
 def target(**kw) -> Target:
-    base = dict(id="beds-2025", plan="hainan", task=1, indicator="beds", comparator=">=",
-                value=32.0, unit="bed / kiloperson", deadline=DEADLINE)
+    base = {"id": "beds-2025", "plan": "hainan", "task": 1, "indicator": "beds", "comparator": ">=",
+            "value": 32.0, "unit": "bed / kiloperson", "deadline": DEADLINE}
     base.update(kw)
     return Target(**base)
 
@@ -103,8 +103,8 @@ def test_overdue_only_after_the_end_of_the_deadline_day():
     assert day_after.code == "overdue"
     assert day_after.reason_zh == (
         "截至2026-01-01，期限 2025-12-31 已过，最新值 25.7张/千人（2025-10），低于目标 32张/千人，"
-        "差 6.3，逾期未完成。")
-    assert "overdue" in day_after.reason_en and "short by 6.3" in day_after.reason_en
+        "差 6.3张/千人；最新数据为2025-10，2025-11未报送，逾期未完成。")
+    assert "overdue" in day_after.reason_en and "short by 6.3 beds per 1,000" in day_after.reason_en
 
 
 def test_achieved_late_names_the_period_it_was_met():
@@ -174,7 +174,7 @@ def test_on_track_within_tolerance_of_the_trajectory():
 
 
 def test_lagging_beyond_tolerance_of_the_trajectory():
-    m, values, expected = _trajectory_case(-0.51)
+    m, values, _ = _trajectory_case(-0.51)
     s = one(m, values, date(2023, 7, 20))
     assert s.code == "lagging"
     assert "落后 0.51" in s.reason_zh and s.reason_zh.endswith("进度滞后。")
@@ -227,7 +227,8 @@ def test_stale_after_the_grace_period_for_the_expected_period():
     assert one(m, values, date(2025, 5, 29)).code == "on_track"
     s = one(m, values, date(2025, 5, 30))  # now 2025-04 is due
     assert s.code == "stale"
-    assert "应已报送 2025-04 数据而未报送，数据过期" in s.reason_zh
+    assert "最新数据为2025-03，2025-04未报送，数据过期" in s.reason_zh
+    assert s.figures["unreported_periods"] == ["2025-04"]
 
 
 def test_stale_data_is_never_on_track_even_when_the_trend_is_good():
@@ -356,7 +357,8 @@ def test_partial_coverage_never_makes_a_target_achieved():
             _components(reporting, [5000] * 12, [100] * 12), date(2025, 7, 20))
     assert s.figures["latest"] == pytest.approx(50)  # would meet 35
     assert s.code == "no_data" and s.figures["coverage"] == "12/19"
-    assert "省级合计仅覆盖 12/19 市县" in s.reason_zh and counties[12].name in s.reason_zh
+    assert "最新值为 12/19 市县合计 50张/千人" in s.reason_zh and counties[12].name in s.reason_zh
+    assert s.figures["partial"] and s.figures["covered_regions"] == reporting
     after = one(model(target(value=35.0), indicators=RATIO_INDICATORS),
                 _components(reporting, [5000] * 12, [100] * 12), date(2026, 1, 5))
     assert after.code == "overdue" and "不能认定达标" in after.reason_zh
@@ -459,9 +461,10 @@ def test_every_status_code_has_labels_and_to_dict_is_json():
 
 def _rows(observations: list[Observation]) -> list[dict]:
     """Observations as rows of the store's observation table."""
-    return [dict(indicator=o.indicator, region=o.region, period=period_containing(o.period_end, "month").label,
-                 period_end=o.period_end, value=o.value, revision=o.revision, entered_by="test",
-                 entered_at=o.entered_at) for o in observations]
+    return [{"indicator": o.indicator, "region": o.region,
+             "period": period_containing(o.period_end, "month").label, "period_end": o.period_end,
+             "value": o.value, "revision": o.revision, "entered_by": "test", "entered_at": o.entered_at}
+            for o in observations]
 
 
 @pytest.fixture
@@ -555,3 +558,89 @@ def test_the_summary_line_counts_achieved_targets_and_done_milestones_together()
     rows = [Status("a", "target", "achieved", "", "", "2026-11-26"), Status("m", "milestone", "done", "", "", "2026-11-26"),
             Status("b", "target", "overdue", "", "", "2026-11-26")]
     assert summary_line(rows, "zh") == "逾期未完成 1，已完成 2"
+
+
+def _mismatched_components() -> list[Observation]:
+    """Beds from 海口, 三亚 and 儋州; the elderly population from 海口 alone (the issue's case)."""
+    haikou, sanya, danzhou = (REGIONS.lookup(n).code for n in ("海口", "三亚", "儋州"))
+    day = date(2025, 6, 30)
+    return [obs(12_000, day, "beds_total", haikou), obs(15_000, day, "beds_total", sanya),
+            obs(8_000, day, "beds_total", danzhou), obs(380, day, "elderly", haikou)]
+
+
+def test_a_province_ratio_sums_numerator_and_denominator_over_the_same_regions():
+    haikou = REGIONS.lookup("海口").code
+    s = one(model(target(value=30.0), indicators=RATIO_INDICATORS), _mismatched_components(),
+            date(2025, 7, 20))
+    # 35,000 beds over 海口's 380 thousand elderly would say 92.11: only 海口 reported both
+    assert s.figures["latest"] == pytest.approx(12_000 / 380)
+    assert s.figures["coverage"] == "1/19" and s.figures["partial"] is True
+    assert s.figures["covered_regions"] == [haikou]
+    assert len(s.figures["missing_regions"]) == 18 and haikou not in s.figures["missing_regions"]
+    assert s.code == "no_data"  # 31.58 meets 30, but over 1/19 市县 it is not the province's
+    assert "1/19 市县合计 31.58张/千人（2025-06）" in s.reason_zh and "92.11" not in s.reason_zh
+    assert "31.58 beds per 1,000" in s.reason_en and "1 of 19 regions" in s.reason_en
+    after = one(model(target(value=30.0), indicators=RATIO_INDICATORS), _mismatched_components(),
+                date(2026, 1, 5))
+    assert after.code == "overdue" and "1/19 市县合计 31.58张/千人" in after.reason_zh
+
+
+def test_the_province_figure_the_web_shows_is_the_ratio_over_the_same_regions():
+    from tracker.status.figures import derive_values
+
+    m = model(target(value=30.0), indicators=RATIO_INDICATORS)
+    derived = {(o.indicator, o.region): o for o in derive_values(m, _mismatched_components(), REGIONS)}
+    province = derived[("beds", PROVINCE)]
+    assert province.value == pytest.approx(12_000 / 380) and "1/19" in province.note
+
+
+YEARLY = [Indicator("universities", "老年大学数", "institution", "count", "yearly")]
+
+
+def test_an_overdue_target_with_old_data_says_which_years_were_not_reported():
+    t = target(id="uni", indicator="universities", value=10, unit="institution")
+    values = [obs(4, date(2022, 12, 31), "universities"), obs(6, date(2023, 12, 31), "universities")]
+    s = one(model(t, indicators=YEARLY), values, date(2026, 3, 1))
+    assert s.code == "overdue"
+    assert s.figures["unreported_periods"] == ["2024", "2025"]
+    assert "最新数据为2023年，2024、2025年未报送" in s.reason_zh
+    assert "the latest data are for 2023; 2024 and 2025 have not been reported" in s.reason_en
+
+
+def test_a_target_with_current_data_lists_no_unreported_periods():
+    t = target(id="uni", indicator="universities", value=10, unit="institution")
+    values = [obs(4, date(2024, 12, 31), "universities"), obs(6, date(2025, 12, 31), "universities")]
+    s = one(model(t, indicators=YEARLY), values, date(2026, 3, 1))
+    assert s.code == "overdue" and "unreported_periods" not in s.figures and "未报送" not in s.reason_zh
+
+
+def test_a_flow_exactly_on_pace_is_on_track():
+    """250 person-times a month toward 15,000 in five years: the trend projects 14,988.68 at
+    the deadline (months differ in length), 0.08% short, well within the tolerance."""
+    t = target(id="train", indicator="trainees", comparator=">=", value=15_000, unit="person_time",
+               cumulative=True)
+    months = [obs(250, month_end(2021 + i // 12, i % 12 + 1), indicator="trainees") for i in range(48)]
+    s = one(model(t), months, date(2025, 1, 20))
+    assert s.figures["projected"] == pytest.approx(14_988.68, abs=0.01)
+    assert s.code == "on_track", s.reason_zh
+
+
+def _on_a_line_to(share: float) -> tuple[TargetsModel, list[Observation]]:
+    """Monthly values on a straight line from 0 at the plan's start (a stated baseline) that
+    reaches `share` of the target 1,000 at the deadline: the trend projects exactly that."""
+    t = target(id="places", indicator="places", value=1_000, unit="place", baseline=0.0,
+               baseline_period="2020")
+    t0, span = date(2020, 12, 31).toordinal(), DEADLINE.toordinal() - date(2020, 12, 31).toordinal()
+    values = [obs(1_000 * share * (month_end(2023, m).toordinal() - t0) / span, month_end(2023, m),
+                  indicator="places") for m in range(1, 13)]
+    return model(t), values
+
+
+@pytest.mark.parametrize("share, code", [(1 - 0.05 * 0.99, "on_track"), (1 - 0.05 * 1.01, "lagging")])
+def test_the_trend_test_has_the_tolerance_of_the_trajectory_test(share, code):
+    m, values = _on_a_line_to(share)
+    s = one(m, values, date(2024, 1, 20))
+    assert s.figures["projected"] == pytest.approx(1_000 * share)
+    # the straight line alone is within the tolerance either way: the trend decides
+    assert s.figures["expected"] - s.figures["latest"] < 0.05 * 1_000
+    assert s.code == code, s.reason_zh

@@ -1,5 +1,6 @@
 """Properties of the status engine that hold for any data (hypothesis)."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import given, settings
@@ -130,3 +131,25 @@ def test_a_value_entered_after_the_as_of_day_changes_nothing(t, history, as_of, 
     late = Observation("places", PROVINCE, days[0], late_value, cut + timedelta(minutes=delay),
                        revision=2)
     assert judge(t, known, as_of, cfg).to_dict() == judge(t, [*known, late], as_of, cfg).to_dict()
+
+
+@PROPS
+@given(st.dictionaries(st.sampled_from(COUNTIES), st.floats(1, 10_000), max_size=len(COUNTIES)),
+       st.dictionaries(st.sampled_from(COUNTIES), st.floats(0.1, 500), max_size=len(COUNTIES)))
+def test_a_province_ratio_sums_both_components_over_the_regions_that_reported_both(beds, elderly):
+    day = date(2025, 6, 30)
+    data = [Observation("beds_total", code, day, v, entered(day)) for code, v in beds.items()]
+    data += [Observation("elderly", code, day, v, entered(day)) for code, v in elderly.items()]
+    t = Target("t", "p", 1, "beds", ">=", 1.0, "bed / kiloperson", date(2025, 12, 31))
+    status = judge(t, data, date(2025, 8, 1), StatusSettings())
+    both = [c for c in COUNTIES if c in beds and c in elderly]
+    if not both:
+        assert status.figures.get("no_data") and "latest" not in status.figures
+        return
+    expected = sum(beds[c] for c in both) / sum(elderly[c] for c in both)
+    assert abs(status.figures["latest"] - expected) <= 1e-9 * max(1.0, expected)
+    assert status.figures["coverage"] == f"{len(both)}/{len(COUNTIES)}"
+    if len(both) < len(COUNTIES):
+        assert status.figures["covered_regions"] == both and status.code not in NOT_SHOWN_MET
+        assert f"{len(both)}/{len(COUNTIES)} 市县合计" in status.reason_zh
+    assert not re.search(r"\b\d{6}\b", status.reason_en)

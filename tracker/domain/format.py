@@ -7,8 +7,12 @@ wherever a person looks.
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from tracker.domain import units
+
+if TYPE_CHECKING:
+    from tracker.domain.regions import Regions
 
 EMPTY = "—"  # shown where a figure is missing
 
@@ -34,10 +38,11 @@ def _joined(number: str, label: str, lang: str) -> str:
 
 
 def format_value(value: float | None, unit: str, lang: str = "zh") -> str:
-    """A value with its unit: 32张/千人, 15,000人次; 32 beds per 1,000, 30%."""
+    """A value with its unit: 32张/千人, 15,000人次; 32 beds per 1,000, 30%, 1 institution."""
     if value is None:
         return EMPTY
-    return _joined(format_number(value), units.label(unit, lang), lang)
+    text = format_number(value)
+    return _joined(text, units.label(unit, lang, count=1 if text in ("1", "-1") else None), lang)
 
 
 def is_percentage(unit: str) -> bool:
@@ -67,3 +72,28 @@ def name_list(names: Sequence[str], limit: int = 10, lang: str = "zh") -> str:
         return text + (f" and {len(names) - limit} more" if len(names) > limit else "")
     text = "、".join(shown)
     return text + (f"等{len(names)}个" if len(names) > limit else "")
+
+
+def region_name(regions: "Regions", code: str | None, lang: str = "zh") -> str:
+    """A region as people name it: 海口市, and a district with its city (海口市秀英区,
+    Haikou Xiuying District), since 秀英区 alone does not say it is Haikou's; an unknown
+    code is shown as it is."""
+    if not code:
+        return ""
+    try:
+        r = regions.get(code)
+    except LookupError:
+        return code
+    if lang != "en":
+        name = r.name
+    else:
+        name = r.name_en or r.name
+        if r.level == "district" and not name.endswith("District"):
+            name += " District"
+    if r.level == "district" and r.parent:
+        try:
+            parent = regions.get(r.parent)
+        except LookupError:
+            return name
+        return parent.name + name if lang != "en" else f"{parent.name_en} {name}"
+    return name

@@ -185,6 +185,7 @@ def compare(value: float, comparator: str, target: float) -> bool:
 
 MILESTONE_STATES: tuple[str, ...] = ("not_started", "in_progress", "done")
 MILESTONE_STATE_LABELS = {"not_started": "未启动", "in_progress": "推进中", "done": "已完成"}
+MILESTONE_STATE_LABELS_EN = {"not_started": "not started", "in_progress": "in progress", "done": "done"}
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "bed / myriaperson": ("张/万人", "beds per 10,000"),
     "place / myriaperson": ("个托位/万人", "places per 10,000"),
 }
+# English labels of one thing ("1 institution", "1 bed per 1,000"); the others stay as above.
+SINGULAR_EN: dict[str, str] = {
+    "person": "person", "person_time": "person-time", "bed": "bed", "place": "childcare place",
+    "institution": "institution", "facility": "facility", "township": "township",
+    "bed / kiloperson": "bed per 1,000", "place / kiloperson": "place per 1,000",
+    "bed / myriaperson": "bed per 10,000", "place / myriaperson": "place per 10,000",
+}
 
 
 class UnitError(ValueError):
@@ -105,9 +112,10 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
     return value * conversion_factor(from_unit, to_unit)
 
 
-def label(unit: str, lang: str = "zh") -> str:
+def label(unit: str, lang: str = "zh", count: float | None = None) -> str:
     """How people write `unit`: Chinese as in the documents (张/千人), or English (beds per
-    1,000); a unit outside the table is shown in its canonical spelling."""
+    1,000, and "bed" after a `count` of one); a unit outside the table is shown in its
+    canonical spelling."""
     try:
         key = normalize(unit)
     except UnitError:
@@ -115,7 +123,11 @@ def label(unit: str, lang: str = "zh") -> str:
     found = LABELS.get(key)
     if found is None:
         return key
-    return found[1] if lang == "en" else found[0]
+    if lang != "en":
+        return found[0]
+    if count is not None and abs(count) == 1 and key in SINGULAR_EN:
+        return SINGULAR_EN[key]
+    return found[1]
 
 
 def is_fraction_unit(unit: str) -> bool:

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from tracker.domain.format import format_difference, format_value, name_list
+from tracker.domain.format import format_difference, format_value, name_list, region_name
 from tracker.domain.model import (
     COMPARATOR_LABELS,
     COMPARATOR_LABELS_EN,
@@ -133,20 +133,7 @@ class ReportFiles:
 
 
 def _region_name(regions: Regions, code: str | None, lang: str) -> str:
-    if not code:
-        return ""
-    try:
-        r = regions.get(code)
-    except LookupError:
-        return code
-    name = r.name if lang == "zh" else r.name_en
-    if r.level == "district" and r.parent:  # 秀英区 alone does not say it is Haikou's
-        try:
-            parent = regions.get(r.parent)
-        except LookupError:
-            return name
-        return parent.name + name if lang == "zh" else f"{parent.name_en} {name}"
-    return name
+    return region_name(regions, code, lang)  # the reasons' names too (tracker.domain.format)
 
 
 def _light(code: str) -> str:

@@ -4,7 +4,7 @@ the Excel template, and everyone browses the reports, the targets and who has re
 Server-rendered (Starlette, the package's Jinja2 templates with autoescape, no JavaScript,
 nothing fetched from elsewhere), on the same database as the CLI and the scheduler. The
 handlers are thin: the values go through tracker.actuals.entry (the same checks as a file import),
-statuses through tracker.status.evaluation, reports through tracker.report.build, permissions and
+statuses and reports through the service (tracker.service.Tracker), permissions and
 sessions through tracker.web.auth. Each handler body runs in a worker thread, since the
 database calls block.
 

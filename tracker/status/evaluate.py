@@ -1,0 +1,99 @@
+"""Every target and milestone of a targets model as of a date: the rules applied, each
+judgement made a Status that words itself (tracker.status.reasons) when its reason is read.
+
+Pure: targets, values, milestone progress, regions and a date in; statuses out. The CLI, the
+report, the web app and the alerts all reach statuses through `evaluate`.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from tracker.config import StatusSettings
+from tracker.domain.model import Milestone, MilestoneProgress, Observation, Target, TargetsModel
+from tracker.domain.regions import Regions
+from tracker.domain.series import SeriesSet, series_from_observations
+from tracker.status.aggregate import SeriesResolver
+from tracker.status.milestones import judge_milestone
+from tracker.status.model import STATUS_LABELS, Judgement, Status
+from tracker.status.reasons import Wording
+from tracker.status.rules import judge, target_context
+
+
+def summarise(target: Target, subs: list[Status]) -> Judgement:
+    """A 每个市县（区） target: met only when every judged region meets it; otherwise the worst
+    region's status, with how many meet it and which do not."""
+    met = [s for s in subs if s.met]
+    unmet = [s for s in subs if not s.met]
+    if not unmet:
+        code = "achieved_late" if any(s.code == "achieved_late" for s in subs) else "achieved"
+    else:
+        code = min(unmet, key=lambda s: s.severity).code
+    counts: dict[str, int] = {}
+    for s in unmet:
+        counts[s.code] = counts.get(s.code, 0) + 1
+    figures: dict[str, Any] = {
+        "met": f"{len(met)}/{len(subs)}", "met_count": len(met), "judged": len(subs),
+        "not_met": [s.region for s in unmet],
+        "by_status": dict(sorted(counts.items(), key=lambda kv: STATUS_LABELS[kv[0]][2])),
+        "soft": target.soft, "deadline": target.deadline.isoformat() if target.deadline else None}
+    if target.soft:
+        figures["qualifier"] = target.qualifier or "力争"
+    return Judgement(code, figures)
+
+
+def evaluate_target(model: TargetsModel, target: Target, resolver: SeriesResolver, regions: Regions,
+                    as_of: date, settings: StatusSettings, wording: Wording | None = None) -> Status:
+    """One target: the whole area, or every judged region with a summary."""
+    words = wording or Wording(regions)
+    as_of_s = as_of.isoformat()
+    indicator = resolver.indicators.get(target.indicator)
+    if indicator is None:
+        return Status(target.id, "target", "no_data", None, None, as_of_s, None,
+                      {"unknown_indicator": target.indicator}, soft=target.soft, words=words)
+    ctx = target_context(model, target, indicator, as_of, settings,
+                         tuple(r.code for r in regions.counties()))
+    if target.scope == "each_region":
+        subs = []
+        for r in regions.judged_regions():
+            j = judge(ctx, resolver.region_series(indicator, r.code))
+            subs.append(Status(target.id, "target", j.code, None, None, as_of_s, r.code, j.figures,
+                               soft=target.soft, words=words))
+        j = summarise(target, subs)
+        return Status(target.id, "target", j.code, None, None, as_of_s, None, j.figures, subs,
+                      soft=target.soft, words=words)
+    series, how = resolver.province_series(indicator)
+    j = judge(ctx, series, how)
+    return Status(target.id, "target", j.code, None, None, as_of_s, None, j.figures,
+                  soft=target.soft, words=words)
+
+
+def evaluate_milestone(milestone: Milestone, progress: list[MilestoneProgress], as_of: date,
+                       settings: StatusSettings, wording: Wording | None = None) -> Status:
+    """未启动 / 推进中 / 已完成 / 逾期 from the latest report of each reporter known as of the
+    date (tracker.status.milestones)."""
+    j = judge_milestone(milestone, progress, as_of, settings)
+    return Status(milestone.id, "milestone", j.code, None, None, as_of.isoformat(), None, j.figures,
+                  words=wording or Wording())
+
+
+def evaluate(model: TargetsModel, observations: "Iterable[Observation] | SeriesSet",
+             progress: Iterable[MilestoneProgress], regions: Regions, as_of: date,
+             settings: StatusSettings | None = None) -> list[Status]:
+    """Every target and milestone of the model as of `as_of` (a date in Asia/Shanghai).
+
+    `observations` is a list of Observation (only those entered by the end of `as_of` are
+    seen) or a SeriesSet already cut to that date (see tracker.store.series).
+    """
+    settings = settings or StatusSettings()
+    series = observations if isinstance(observations, SeriesSet) else \
+        series_from_observations(observations, as_of)
+    resolver = SeriesResolver(model, series, regions)
+    words = Wording(regions)
+    out = [evaluate_target(model, t, resolver, regions, as_of, settings, words) for t in model.targets]
+    by_milestone: dict[str, list[MilestoneProgress]] = {}
+    for p in progress:
+        by_milestone.setdefault(p.milestone, []).append(p)
+    out.extend(evaluate_milestone(m, by_milestone.get(m.id, []), as_of, settings, words)
+               for m in model.milestones)
+    return out
