@@ -14,8 +14,10 @@ DEFINITIONS = """
 person = [person] = 人 = 名
 kiloperson = 1000 * person = 千人
 myriaperson = 10000 * person = 万人
+hectoperson = 100 * person = 百人
 person_time = [person_time] = 人次
 bed = [bed] = 张 = 床
+hectobed = 100 * bed = 百张床位
 place = [place] = 托位 = 个托位
 institution = [institution] = 所 = 家 = 个机构
 facility = [facility] = 处 = 个设施
@@ -29,6 +31,8 @@ LABELS_ZH = {
     "person": "人",
     "kiloperson": "千人",
     "myriaperson": "万人",
+    "hectoperson": "百人",
+    "hectobed": "百张床位",
     "person_time": "人次",
     "bed": "张",
     "place": "个托位",
@@ -40,6 +44,7 @@ LABELS_ZH = {
     "dimensionless": "",
     "bed / kiloperson": "张/千人",
     "place / kiloperson": "个托位/千人",
+    "person / hectobed": "人/百张床位",
 }
 
 

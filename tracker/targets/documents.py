@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.domain.model import ResponsibleUnit
-from tracker.targets.formats import Grid, Row, Source, TableError, read_source
+from tracker.targets.formats import read_source
+from tracker.targets.formats.grid import Grid, Row, Source, TableError
 from tracker.targets.formats.text import parse_text
 
 HEADER_WORDS = ("序号", "重点任务", "责任单位")

@@ -16,6 +16,8 @@ from typing import Any, Iterable
 import yaml
 
 from tracker.domain.model import (
+    ATTRIBUTE_LABELS,
+    ATTRIBUTES,
     COMPARATORS,
     FREQUENCIES,
     KINDS,
@@ -29,8 +31,9 @@ from tracker.domain.model import (
     TargetsModel,
     Task,
 )
-from tracker.targets.documents import TaskTable, read_table, split_units
-from tracker.targets.extract import extract_task
+from tracker.targets.documents import Document, IndicatorTable, read_document, split_units
+from tracker.targets.extract import extract_indicator_row, extract_task, indicator_row_text
+from tracker.targets.plans import draft_plan, plan_id_from, read_facts
 
 FORMAT_VERSION = 1
 TOP_LEVEL = ("version", "plans", "indicators", "tasks", "targets", "milestones")
@@ -44,7 +47,8 @@ HEADER = """\
 # the database; re-run `tracker extract … --against targets.yaml` to see what a new
 # extraction would change.
 # Fields: comparator one of >=, >, <=, <; scope whole | each_region (每个市县（区）);
-# soft: true for 力争/原则上; cumulative: true when flows since the plan's start are summed.
+# soft: true for 力争/原则上; cumulative: true when flows since the plan's start are summed;
+# attribute: binding (约束性) | expected (预期性), as a main-indicator table states it.
 """
 
 
@@ -57,9 +61,7 @@ class TargetsFileError(ValueError):
 
 
 # --- extraction -> model -----------------------------------------------------------------
-def _plan_id(path: str) -> str:
-    stem = Path(path).stem
-    return re.sub(r"[-_]?(task[-_]?table|tasks|分工表)$", "", stem) or stem
+DEFAULT_PERIOD = (date(2021, 1, 1), date(2025, 12, 31))
 
 
 def _plan_level(tasks: list[Task]) -> str:
@@ -73,37 +75,87 @@ def _plan_level(tasks: list[Task]) -> str:
     return "national"
 
 
-def build_model(paths: Iterable[str | Path], period: tuple[date, date] = (date(2021, 1, 1), date(2025, 12, 31)),
+def _task_rows(plan_id: str, document: Document) -> list[Task]:
+    return [Task(plan_id, r.number, r.text, split_units(r.units_text), r.units_text, (), r.due)
+            for table in document.task_tables for r in table.tasks]
+
+
+def build_model(paths: Iterable[str | Path], period: tuple[date, date] | None = None,
                 region_code: str = "460000", region_name: str = "海南省") -> TargetsModel:
-    """A draft targets model from task-division tables; higher-level plans first, so that
-    provincial tasks can be linked to the national tasks they implement."""
-    model = TargetsModel()
-    tables: list[tuple[str, TaskTable]] = [(str(p), read_table(p)) for p in paths]
+    """A draft targets model from plan documents (task-division and main-indicator tables, as
+    text, .docx or PDF); higher-level plans first, so that provincial tasks can be linked to
+    the national tasks they implement. The period is `period`, else the one the document
+    states, else 2021–2025."""
     parsed = []
-    for path, table in tables:
-        plan_id = _plan_id(path)
-        tasks = [Task(plan_id, r.number, r.text, split_units(r.units_text), r.units_text) for r in table.tasks]
-        parsed.append((path, table, plan_id, tasks, _plan_level(tasks)))
-    order = {"national": 0, "province": 1, "city": 2}
-    parsed.sort(key=lambda item: order[item[4]])
-    seen_indicators: dict[str, Indicator] = {}
-    for path, table, plan_id, tasks, level in parsed:
+    for p in paths:
+        path, document = str(p), read_document(p)
+        plan_id = plan_id_from(path)
+        facts = read_facts(document)
+        tasks = _task_rows(plan_id, document)
+        level = facts.level if facts.level and not tasks else _plan_level(tasks)
         is_national = level == "national"
-        model.plans.append(Plan(
-            id=plan_id, title=table.title, issuer="国务院办公厅" if is_national else f"{region_name}人民政府",
-            level=level, region="" if is_national else region_code,  # type: ignore[arg-type]
-            start=period[0], end=period[1], source=f"sources/{Path(path).name}"))
-        for task in tasks:
-            links = tuple(link_tasks(task, [t for t in model.tasks if t.plan != plan_id]))
-            task = Task(task.plan, task.number, task.text, task.units, task.units_text, links)
-            model.tasks.append(task)
-            found = extract_task(task)
-            model.targets.extend(found.targets)
-            model.milestones.extend(found.milestones)
-            for ind in found.indicators:
-                seen_indicators.setdefault(ind.id, ind)
-    model.indicators = list(seen_indicators.values())
+        start, end = period or facts.period or DEFAULT_PERIOD
+        plan = Plan(id=plan_id, title=document.tables[0].title or facts.title,
+                    issuer="国务院办公厅" if is_national else f"{region_name}人民政府",
+                    level=level, region="" if is_national else region_code,  # type: ignore[arg-type]
+                    start=start, end=end, source=f"sources/{Path(path).name}")
+        parsed.append((plan, document))
+    order = {"national": 0, "province": 1, "city": 2}
+    parsed.sort(key=lambda item: order[item[0].level])
+    model = TargetsModel()
+    seen: dict[str, Indicator] = {}
+    for plan, document in parsed:
+        add_document(model, plan, document, seen)
+    model.indicators = list(seen.values())
     return model
+
+
+def draft_model(path: str | Path, region: str, **options: Any) -> tuple[TargetsModel, Any]:
+    """One region's plan drafted from one document (`tracker extract FILE --region CODE`):
+    level, issuer, title and period from the document where it says them, else from
+    `options` (level, issuer, title, period, plan_id); raises PlanError naming what is missing.
+    Returns the model and the facts read from the document."""
+    document = read_document(path)
+    plan, facts = draft_plan(document, path, region, **options)
+    model = TargetsModel()
+    seen: dict[str, Indicator] = {}
+    add_document(model, plan, document, seen)
+    model.indicators = list(seen.values())
+    return model, facts
+
+
+def add_document(model: TargetsModel, plan: Plan, document: Document, seen: dict[str, Indicator]) -> None:
+    """The plan, its tasks (task-table rows, then one per main-indicator row), targets and
+    milestones into `model`; indicators into `seen`, first definition kept. Main-indicator rows
+    keep their 序号 unless a task table of the document already uses it; then they are
+    numbered after the last task."""
+    model.plans.append(plan)
+    tasks = _task_rows(plan.id, document)
+    used = {t.number for t in tasks}
+    higher = [t for t in model.tasks if t.plan != plan.id]
+    for task in tasks:
+        task = Task(task.plan, task.number, task.text, task.units, task.units_text,
+                    tuple(link_tasks(task, higher)), task.due)
+        model.tasks.append(task)
+        _add(model, extract_task(task), seen)
+    for table in document.tables:
+        if not isinstance(table, IndicatorTable):
+            continue
+        for row in table.rows:
+            number = row.number if row.number not in used else max(used) + 1
+            used.add(number)
+            text = indicator_row_text(row.name, row.values, row.attribute)
+            task = Task(plan.id, number, text, split_units(row.units_text) if row.units_text else (), row.units_text)
+            model.tasks.append(task)
+            _add(model, extract_indicator_row(task, row.name, row.values, row.unit, row.attribute,
+                                              (plan.start, plan.end)), seen)
+
+
+def _add(model: TargetsModel, found: Any, seen: dict[str, Indicator]) -> None:
+    model.targets.extend(found.targets)
+    model.milestones.extend(found.milestones)
+    for ind in found.indicators:
+        seen.setdefault(ind.id, ind)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -146,6 +198,8 @@ def model_to_data(model: TargetsModel) -> dict[str, Any]:
                 item[role] = names
         if t.implements:
             item["implements"] = list(t.implements)
+        if t.due:
+            item["due"] = t.due
         tasks.append(item)
     data["tasks"] = tasks
     data["targets"] = [_drop_empty(asdict(t), keep=("deadline", "soft", "cumulative", "scope"))
@@ -289,6 +343,35 @@ class _Checker:
             self.fail(item, key, f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2025-12-31, or null")
             return None
 
+    def attribute(self, item: dict, key: str = "attribute") -> str:
+        """属性: binding (约束性) or expected (预期性); the Chinese words are accepted too."""
+        value = item.get(key)
+        if value is None or value == "":
+            return ""
+        aliases = {zh: en for en, zh in ATTRIBUTE_LABELS.items()}
+        value = aliases.get(str(value).strip(), value)
+        if value not in ATTRIBUTES:
+            self.fail(item, key, f"{value!r} is not accepted; use binding (约束性) or expected (预期性), or leave it out")
+            return ""
+        return str(value)
+
+    def period(self, item: dict, key: str) -> str | None:
+        """A period label such as 2020 or 2020Q4; a YAML number (2020) is read as its text."""
+        value = item.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            self.fail(item, key, f"{value!r} is not a period; write a year such as 2020, or 2020Q4, 2020-12")
+            return None
+        from tracker.domain.periods import PeriodError, parse_period
+
+        try:
+            parse_period(str(value))
+        except PeriodError as exc:
+            self.fail(item, key, f"{value!r} is not a period ({exc}); write a year such as 2020, or 2020Q4, 2020-12")
+            return None
+        return str(value)
+
     def unit(self, item: dict, key: str) -> str:
         from tracker.domain.units import UnitError, normalize
 
@@ -386,7 +469,7 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
     raw_tasks = c.items(data, "tasks")
     task_keys: dict[tuple[str, int], dict] = {}
     for t in raw_tasks:
-        c.unknown_keys(t, ["plan", "number", "text", "units_text", "implements", *ROLES])
+        c.unknown_keys(t, ["plan", "number", "text", "units_text", "implements", "due", *ROLES])
         plan = c.text(t, "plan")
         if plan and plan not in plan_ids:
             c.fail(t, "plan", f"plan {plan!r} does not exist; known plans: {', '.join(sorted(plan_ids))}")
@@ -403,7 +486,7 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
             units.extend(ResponsibleUnit(str(n), role) for n in names)  # type: ignore[arg-type]
         implements = t.get("implements") or []
         model.tasks.append(Task(plan, number, c.text(t, "text"), tuple(units), str(t.get("units_text") or ""),
-                                tuple(str(x) for x in implements)))
+                                tuple(str(x) for x in implements), c.text(t, "due", required=False)))
     known_tasks = {f"{p}#{n}" for p, n in task_keys}
     for raw, task in zip(raw_tasks, model.tasks):
         for ref in task.implements:
@@ -449,7 +532,7 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
             tid, plan, task, indicator, c.choice(t, "comparator", COMPARATORS, aliases=COMPARATOR_ALIASES),  # type: ignore[arg-type]
             value if value is not None else 0.0, unit, c.day(t, "deadline"),
             c.choice(t, "scope", SCOPES, "whole"), c.flag(t, "soft"), str(t.get("qualifier") or ""),  # type: ignore[arg-type]
-            cumulative, baseline, t.get("baseline_period"), str(t.get("quote") or "")))
+            cumulative, baseline, c.period(t, "baseline_period"), str(t.get("quote") or ""), c.attribute(t)))
 
     for m in c.items(data, "milestones"):
         c.unknown_keys(m, [f.name for f in fields(Milestone)])

@@ -8,7 +8,7 @@ of one column is a boxed paragraph (专栏), read as text.
 
 from pathlib import Path
 
-from tracker.targets.formats import Grid, Row, Source, TableError, join_lines
+from tracker.targets.formats.grid import Grid, Row, Source, TableError, join_lines
 
 
 def read_docx(path: str | Path) -> Source:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tracker.targets.formats import Grid, Row, Source, TableError, join_lines
+from tracker.targets.formats.grid import Grid, Row, Source, TableError, join_lines
 
 PAGE_NUMBER = re.compile(r"^[\s\-—–－]*(?:第\s*)?\d+\s*(?:页)?(?:\s*/\s*\d+|\s*共\s*\d+\s*页)?[\s\-—–－]*$")
 

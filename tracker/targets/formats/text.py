@@ -8,7 +8,7 @@ Lines that are neither (titles, 附件, 抄送) are the document's text around t
 import re
 from pathlib import Path
 
-from tracker.targets.formats import Grid, Row, Source, TableError, decode_text
+from tracker.targets.formats.grid import Grid, Row, Source, TableError, decode_text
 
 ROW_LINE = re.compile(r"^\s*\d+\t[^\t]+\t")
 HEADER_LINE = re.compile(r"^\s*(?:序号|指标|类别)\t")
