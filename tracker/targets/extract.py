@@ -38,14 +38,16 @@ FIVE_YEAR_RE = re.compile(r"[“\"'‘「『]?(十[三四五]五)[”\"'’」�
 COMPARATOR_WORDS: list[tuple[str, str]] = sorted([
     ("达到", ">="), ("达", ">="), ("提高到", ">="), ("提高至", ">="), ("提升到", ">="),
     ("提升至", ">="), ("增加到", ">="), ("增长到", ">="), ("扩大到", ">="), ("不低于", ">="),
-    ("不少于", ">="), ("至少", ">="), ("保持在", ">="), ("超过", ">"), ("大于", ">"), ("高于", ">"),
+    ("不少于", ">="), ("至少", ">="), ("保持在", ">="), ("保持", ">="), ("超过", ">"), ("大于", ">"), ("高于", ">"),
     ("多于", ">"), ("不高于", "<="), ("不超过", "<="), ("不多于", "<="), ("控制在", "<="),
     ("降低到", "<="), ("降低至", "<="), ("降到", "<="), ("降至", "<="), ("低于", "<"), ("少于", "<"),
     ("不小于", ">="), ("不大于", "<="), ("大于等于", ">="), ("小于等于", "<="),
     ("≥", ">="), ("≤", "<="), ("＞", ">"), ("＜", "<"), (">", ">"), ("<", "<"),
 ], key=lambda item: -len(item[0]))
+# 达 alone compares (达32张), but not in 达标 (meeting a standard) or 达成.
+COMPARATOR_PATTERN = "|".join(re.escape(w) + ("(?![标成])" if w == "达" else "") for w, _ in COMPARATOR_WORDS)
 SUFFIX_COMPARATORS = {"以上": ">=", "及以上": ">=", "以下": "<=", "及以下": "<=", "以内": "<="}
-NEUTRAL_COMPARATORS = {"控制在", "保持在"}  # the suffix (以上/以下/以内) decides their direction
+NEUTRAL_COMPARATORS = {"控制在", "保持在", "保持"}  # the suffix (以上/以下/以内) decides their direction
 FLOW_VERBS = ("培训", "培养", "新增", "新建", "新开工", "改造", "建设", "建成", "招聘", "开展", "轮训")
 CUMULATIVE_VERBS = ("培训", "新增", "培养", "新建", "轮训")  # amounts summed since the plan's start
 MIDDLE_VERBS = ("建有", "设有", "拥有", "配备", "建成", "建设", "新建", "新增", "打造", "培育", "培训", "有")
@@ -137,8 +139,11 @@ VOCABULARY: list[KnownIndicator] = [
     KnownIndicator(("老年大学",), "senior_universities", "建成并运营的老年大学数", "institution", "count", "quarterly"),
     KnownIndicator(("敬老院",), "county_care_homes", "以失能、部分失能特困人员专业照护为主的县级供养服务设施（敬老院）数",
                    "institution", "count", "quarterly"),
+    KnownIndicator(("县级", "供养服务设施"), "county_care_homes",
+                   "以失能、部分失能特困人员专业照护为主的县级供养服务设施（敬老院）数", "institution", "count", "quarterly"),
     KnownIndicator(("区域性养老服务中心",), "regional_elderly_care_centres", "区域性养老服务中心数", "institution",
                    "count", "quarterly"),
+    KnownIndicator(("养老服务床位",), "elderly_care_beds", "养老床位数", "bed", "count", "quarterly"),
     KnownIndicator(("养老护理", "培训"), "elderly_care_worker_trainings", "培训养老护理人员人次", "person_time",
                    "flow", "monthly"),
 ]
@@ -214,10 +219,12 @@ def _unit_for(measure: str, noun: str, raw_unit: str | None) -> str:
 
 
 # 每个市县（区）, 每个设区市, 每个县（市、区）: a target every region of the plan must meet.
-REGION_EACH = r"每个?(?:市县|市、县|设区市|县（市、区）|县\(市、区\)|区县|县区|县|市)"
+REGION_EACH = r"每个?(?:市县|市、县|设区市|县[（(][市区旗、]+[）)]|区县|县区|县|市)"
 # 每个乡镇（街道） / 每个社区: a count per township is a coverage the tracker cannot judge from one
 # figure per region, so such a sentence stays a milestone rather than become a wrong target.
 BELOW_REGION_EACH = re.compile(r"每个?(?:乡镇|街道|社区|村|小区)")
+# 各县区共建成 / 建成: how the count is reached, not what is counted.
+LEADING_VERB = re.compile(r"^(?:各[\u4e00-\u9fff]{1,4}?共|共)?(?:建成|建设|建有|新建|打造)(?!并)")
 # Sentences that state where things stand, not where they must get to.
 STATUS_WORDS = re.compile(r"截至|截止|目前|现有|当前|已经|已达|已有|基期|现状")
 # Indicators that improve by going down: a bare value is a ceiling, not a floor.
@@ -231,7 +238,8 @@ def _scope_and_strip(subject: str) -> tuple[str, str]:
     scope = "whole"
     if re.search(REGION_EACH, subject):
         scope = "each_region"
-    cleaned = re.sub(r"^(?:其中|全省|全市|全区|全国|各地|全县)", "", subject)
+    cleaned = FIVE_YEAR_RE.sub("", subject).strip()
+    cleaned = re.sub(r"^(?:其中|全省|全市|全区|全国|各地|全县)", "", cleaned)
     cleaned = re.sub(rf"(?:全省|全市|全国)?{REGION_EACH}(?:（区）|\(区\))?(?:（市、区）)?", "", cleaned)
     return scope, cleaned.strip(" 　，,、")
 
@@ -264,7 +272,7 @@ def _noun_after(masked: str, pos: int) -> tuple[str, int]:
 def _comparator_targets(norm: str, masked: str, clause_start: int, clause_end: int) -> list[_Found]:
     found: list[_Found] = []
     clause = masked[clause_start:clause_end]
-    words = "|".join(re.escape(w) for w, _ in COMPARATOR_WORDS)
+    words = COMPARATOR_PATTERN
     pattern = re.compile(rf"(?P<cmp>{words})(?P<mid>[^，,；;。\d{CN_NUMERAL_CHARS}%‰]{{0,14}}?){NUMBER}{RANGE}"
                          rf"\s*(?P<measure>{MEASURE_PATTERN})?\s*(?P<suffix>及以上|以上|及以下|以下|以内)?")
     for m in pattern.finditer(clause):
@@ -307,7 +315,7 @@ def _comparator_targets(norm: str, masked: str, clause_start: int, clause_end: i
             first.name = name_subject + noun_clean
         else:
             first.name = (verb_mid if PER_BASE_RE.search(mid) else "") + noun_clean
-        first.name = first.name.replace(MASK, "").strip() or subject_raw
+        first.name = LEADING_VERB.sub("", first.name.replace(MASK, "").strip()) or subject_raw
         if "拥有" in mid and PER_BASE_RE.search(mid):
             first.name = mid.strip() + noun_clean
         baseline = re.search(rf"(?:由|从)\s*(?P<b>{NUMBER_PATTERN})\s*(?:{MEASURE_PATTERN})?\s*$", subject)
@@ -371,7 +379,8 @@ def _flow_targets(norm: str, masked: str, clause_start: int, clause_end: int, ta
     out = []
     patterns = [
         rf"(?P<verb>{verbs})(?P<obj>[^，,；;。\d□{CN_NUMERAL_CHARS}]{{1,16}}?){NUMBER}{RANGE}\s*(?P<measure>{MEASURE_PATTERN})(?P<noun>[\u4e00-\u9fff]{{0,8}})\s*[，,；;。：:]?\s*$",
-        rf"(?P<verb>{verbs})(?P<obj>){NUMBER}{RANGE}\s*(?P<measure>{MEASURE_PATTERN})(?P<noun>[\u4e00-\u9fff（）]{{1,24}})\s*[，,；;。：:]?\s*$",
+        rf"(?P<verb>{verbs})(?P<obj>){NUMBER}{RANGE}\s*(?P<measure>{MEASURE_PATTERN})(?P<noun>(?:[\u4e00-\u9fff（）]|、(?!\s*\d)){{1,24}})"
+        r"\s*[，,；;。：:]?\s*$",
     ]
     for m in (m for p in patterns for m in re.finditer(p, clause)):
         pos = clause_start + m.start()
@@ -382,6 +391,8 @@ def _flow_targets(norm: str, masked: str, clause_start: int, clause_end: int, ta
         except NumberError:
             continue
         measure = m.group("measure")
+        if measure in ("%", "‰") or raw_unit:
+            continue  # 建设…达标率100%: a share is not an amount built
         unit = _unit_for(measure, m.group("obj") + m.group("noun"), raw_unit)
         subject_raw = norm[clause_start:pos]
         scope, _ = _scope_and_strip(subject_raw)
@@ -449,7 +460,7 @@ def _bare_targets(norm: str, masked: str, clause_start: int, clause_end: int, ta
     not read as targets."""
     clause = masked[clause_start:clause_end]
     out = []
-    pattern = (rf"(?P<name>[^，,；;。：:\d]*?(?:{'|'.join(MEASURE_NOUNS)}))\s*{NUMBER}{RANGE}\s*"
+    pattern = (rf"(?P<name>[^，,；;。：:\d]*?(?:{'|'.join(MEASURE_NOUNS)}))\s*(?P<aim>力争|争取)?\s*{NUMBER}{RANGE}\s*"
                rf"(?P<measure>{MEASURE_PATTERN})?\s*(?P<suffix>及以上|以上|及以下|以下|以内)?\s*[，,；;。：:]?\s*$")
     m = re.search(pattern, clause)
     if not m:
@@ -467,6 +478,7 @@ def _bare_targets(norm: str, masked: str, clause_start: int, clause_end: int, ta
     subject_raw = norm[clause_start: clause_start + m.end("name")]
     scope, name = _scope_and_strip(subject_raw)
     name, soft = _strip_soft(name)
+    soft = soft or m.group("aim") or ""
     name = name.replace(MASK, "").strip()
     if len(name) < 2:
         return out
@@ -652,7 +664,7 @@ def extract_task(task: Task) -> Commitments:
 BASELINE_HEADING = re.compile(r"基期|现状|基数|基准|现值")
 TARGET_HEADING = re.compile(r"目标|预期值|规划值")
 NO_VALUE = re.compile(r"^[\s\-—–－/／×无]*$")
-UNIT_IN_NAME = re.compile(r"\s*[（(](?P<unit>[^（）()]{1,10})[）)]\s*$")
+UNIT_IN_NAME = re.compile(r"\s*[（(](?P<unit>[%‰万千百张个所人名次家岁元户床位托/／·]{1,8})[）)]\s*$")  # not （敬老院）
 LEADING_NUMBER = re.compile(r"^\s*\d+\s*[.、．]\s*")
 
 
