@@ -45,6 +45,8 @@ LABELS_ZH = {
     "bed / kiloperson": "张/千人",
     "place / kiloperson": "个托位/千人",
     "person / hectobed": "人/百张床位",
+    "person / kiloperson": "人/千人",
+    "person / myriaperson": "人/万人",
 }
 
 

@@ -81,14 +81,16 @@ def _task_rows(plan_id: str, document: Document) -> list[Task]:
 
 
 def build_model(paths: Iterable[str | Path], period: tuple[date, date] | None = None,
-                region_code: str = "460000", region_name: str = "海南省") -> TargetsModel:
+                region_code: str = "460000", region_name: str = "海南省", notes: list[str] | None = None) -> TargetsModel:
     """A draft targets model from plan documents (task-division and main-indicator tables, as
     text, .docx or PDF); higher-level plans first, so that provincial tasks can be linked to
     the national tasks they implement. The period is `period`, else the one the document
-    states, else 2021–2025."""
+    states, else 2021–2025. Tables matching no layout, beside ones that did, are named in
+    `notes`."""
     parsed = []
     for p in paths:
         path, document = str(p), read_document(p)
+        _note_skipped(document, notes)
         plan_id = plan_id_from(path)
         facts = read_facts(document)
         tasks = _task_rows(plan_id, document)
@@ -110,12 +112,20 @@ def build_model(paths: Iterable[str | Path], period: tuple[date, date] | None = 
     return model
 
 
-def draft_model(path: str | Path, region: str, **options: Any) -> tuple[TargetsModel, Any]:
+def _note_skipped(document: Document, notes: list[str] | None) -> None:
+    if notes is not None:
+        notes.extend(f"{document.source}: {s} 不符合任何版式，未读取 / matches no layout, not read"
+                     for s in document.skipped)
+
+
+def draft_model(path: str | Path, region: str, notes: list[str] | None = None,
+                **options: Any) -> tuple[TargetsModel, Any]:
     """One region's plan drafted from one document (`tracker extract FILE --region CODE`):
     level, issuer, title and period from the document where it says them, else from
     `options` (level, issuer, title, period, plan_id); raises PlanError naming what is missing.
     Returns the model and the facts read from the document."""
     document = read_document(path)
+    _note_skipped(document, notes)
     plan, facts = draft_plan(document, path, region, **options)
     model = TargetsModel()
     seen: dict[str, Indicator] = {}
@@ -607,21 +617,105 @@ def _keyed(model: TargetsModel) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _with_components(model: TargetsModel, ids: set[str]) -> set[str]:
+    """`ids` and every indicator their ratios are computed from."""
+    by_id = {i.id: i for i in model.indicators}
+    wanted, stack = set(ids), list(ids)
+    while stack:
+        ind = by_id.get(stack.pop())
+        for ref in (ind.numerator, ind.denominator) if ind else ():
+            if ref and ref not in wanted:
+                wanted.add(ref)
+                stack.append(ref)
+    return wanted
+
+
+def _restricted(reviewed: TargetsModel, plans: set[str], draft: TargetsModel) -> TargetsModel:
+    """The part of the reviewed model a draft of `plans` is compared with: those plans' items,
+    the indicators their targets use (with components), and the ones the draft reuses."""
+    targets = [t for t in reviewed.targets if t.plan in plans]
+    wanted = _with_components(reviewed, {t.indicator for t in targets} | {i.id for i in draft.indicators})
+    return TargetsModel([p for p in reviewed.plans if p.id in plans], [i for i in reviewed.indicators if i.id in wanted],
+                        [t for t in reviewed.tasks if t.plan in plans], targets,
+                        [m for m in reviewed.milestones if m.plan in plans])
+
+
+def _describe_target(t: Target, model: TargetsModel) -> str:
+    """养老机构护理型床位占比 不低于 55%，截止 2025-12-31，约束性"""
+    from tracker.domain.model import COMPARATOR_LABELS
+    from tracker.domain.units import label
+
+    try:
+        name = model.indicator(t.indicator).name
+    except KeyError:
+        name = t.indicator
+    parts = [f"{name} {COMPARATOR_LABELS.get(t.comparator, t.comparator)} {t.value:g}{label(t.unit)}",
+             f"截止 {t.deadline}" if t.deadline else "无期限"]
+    if t.baseline is not None:
+        parts.append(f"基期 {t.baseline:g}" + (f"（{t.baseline_period}）" if t.baseline_period else ""))
+    if t.attribute:
+        parts.append(ATTRIBUTE_LABELS[t.attribute])
+    if t.scope == "each_region":
+        parts.append("每个市县（区）")
+    if t.soft:
+        parts.append(t.qualifier or "软目标")
+    return "，".join(parts)
+
+
+def _source(item: Any) -> str:
+    quote = getattr(item, "quote", "") or getattr(item, "text", "")
+    return f"  ← 「{quote}」" if quote else ""
+
+
 def diff_models(reviewed: TargetsModel, draft: TargetsModel) -> list[str]:
     """What a new extraction would change in the reviewed model, one line per difference:
-    '+' only in the draft, '-' only in the reviewed file, '~' a field that differs."""
+    '+' only in the draft, '-' only in the reviewed file, '~' a field that differs; targets and
+    milestones with the source sentence they come from. A draft of some of the reviewed plans
+    (a new or re-issued plan) is compared with those plans only; an indicator it shares with
+    the other plans is listed with '=' (reused, not a difference)."""
+    plans = {p.id for p in draft.plans}
+    others = reviewed
+    if not {p.id for p in reviewed.plans} <= plans:
+        reviewed = _restricted(reviewed, plans, draft)
     old, new = _keyed(reviewed), _keyed(draft)
+    items = {f"target {t.id}": t for t in [*reviewed.targets, *draft.targets]}
+    items.update({f"milestone {m.id}": m for m in [*reviewed.milestones, *draft.milestones]})
+    used_elsewhere = {i: t.plan for t in others.targets if t.plan not in plans
+                      for i in _with_components(others, {t.indicator})}
+    new_plans = {p.id for p in draft.plans if f"plan {p.id}" not in old}
     lines = []
+    for pid in sorted(new_plans):
+        numbers = [t.number for t in draft.tasks if t.plan == pid]
+        if numbers:
+            lines.append(f"+ {len(numbers)} tasks of plan {pid} (#{min(numbers)}–#{max(numbers)})")
     for key in new:
-        if key not in old:
-            lines.append(f"+ {key}")
+        if key in old or (key.startswith("task ") and key.split(" ", 1)[1].split("#")[0] in new_plans):
+            continue
+        if key.startswith("target "):
+            lines.append(f"+ {key}: {_describe_target(items[key], draft)}{_source(items[key])}")
+        elif key.startswith("indicator "):
+            ind = draft.indicator(key.split(" ", 1)[1])
+            lines.append(f"+ {key}: {ind.name}（新指标 new indicator, {ind.unit}）")
+        else:
+            lines.append(f"+ {key}{_source(items[key]) if key in items else ''}")
     for key in old:
         if key not in new:
-            lines.append(f"- {key} (reviewed; the extraction does not produce it)")
+            lines.append(f"- {key} (reviewed; the extraction does not produce it){_source(items.get(key))}")
     for key in old:
-        if key in new:
-            for field_name, before in old[key].items():
-                after = new[key].get(field_name)
-                if before != after:
-                    lines.append(f"~ {key}: {field_name}: reviewed {before!r}, extracted {after!r}")
+        if key not in new:
+            continue
+        if key.startswith("indicator ") and key.split(" ", 1)[1] in used_elsewhere:
+            ind_id = key.split(" ", 1)[1]
+            lines.append(f"= {key}: {draft.indicator(ind_id).name}（沿用已有指标 reuses the indicator of plan "
+                         f"{used_elsewhere[ind_id]}）")
+            continue
+        for field_name, before in old[key].items():
+            after = new[key].get(field_name)
+            if before != after:
+                lines.append(f"~ {key}: {field_name}: reviewed {before!r}, extracted {after!r}{_source(items.get(key))}")
     return lines
+
+
+def count_differences(lines: list[str]) -> int:
+    """The lines of diff_models that are differences ('+', '-', '~'), not reused indicators ('=')."""
+    return sum(1 for line in lines if line[:1] in "+-~")

@@ -159,8 +159,9 @@ def draft_plan(document: Document, path: str | Path, region: str, *, level: str 
                        "code; pass --level national, province or city")
     chosen_issuer = issuer or facts.issuer or (f"{facts.region_name}人民政府" if facts.region_name else "")
     if not chosen_issuer:
-        missing.append("--issuer：文件中没有写发文单位，请用 --issuer 指定，如 --issuer 辽宁省人民政府 / the document names "
-                       "no issuer; pass --issuer, e.g. --issuer 辽宁省人民政府")
+        example = "沈阳市人民政府" if chosen_level == "city" else "辽宁省人民政府"
+        missing.append(f"--issuer：文件中没有写发文单位，请用 --issuer 指定，如 --issuer {example} / the document names "
+                       f"no issuer; pass --issuer, e.g. --issuer {example}")
     chosen_title = title or facts.title
     if not chosen_title:
         missing.append("--title：文件中没有规划标题，请用 --title 指定 / the document gives no title; pass --title")

@@ -132,7 +132,8 @@ def _rows(table: Any, page: int) -> list[Row]:
     rows: list[Row] = []
     for r, cells in enumerate(boxes):
         texts, merged = [], []
-        top, bottom = table.rows[r].bbox[1], table.rows[r].bbox[3]
+        top = table.rows[r].bbox[1]
+        bottom = min((b[3] for b in cells if b is not None), default=table.rows[r].bbox[3])  # not a merged cell's
         for c in range(width):
             box = cells[c] if c < len(cells) else None
             if box is not None:
