@@ -104,7 +104,7 @@ def html_of(blocks: list[str | list[list[str]]], font_size: str = "12pt") -> str
     return f"""<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><style>
 body {{ font-family: 'WenQuanYi Micro Hei', sans-serif; font-size: {font_size}; }}
 table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ border: 1px solid #000; padding: 4px; vertical-align: top; }}
+th, td {{ border: 1px solid #000; padding: 4px; vertical-align: top; orphans: 1; widows: 1; }}
 thead {{ display: table-header-group; }}
 </style></head><body>{''.join(parts)}</body></html>"""
 
