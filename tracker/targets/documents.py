@@ -332,22 +332,23 @@ def _merge_continuation(task: RawTask, row: Row, col: dict[str, int]) -> None:
             task.units_text = f"{task.units_text}；{row.cells[i].strip()}"
 
 
-def _merge_header(header: Row, rows: list[Row]) -> tuple[Row, list[Row]]:
-    """A two-row header (目标值 over 2022年 | 2025年): column headings joined top to bottom."""
-    if not rows or rows[0].heading:
+def _merge_header(header: Row, roles: list[str], rows: list[Row]) -> tuple[Row, list[Row]]:
+    """A two-row header (目标值 over 2023年 | 2025年): column headings joined top to bottom. The
+    second row is still header when its 指标 cell is empty or repeats the header's (merged)."""
+    if not rows or rows[0].heading or "indicator" not in roles:
         return header, rows
-    second = rows[0]
-    if any(_row_number(c) is not None for c in second.cells[:1]) or not any(
-            VALUE_HEADING.search(_key(c)) and not re.search(r"\d+(?:\.\d+)?\s*$", _key(c).replace("年", ""))
-            for c in second.cells):
+    second, i = rows[0], roles.index("indicator")
+    if _key(second.cells[i]) not in ("", _key(header.cells[i])) or not any(
+            VALUE_HEADING.search(_key(c)) for c in second.cells):
         return header, rows
-    cells = [a if _key(a) == _key(b) or not b.strip() else f"{a.strip()}{b.strip()}" for a, b in zip(header.cells, second.cells)]
+    cells = [a if _key(a) == _key(b) or not b.strip() else f"{a.strip()}{b.strip()}"
+             for a, b in zip(header.cells, second.cells)]
     return Row(cells, header.line, header.where), rows[1:]
 
 
 def _indicator_table(header: Row, roles: list[str], rows: list[Row], source: str, layout: str,
                      preamble: list[str]) -> IndicatorTable:
-    header, rows = _merge_header(header, rows)
+    header, rows = _merge_header(header, roles, rows)
     roles = _header(header)[1] if _header(header) else roles  # type: ignore[index]
     col = {role: roles.index(role) for role in set(roles) if role and role != "value"}
     value_cols = [i for i, r in enumerate(roles) if r == "value"]
