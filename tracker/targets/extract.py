@@ -238,7 +238,7 @@ def _scope_and_strip(subject: str) -> tuple[str, str]:
     scope = "whole"
     if re.search(REGION_EACH, subject):
         scope = "each_region"
-    cleaned = FIVE_YEAR_RE.sub("", subject).strip()
+    cleaned = re.sub(rf"(?:到|至)?\s*(?:{FIVE_YEAR_RE.pattern})", "", subject).strip()
     cleaned = re.sub(r"^(?:其中|全省|全市|全区|全国|各地|全县)", "", cleaned)
     cleaned = re.sub(rf"(?:全省|全市|全国)?{REGION_EACH}(?:（区）|\(区\))?(?:（市、区）)?", "", cleaned)
     return scope, cleaned.strip(" 　，,、")

@@ -149,14 +149,14 @@ def draft_plan(document: Document, path: str | Path, region: str, *, level: str 
     missing: list[str] = []
     code_level = level_of_code(code)
     chosen_level = level or facts.level or code_level
-    if not level and facts.level and code_level and facts.level != code_level:
+    if not level and not code_level:
+        missing.append(f"--level：{code} 是县级代码，规划级别只能是 national、province 或 city / {code} is a county-level "
+                       "code; plans are national, province or city: check --region, or pass --level")
+    elif not level and facts.level and facts.level != code_level:
         missing.append(f"--level：文件写的是{LEVEL_LABELS[facts.level]}（{facts.region_name or facts.issuer}），但 {code} "
                        f"是{LEVEL_LABELS[code_level]}代码；请核对 --region，或用 --level 指定 / the document reads as a "
                        f"{facts.level} plan ({facts.region_name or facts.issuer}) but {code} is a {code_level} code: "
                        "check --region, or say --level")
-    elif chosen_level not in PLAN_LEVELS:
-        missing.append(f"--level：{code} 是县级代码，规划级别只能是 national、province 或 city / {code} is a county-level "
-                       "code; pass --level national, province or city")
     chosen_issuer = issuer or facts.issuer or (f"{facts.region_name}人民政府" if facts.region_name else "")
     if not chosen_issuer:
         example = "沈阳市人民政府" if chosen_level == "city" else "辽宁省人民政府"
