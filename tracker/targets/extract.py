@@ -1,10 +1,15 @@
 """Commitments in a task's text: numeric targets and qualitative milestones.
 
 Rules, not a list of sentences: a number becomes a target only when a comparator word
-governs it (达到, 不低于, 至少, 控制在 …), when it closes a clause with 以上/以下/以内, or when it
-is the object of a flow verb (培训…1.5万人次). Numbers that describe rather than commit
-(ages, years, grades, 150张（含）以上床位的 thresholds, 减按15%税率 parameters, 每千名 bases)
-are masked before the search, so they can never be read as targets.
+governs it (达到, 不低于, 至少, 控制在, ≥ …), when it closes a clause with 以上/以下/以内 or stands
+between an amount and what it counts (建成5个以上…), when it is the object of a flow verb
+(培训…1.5万人次), or when it follows a measure's name with no verb (每千人口拥有托位数4.1个, as
+lists of main indicators write it) in a sentence that is not about where things stand.
+Numbers that describe rather than commit (ages, years, grades, 150张（含）以上床位的 thresholds,
+减按15%税率 parameters, 每千名 / 每百张床位 bases) are masked before the search, so they can
+never be read as targets. Main-indicator rows (指标 | 基期值 | 目标值 | 属性) are read by
+`extract_indicator_row`, which writes each cell as the sentence a plan would and applies the
+same rules. Each rule's sentence is in tests/test_extract_rules.py.
 """
 
 import calendar
@@ -379,8 +384,8 @@ def _flow_targets(norm: str, masked: str, clause_start: int, clause_end: int, ta
     out = []
     patterns = [
         rf"(?P<verb>{verbs})(?P<obj>[^，,；;。\d□{CN_NUMERAL_CHARS}]{{1,16}}?){NUMBER}{RANGE}\s*(?P<measure>{MEASURE_PATTERN})(?P<noun>[\u4e00-\u9fff]{{0,8}})\s*[，,；;。：:]?\s*$",
-        rf"(?P<verb>{verbs})(?P<obj>){NUMBER}{RANGE}\s*(?P<measure>{MEASURE_PATTERN})(?P<noun>(?:[\u4e00-\u9fff（）]|、(?!\s*\d)){{1,24}})"
-        r"\s*[，,；;。：:]?\s*$",
+        (rf"(?P<verb>{verbs})(?P<obj>){NUMBER}{RANGE}\s*(?P<measure>{MEASURE_PATTERN})"
+         rf"(?P<noun>(?:[\u4e00-\u9fff（）]|、(?!\s*\d)){{1,24}})\s*[，,；;。：:]?\s*$"),
     ]
     for m in (m for p in patterns for m in re.finditer(p, clause)):
         pos = clause_start + m.start()

@@ -46,12 +46,10 @@ def read_pdf(path: str | Path) -> Source:
 
 
 def _encrypted(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if "Password" in type(seen).__name__ or "Encrypt" in type(seen).__name__:
-            return True
-        seen = seen.__cause__ or seen.__context__ or (seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None)
-    return False
+    """pdfplumber wraps pdfminer's PDFPasswordIncorrect / PDFEncryptionError in its own exception."""
+    causes = [exc, *exc.args, exc.__cause__, exc.__context__]
+    return any(isinstance(c, BaseException) and ("Password" in type(c).__name__ or "Encrypt" in type(c).__name__)
+               for c in causes)
 
 
 def _text(page: Any, top: float, bottom: float) -> list[str]:
