@@ -14,48 +14,104 @@ from tracker.domain.model import COMPARATOR_LABELS, ROLE_LABELS
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件 Write the draft to this file.")
 @click.option("--against", type=click.Path(exists=True, dir_okay=False),
-              help="与已审核文件比较 Show what the draft changes against a reviewed targets file.")
+              help="与已审核文件比较 Show what the draft adds or changes against a reviewed targets file, "
+                   "with each target's source sentence.")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件 Overwrite an existing output file.")
-@click.option("--period", default="2021-2025", show_default=True, help="规划期 The plans' period, YYYY-YYYY.")
-def extract(files: tuple[str, ...], output: str | None, against: str | None, force: bool, period: str) -> None:
-    """从任务分工表提取目标草稿。Extract a draft targets model (YAML) from task tables.
+@click.option("--region", metavar="CODE",
+              help="为该地区起草一份规划 Draft one plan for this region (6-digit division code, e.g. 210000); "
+                   "level, issuer, title and period are read from the document where it says them.")
+@click.option("--period", help="规划期 The plan's period, YYYY-YYYY or 十五五 (default: as the document says; "
+                               "without --region, 2021-2025 when it does not).")
+@click.option("--level", type=click.Choice(["national", "province", "city"]),
+              help="规划级别 The plan's level, when the document and the code do not say it (with --region).")
+@click.option("--issuer", help="发文单位 The issuing government, e.g. 辽宁省人民政府 (with --region).")
+@click.option("--title", help="规划标题 The plan's title (with --region).")
+@click.option("--plan-id", help="规划编号 The plan's id in targets.yaml, e.g. liaoning-2021 (with --region; "
+                                "default: the file's name).")
+def extract(files: tuple[str, ...], output: str | None, against: str | None, force: bool, region: str | None,
+            period: str | None, level: str | None, issuer: str | None, title: str | None,
+            plan_id: str | None) -> None:
+    """从规划文件提取目标草稿。Extract a draft targets model (YAML) from plan documents.
 
-    Re-extraction never overwrites reviewed edits: with -o pointing at an existing file the
-    differences are shown and nothing is written unless --force.
+    Reads task-division tables and main-indicator tables (主要指标) from text, Word (.docx) or
+    PDF files, recognised from their content. With --region CODE, drafts one plan for that
+    region from one document. Re-extraction never overwrites reviewed edits: with -o pointing
+    at an existing file the differences are shown and nothing is written unless --force.
     """
     from tracker.targets.documents import TableError
-    from tracker.targets.file import TargetsFileError, build_model, diff_models, dump_model, load_targets
+    from tracker.targets.file import (
+        TargetsFileError,
+        build_model,
+        count_differences,
+        diff_models,
+        draft_model,
+        dump_model,
+        load_targets,
+    )
+    from tracker.targets.plans import PlanError, parse_period_option
 
+    options = {"--level": level, "--issuer": issuer, "--title": title, "--plan-id": plan_id}
+    if not region and any(options.values()):
+        given = ", ".join(k for k, v in options.items() if v)
+        raise click.UsageError(f"{given} 只用于起草一个地区的规划，请同时给出 --region CODE / {given} draft one "
+                               "region's plan: give --region CODE as well")
+    if region and len(files) != 1:
+        raise click.UsageError("--region 从一个文件起草一份规划 / --region drafts one plan from one file; "
+                               f"{len(files)} files given")
+    notes: list[str] = []
     try:
-        first, last = (int(y) for y in period.split("-"))
-    except ValueError as exc:
-        raise click.BadParameter(f"{period!r}: write the period as YYYY-YYYY, e.g. 2021-2025") from exc
+        chosen_period = parse_period_option(period) if period else None
+    except PlanError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from exc
     try:
-        draft = build_model(files, (date(first, 1, 1), date(last, 12, 31)))
-    except TableError as exc:
+        if region:
+            draft, facts = draft_model(files[0], region, level=level, issuer=issuer, title=title,
+                                       period=chosen_period, plan_id=plan_id, notes=notes)
+            plan = draft.plans[0]
+            said = {"level": facts.level, "issuer": facts.issuer, "title": facts.title, "period": facts.period}
+            given = {"level": level, "issuer": issuer, "title": title, "period": chosen_period}
+
+            def origin(name: str) -> str:
+                return "选项 option" if given[name] else ("文件 document" if said[name] else "代码/默认 code")
+
+            click.echo(f"规划 plan {plan.id}: {plan.title}（{origin('title')}）；{plan.issuer}（{origin('issuer')}）；"
+                       f"{plan.level}（{origin('level')}）；{plan.region}；{plan.start.year}–{plan.end.year}"
+                       f"（{origin('period')}）", err=True)
+        else:
+            draft = build_model(files, chosen_period, notes=notes)
+    except (TableError, PlanError) as exc:
         raise click.ClickException(str(exc)) from exc
+    for note in notes:
+        click.echo(f"注意 note: {note}", err=True)
     reviewed_path = against or (output if output and Path(output).exists() else None)
     if reviewed_path:
         try:
             changes = diff_models(load_targets(reviewed_path), draft)
         except TargetsFileError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"与 {reviewed_path} 相比 / against {reviewed_path}: {len(changes)} difference(s)")
+        click.echo(f"与 {reviewed_path} 相比 / against {reviewed_path}: {count_differences(changes)} difference(s)")
         for line in changes:
             click.echo(line)
         if against and not output:
             return
-        if output and not force:
+        if output and Path(output).exists() and not force:
             click.echo(f"未写入 not written: {output} exists and is reviewed; use --force to overwrite, "
                        "or edit it by hand from the differences above", err=True)
-            sys.exit(1 if changes else 0)
+            sys.exit(1 if count_differences(changes) else 0)
     text = dump_model(draft)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        _write_atomically(Path(output), text)
         click.echo(f"已写入 wrote {output}: {len(draft.tasks)} tasks, {len(draft.targets)} targets, "
                    f"{len(draft.milestones)} milestones, {len(draft.indicators)} indicators")
     else:
         click.echo(text, nl=False)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """A crash mid-write leaves no half-written targets file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 @click.command()

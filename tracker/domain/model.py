@@ -24,6 +24,13 @@ SCOPES: tuple[str, ...] = ("whole", "each_region")
 Kind = Literal["count", "flow", "ratio", "percentage"]
 KINDS: tuple[str, ...] = ("count", "flow", "ratio", "percentage")
 
+# 属性 of a main-indicator table's row: 约束性 targets bind the government (a miss is a failure
+# to answer for), 预期性 ones are expected outcomes. "" when the document does not say.
+Attribute = Literal["", "binding", "expected"]
+ATTRIBUTES: tuple[str, ...] = ("binding", "expected")
+ATTRIBUTE_LABELS = {"binding": "约束性", "expected": "预期性"}
+ATTRIBUTE_LABELS_EN = {"binding": "binding", "expected": "expected"}
+
 Frequency = Literal["monthly", "quarterly", "yearly"]
 FREQUENCIES: tuple[str, ...] = ("monthly", "quarterly", "yearly")
 
@@ -56,6 +63,7 @@ class Task:
     units: tuple[ResponsibleUnit, ...]
     units_text: str = ""  # the 责任单位 cell as written, kept so no text is lost
     implements: tuple[str, ...] = ()  # ids of the higher-level tasks it carries out, "national#7"
+    due: str = ""  # the 完成时限 cell as written, when the table has one ("2025年底前", "持续推进")
 
     @property
     def id(self) -> str:
@@ -102,6 +110,12 @@ class Target:
     baseline: float | None = None
     baseline_period: str | None = None
     quote: str = ""
+    attribute: Attribute = ""  # 属性: "binding" (约束性) or "expected" (预期性); "" when unstated
+
+    @property
+    def binding(self) -> bool:
+        """约束性: statuses, reports and alerts should treat a miss as more serious."""
+        return self.attribute == "binding"
 
     def met_by(self, value: float) -> bool:
         return compare(value, self.comparator, self.value)

@@ -14,8 +14,10 @@ DEFINITIONS = """
 person = [person] = 人 = 名
 kiloperson = 1000 * person = 千人
 myriaperson = 10000 * person = 万人
+hectoperson = 100 * person = 百人
 person_time = [person_time] = 人次
 bed = [bed] = 张 = 床
+hectobed = 100 * bed = 百张床位
 place = [place] = 托位 = 个托位
 institution = [institution] = 所 = 家 = 个机构
 facility = [facility] = 处 = 个设施
@@ -30,6 +32,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "person": ("人", "persons"),
     "kiloperson": ("千人", "thousand persons"),
     "myriaperson": ("万人", "ten thousand persons"),
+    "hectoperson": ("百人", "hundred persons"),
+    "hectobed": ("百张床位", "hundred beds"),
     "person_time": ("人次", "person-times"),
     "bed": ("张", "beds"),
     "place": ("个托位", "childcare places"),
@@ -43,6 +47,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "place / kiloperson": ("个托位/千人", "places per 1,000"),
     "bed / myriaperson": ("张/万人", "beds per 10,000"),
     "place / myriaperson": ("个托位/万人", "places per 10,000"),
+    "person / hectobed": ("人/百张床位", "persons per 100 beds"),
+    "person / kiloperson": ("人/千人", "persons per 1,000"),
+    "person / myriaperson": ("人/万人", "persons per 10,000"),
 }
 # English labels of one thing ("1 institution", "1 bed per 1,000"); the others stay as above.
 SINGULAR_EN: dict[str, str] = {
@@ -50,6 +57,8 @@ SINGULAR_EN: dict[str, str] = {
     "institution": "institution", "facility": "facility", "township": "township",
     "bed / kiloperson": "bed per 1,000", "place / kiloperson": "place per 1,000",
     "bed / myriaperson": "bed per 10,000", "place / myriaperson": "place per 10,000",
+    "person / hectobed": "person per 100 beds", "person / kiloperson": "person per 1,000",
+    "person / myriaperson": "person per 10,000",
 }
 
 

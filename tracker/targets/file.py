@@ -16,6 +16,8 @@ from typing import Any, Iterable
 import yaml
 
 from tracker.domain.model import (
+    ATTRIBUTE_LABELS,
+    ATTRIBUTES,
     COMPARATORS,
     FREQUENCIES,
     KINDS,
@@ -29,8 +31,9 @@ from tracker.domain.model import (
     TargetsModel,
     Task,
 )
-from tracker.targets.documents import TaskTable, read_table, split_units
-from tracker.targets.extract import extract_task
+from tracker.targets.documents import Document, IndicatorTable, read_document, split_units
+from tracker.targets.extract import extract_indicator_row, extract_task, indicator_row_text
+from tracker.targets.plans import draft_plan, plan_id_from, read_facts
 
 FORMAT_VERSION = 1
 TOP_LEVEL = ("version", "plans", "indicators", "tasks", "targets", "milestones")
@@ -44,7 +47,8 @@ HEADER = """\
 # the database; re-run `tracker extract … --against targets.yaml` to see what a new
 # extraction would change.
 # Fields: comparator one of >=, >, <=, <; scope whole | each_region (每个市县（区）);
-# soft: true for 力争/原则上; cumulative: true when flows since the plan's start are summed.
+# soft: true for 力争/原则上; cumulative: true when flows since the plan's start are summed;
+# attribute: binding (约束性) | expected (预期性), as a main-indicator table states it.
 """
 
 
@@ -57,9 +61,7 @@ class TargetsFileError(ValueError):
 
 
 # --- extraction -> model -----------------------------------------------------------------
-def _plan_id(path: str) -> str:
-    stem = Path(path).stem
-    return re.sub(r"[-_]?(task[-_]?table|tasks|分工表)$", "", stem) or stem
+DEFAULT_PERIOD = (date(2021, 1, 1), date(2025, 12, 31))
 
 
 def _plan_level(tasks: list[Task]) -> str:
@@ -73,37 +75,97 @@ def _plan_level(tasks: list[Task]) -> str:
     return "national"
 
 
-def build_model(paths: Iterable[str | Path], period: tuple[date, date] = (date(2021, 1, 1), date(2025, 12, 31)),
-                region_code: str = "460000", region_name: str = "海南省") -> TargetsModel:
-    """A draft targets model from task-division tables; higher-level plans first, so that
-    provincial tasks can be linked to the national tasks they implement."""
-    model = TargetsModel()
-    tables: list[tuple[str, TaskTable]] = [(str(p), read_table(p)) for p in paths]
+def _task_rows(plan_id: str, document: Document) -> list[Task]:
+    return [Task(plan_id, r.number, r.text, split_units(r.units_text), r.units_text, (), r.due)
+            for table in document.task_tables for r in table.tasks]
+
+
+def build_model(paths: Iterable[str | Path], period: tuple[date, date] | None = None,
+                region_code: str = "460000", region_name: str = "海南省", notes: list[str] | None = None) -> TargetsModel:
+    """A draft targets model from plan documents (task-division and main-indicator tables, as
+    text, .docx or PDF); higher-level plans first, so that provincial tasks can be linked to
+    the national tasks they implement. The period is `period`, else the one the document
+    states, else 2021–2025. Tables matching no layout, beside ones that did, are named in
+    `notes`."""
     parsed = []
-    for path, table in tables:
-        plan_id = _plan_id(path)
-        tasks = [Task(plan_id, r.number, r.text, split_units(r.units_text), r.units_text) for r in table.tasks]
-        parsed.append((path, table, plan_id, tasks, _plan_level(tasks)))
-    order = {"national": 0, "province": 1, "city": 2}
-    parsed.sort(key=lambda item: order[item[4]])
-    seen_indicators: dict[str, Indicator] = {}
-    for path, table, plan_id, tasks, level in parsed:
+    for p in paths:
+        path, document = str(p), read_document(p)
+        _note_skipped(document, notes)
+        plan_id = plan_id_from(path)
+        facts = read_facts(document)
+        tasks = _task_rows(plan_id, document)
+        level = facts.level if facts.level and not tasks else _plan_level(tasks)
         is_national = level == "national"
-        model.plans.append(Plan(
-            id=plan_id, title=table.title, issuer="国务院办公厅" if is_national else f"{region_name}人民政府",
-            level=level, region="" if is_national else region_code,  # type: ignore[arg-type]
-            start=period[0], end=period[1], source=f"sources/{Path(path).name}"))
-        for task in tasks:
-            links = tuple(link_tasks(task, [t for t in model.tasks if t.plan != plan_id]))
-            task = Task(task.plan, task.number, task.text, task.units, task.units_text, links)
-            model.tasks.append(task)
-            found = extract_task(task)
-            model.targets.extend(found.targets)
-            model.milestones.extend(found.milestones)
-            for ind in found.indicators:
-                seen_indicators.setdefault(ind.id, ind)
-    model.indicators = list(seen_indicators.values())
+        start, end = period or facts.period or DEFAULT_PERIOD
+        plan = Plan(id=plan_id, title=document.tables[0].title or facts.title,
+                    issuer="国务院办公厅" if is_national else f"{region_name}人民政府",
+                    level=level, region="" if is_national else region_code,  # type: ignore[arg-type]
+                    start=start, end=end, source=f"sources/{Path(path).name}")
+        parsed.append((plan, document))
+    order = {"national": 0, "province": 1, "city": 2}
+    parsed.sort(key=lambda item: order[item[0].level])
+    model = TargetsModel()
+    seen: dict[str, Indicator] = {}
+    for plan, document in parsed:
+        add_document(model, plan, document, seen)
+    model.indicators = list(seen.values())
     return model
+
+
+def _note_skipped(document: Document, notes: list[str] | None) -> None:
+    if notes is not None:
+        notes.extend(f"{document.source}: {s} 不符合任何版式，未读取 / matches no layout, not read"
+                     for s in document.skipped)
+
+
+def draft_model(path: str | Path, region: str, notes: list[str] | None = None,
+                **options: Any) -> tuple[TargetsModel, Any]:
+    """One region's plan drafted from one document (`tracker extract FILE --region CODE`):
+    level, issuer, title and period from the document where it says them, else from
+    `options` (level, issuer, title, period, plan_id); raises PlanError naming what is missing.
+    Returns the model and the facts read from the document."""
+    document = read_document(path)
+    _note_skipped(document, notes)
+    plan, facts = draft_plan(document, path, region, **options)
+    model = TargetsModel()
+    seen: dict[str, Indicator] = {}
+    add_document(model, plan, document, seen)
+    model.indicators = list(seen.values())
+    return model, facts
+
+
+def add_document(model: TargetsModel, plan: Plan, document: Document, seen: dict[str, Indicator]) -> None:
+    """The plan, its tasks (task-table rows, then one per main-indicator row), targets and
+    milestones into `model`; indicators into `seen`, first definition kept. Main-indicator rows
+    keep their 序号 unless a task table of the document already uses it; then they are
+    numbered after the last task."""
+    model.plans.append(plan)
+    tasks = _task_rows(plan.id, document)
+    used = {t.number for t in tasks}
+    higher = [t for t in model.tasks if t.plan != plan.id]
+    for task in tasks:
+        task = Task(task.plan, task.number, task.text, task.units, task.units_text,
+                    tuple(link_tasks(task, higher)), task.due)
+        model.tasks.append(task)
+        _add(model, extract_task(task), seen)
+    for table in document.tables:
+        if not isinstance(table, IndicatorTable):
+            continue
+        for row in table.rows:
+            number = row.number if row.number not in used else max(used) + 1
+            used.add(number)
+            text = indicator_row_text(row.name, row.values, row.attribute)
+            task = Task(plan.id, number, text, split_units(row.units_text) if row.units_text else (), row.units_text)
+            model.tasks.append(task)
+            _add(model, extract_indicator_row(task, row.name, row.values, row.unit, row.attribute,
+                                              (plan.start, plan.end)), seen)
+
+
+def _add(model: TargetsModel, found: Any, seen: dict[str, Indicator]) -> None:
+    model.targets.extend(found.targets)
+    model.milestones.extend(found.milestones)
+    for ind in found.indicators:
+        seen.setdefault(ind.id, ind)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -146,6 +208,8 @@ def model_to_data(model: TargetsModel) -> dict[str, Any]:
                 item[role] = names
         if t.implements:
             item["implements"] = list(t.implements)
+        if t.due:
+            item["due"] = t.due
         tasks.append(item)
     data["tasks"] = tasks
     data["targets"] = [_drop_empty(asdict(t), keep=("deadline", "soft", "cumulative", "scope"))
@@ -289,6 +353,35 @@ class _Checker:
             self.fail(item, key, f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2025-12-31, or null")
             return None
 
+    def attribute(self, item: dict, key: str = "attribute") -> str:
+        """属性: binding (约束性) or expected (预期性); the Chinese words are accepted too."""
+        value = item.get(key)
+        if value is None or value == "":
+            return ""
+        aliases = {zh: en for en, zh in ATTRIBUTE_LABELS.items()}
+        value = aliases.get(str(value).strip(), value)
+        if value not in ATTRIBUTES:
+            self.fail(item, key, f"{value!r} is not accepted; use binding (约束性) or expected (预期性), or leave it out")
+            return ""
+        return str(value)
+
+    def period(self, item: dict, key: str) -> str | None:
+        """A period label such as 2020 or 2020Q4; a YAML number (2020) is read as its text."""
+        value = item.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            self.fail(item, key, f"{value!r} is not a period; write a year such as 2020, or 2020Q4, 2020-12")
+            return None
+        from tracker.domain.periods import PeriodError, parse_period
+
+        try:
+            parse_period(str(value))
+        except PeriodError as exc:
+            self.fail(item, key, f"{value!r} is not a period ({exc}); write a year such as 2020, or 2020Q4, 2020-12")
+            return None
+        return str(value)
+
     def unit(self, item: dict, key: str) -> str:
         from tracker.domain.units import UnitError, normalize
 
@@ -386,7 +479,7 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
     raw_tasks = c.items(data, "tasks")
     task_keys: dict[tuple[str, int], dict] = {}
     for t in raw_tasks:
-        c.unknown_keys(t, ["plan", "number", "text", "units_text", "implements", *ROLES])
+        c.unknown_keys(t, ["plan", "number", "text", "units_text", "implements", "due", *ROLES])
         plan = c.text(t, "plan")
         if plan and plan not in plan_ids:
             c.fail(t, "plan", f"plan {plan!r} does not exist; known plans: {', '.join(sorted(plan_ids))}")
@@ -403,7 +496,7 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
             units.extend(ResponsibleUnit(str(n), role) for n in names)  # type: ignore[arg-type]
         implements = t.get("implements") or []
         model.tasks.append(Task(plan, number, c.text(t, "text"), tuple(units), str(t.get("units_text") or ""),
-                                tuple(str(x) for x in implements)))
+                                tuple(str(x) for x in implements), c.text(t, "due", required=False)))
     known_tasks = {f"{p}#{n}" for p, n in task_keys}
     for raw, task in zip(raw_tasks, model.tasks):
         for ref in task.implements:
@@ -449,7 +542,7 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
             tid, plan, task, indicator, c.choice(t, "comparator", COMPARATORS, aliases=COMPARATOR_ALIASES),  # type: ignore[arg-type]
             value if value is not None else 0.0, unit, c.day(t, "deadline"),
             c.choice(t, "scope", SCOPES, "whole"), c.flag(t, "soft"), str(t.get("qualifier") or ""),  # type: ignore[arg-type]
-            cumulative, baseline, t.get("baseline_period"), str(t.get("quote") or "")))
+            cumulative, baseline, c.period(t, "baseline_period"), str(t.get("quote") or ""), c.attribute(t)))
 
     for m in c.items(data, "milestones"):
         c.unknown_keys(m, [f.name for f in fields(Milestone)])
@@ -524,21 +617,105 @@ def _keyed(model: TargetsModel) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _with_components(model: TargetsModel, ids: set[str]) -> set[str]:
+    """`ids` and every indicator their ratios are computed from."""
+    by_id = {i.id: i for i in model.indicators}
+    wanted, stack = set(ids), list(ids)
+    while stack:
+        ind = by_id.get(stack.pop())
+        for ref in (ind.numerator, ind.denominator) if ind else ():
+            if ref and ref not in wanted:
+                wanted.add(ref)
+                stack.append(ref)
+    return wanted
+
+
+def _restricted(reviewed: TargetsModel, plans: set[str], draft: TargetsModel) -> TargetsModel:
+    """The part of the reviewed model a draft of `plans` is compared with: those plans' items,
+    the indicators their targets use (with components), and the ones the draft reuses."""
+    targets = [t for t in reviewed.targets if t.plan in plans]
+    wanted = _with_components(reviewed, {t.indicator for t in targets} | {i.id for i in draft.indicators})
+    return TargetsModel([p for p in reviewed.plans if p.id in plans], [i for i in reviewed.indicators if i.id in wanted],
+                        [t for t in reviewed.tasks if t.plan in plans], targets,
+                        [m for m in reviewed.milestones if m.plan in plans])
+
+
+def _describe_target(t: Target, model: TargetsModel) -> str:
+    """养老机构护理型床位占比 不低于 55%，截止 2025-12-31，约束性"""
+    from tracker.domain.model import COMPARATOR_LABELS
+    from tracker.domain.units import label
+
+    try:
+        name = model.indicator(t.indicator).name
+    except KeyError:
+        name = t.indicator
+    parts = [f"{name} {COMPARATOR_LABELS.get(t.comparator, t.comparator)} {t.value:g}{label(t.unit)}",
+             f"截止 {t.deadline}" if t.deadline else "无期限"]
+    if t.baseline is not None:
+        parts.append(f"基期 {t.baseline:g}" + (f"（{t.baseline_period}）" if t.baseline_period else ""))
+    if t.attribute:
+        parts.append(ATTRIBUTE_LABELS[t.attribute])
+    if t.scope == "each_region":
+        parts.append("每个市县（区）")
+    if t.soft:
+        parts.append(t.qualifier or "软目标")
+    return "，".join(parts)
+
+
+def _source(item: Any) -> str:
+    quote = getattr(item, "quote", "") or getattr(item, "text", "")
+    return f"  ← 「{quote}」" if quote else ""
+
+
 def diff_models(reviewed: TargetsModel, draft: TargetsModel) -> list[str]:
     """What a new extraction would change in the reviewed model, one line per difference:
-    '+' only in the draft, '-' only in the reviewed file, '~' a field that differs."""
+    '+' only in the draft, '-' only in the reviewed file, '~' a field that differs; targets and
+    milestones with the source sentence they come from. A draft of some of the reviewed plans
+    (a new or re-issued plan) is compared with those plans only; an indicator it shares with
+    the other plans is listed with '=' (reused, not a difference)."""
+    plans = {p.id for p in draft.plans}
+    others = reviewed
+    if not {p.id for p in reviewed.plans} <= plans:
+        reviewed = _restricted(reviewed, plans, draft)
     old, new = _keyed(reviewed), _keyed(draft)
+    items = {f"target {t.id}": t for t in [*reviewed.targets, *draft.targets]}
+    items.update({f"milestone {m.id}": m for m in [*reviewed.milestones, *draft.milestones]})
+    used_elsewhere = {i: t.plan for t in others.targets if t.plan not in plans
+                      for i in _with_components(others, {t.indicator})}
+    new_plans = {p.id for p in draft.plans if f"plan {p.id}" not in old}
     lines = []
+    for pid in sorted(new_plans):
+        numbers = [t.number for t in draft.tasks if t.plan == pid]
+        if numbers:
+            lines.append(f"+ {len(numbers)} tasks of plan {pid} (#{min(numbers)}–#{max(numbers)})")
     for key in new:
-        if key not in old:
-            lines.append(f"+ {key}")
+        if key in old or (key.startswith("task ") and key.split(" ", 1)[1].split("#")[0] in new_plans):
+            continue
+        if key.startswith("target "):
+            lines.append(f"+ {key}: {_describe_target(items[key], draft)}{_source(items[key])}")
+        elif key.startswith("indicator "):
+            ind = draft.indicator(key.split(" ", 1)[1])
+            lines.append(f"+ {key}: {ind.name}（新指标 new indicator, {ind.unit}）")
+        else:
+            lines.append(f"+ {key}{_source(items[key]) if key in items else ''}")
     for key in old:
         if key not in new:
-            lines.append(f"- {key} (reviewed; the extraction does not produce it)")
+            lines.append(f"- {key} (reviewed; the extraction does not produce it){_source(items.get(key))}")
     for key in old:
-        if key in new:
-            for field_name, before in old[key].items():
-                after = new[key].get(field_name)
-                if before != after:
-                    lines.append(f"~ {key}: {field_name}: reviewed {before!r}, extracted {after!r}")
+        if key not in new:
+            continue
+        if key.startswith("indicator ") and key.split(" ", 1)[1] in used_elsewhere:
+            ind_id = key.split(" ", 1)[1]
+            lines.append(f"= {key}: {draft.indicator(ind_id).name}（沿用已有指标 reuses the indicator of plan "
+                         f"{used_elsewhere[ind_id]}）")
+            continue
+        for field_name, before in old[key].items():
+            after = new[key].get(field_name)
+            if before != after:
+                lines.append(f"~ {key}: {field_name}: reviewed {before!r}, extracted {after!r}{_source(items.get(key))}")
     return lines
+
+
+def count_differences(lines: list[str]) -> int:
+    """The lines of diff_models that are differences ('+', '-', '~'), not reused indicators ('=')."""
+    return sum(1 for line in lines if line[:1] in "+-~")
