@@ -417,7 +417,7 @@ class Coverage:
             problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; accepted: region, units, exclude, add, "
                             "each_region")
 
-        def code(value: Any, field_name: str) -> str | None:
+        def code(value: Any, field_name: str, hint: str = "") -> str | None:
             """A division's code from 460300, "460300" or "460300 三沙市" (the name checked)."""
             text = unicodedata.normalize("NFKC", str(value)).strip()
             m = re.fullmatch(r"(\d{6})(?:\s+(\S+))?", text)
@@ -426,7 +426,7 @@ class Coverage:
                                 "alone or with its name (460300 三沙市)")
                 return None
             if m.group(1) not in country:
-                problems.append(f"{where}.{field_name}: no division has the code {m.group(1)}")
+                problems.append(f"{where}.{field_name}: no division has the code {m.group(1)}{hint}")
                 return None
             d = country.get(m.group(1))
             if m.group(2) and _key(m.group(2)) not in {_key(d.name), _key(d.short)}:
@@ -470,7 +470,8 @@ class Coverage:
                 add.append(AddedUnit(str(item["code"]), str(item["name"]), str(item["name_en"]),
                                      str(item.get("kind") or "development_zone"), str(item.get("note") or "")))
             else:
-                c = code(item, f"add[{i}]")
+                c = code(item, f"add[{i}]", "; a unit that is no division is added as "
+                         "{code: 469099, name: 洋浦经济开发区, name_en: Yangpu EDZ}")
                 if c:
                     add.append(c)
         each: str | tuple[str, ...] = "parts"
