@@ -214,9 +214,6 @@ class _NameIndex:
         found = self._map.get(key)
         return list(found[1]) if found else []
 
-    def __contains__(self, key: str) -> bool:
-        return key in self._map
-
 
 def _lookup_key(name: str) -> str:
     key = _key(name)
