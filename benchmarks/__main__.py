@@ -14,12 +14,14 @@ QUICK = {
     "bench_status": ["--regions", "300"],
     "bench_report": [],
     "bench_web": ["--seconds", "10"],
+    "bench_regions": [],
 }
 FULL = {
     "bench_import": ["--rows", "1000000"],
     "bench_status": ["--regions", "2850"],
     "bench_report": ["--national"],
     "bench_web": ["--seconds", "60"],
+    "bench_regions": [],
 }
 
 
