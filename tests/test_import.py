@@ -9,8 +9,10 @@ from freezegun import freeze_time
 from openpyxl import Workbook, load_workbook
 
 from tracker import store as db
-from tracker.actuals import entry as actuals
-from tracker.actuals.entry import EntryError, import_file, record_progress, record_value
+from tracker.actuals.entry import import_file, record_value
+from tracker.actuals.problems import EntryError
+from tracker.actuals.progress import record_progress
+from tracker.actuals.templates import write_template
 from tracker.domain.model import Observation
 from tracker.domain.regions import load_regions
 from tracker.status.figures import derive_values
@@ -320,7 +322,7 @@ def test_a_value_far_from_the_regions_earlier_ones_is_accepted_with_a_warning(en
 
 def test_the_template_round_trips_through_import(engine, model, tmp_path):
     path = tmp_path / "form.xlsx"
-    counts = actuals.write_template(path, model, "省民政厅", "2024")
+    counts = write_template(path, model, "省民政厅", "2024")
     assert counts["indicators"] == 2 and counts["milestones"] == 1  # beds and the ratio; task 1's milestone
     wb = load_workbook(path)
     ws = wb["填报"]
@@ -346,7 +348,7 @@ def test_the_template_round_trips_through_import(engine, model, tmp_path):
 
 def test_a_template_for_a_unit_with_nothing_to_report_says_who_reports(model, tmp_path):
     with pytest.raises(EntryError) as info:
-        actuals.write_template(tmp_path / "f.xlsx", model, "省财政厅", "2024")
+        write_template(tmp_path / "f.xlsx", model, "省财政厅", "2024")
     assert "省民政厅" in info.value.format("zh")
 
 

@@ -65,7 +65,7 @@ def record(ctx: click.Context, indicator: str, region: str, period: str, value: 
     tracker record childcare_enrollment_rate 460100 2025 30%
     PERIOD: 2026-11, 2026Q3, 2025, or a date 2026-11-15.
     """
-    from tracker.actuals.entry import EntryError
+    from tracker.actuals.problems import EntryError
 
     lang = lang_of(ctx, lang)
     tracker = _open(ctx)
@@ -101,7 +101,7 @@ def import_(ctx: click.Context, file: Path, correct: bool, period: str | None, i
     Long shape (指标, 地区, 期间, 数值[, 单位, 备注]) or wide (地区 rows, indicators or months as
     columns); GBK, GB18030 and UTF-8 (with or without BOM) CSV; filled templates.
     """
-    from tracker.actuals.entry import EntryError
+    from tracker.actuals.problems import EntryError
 
     lang = lang_of(ctx, lang)
     tracker = _open(ctx)
@@ -131,7 +131,7 @@ def import_(ctx: click.Context, file: Path, correct: bool, period: str | None, i
 @click.pass_context
 def template(ctx: click.Context, unit_name: str, period: str, output: Path | None, lang: str | None) -> None:
     """生成 Excel 填报模板 Write an Excel form for one unit and period; import it back when filled."""
-    from tracker.actuals.entry import EntryError
+    from tracker.actuals.problems import EntryError
     from tracker.domain.periods import PeriodError, parse_period
 
     lang = lang_of(ctx, lang)
@@ -159,7 +159,7 @@ def template(ctx: click.Context, unit_name: str, period: str, output: Path | Non
 @click.pass_context
 def history(ctx: click.Context, indicator: str, region: str, period: str, lang: str | None) -> None:
     """查看一个单元格的全部版本 Every revision of one cell: who, when, from where, note."""
-    from tracker.actuals.entry import IndicatorIndex
+    from tracker.actuals.validate import IndicatorIndex
     from tracker.domain.periods import PeriodError, parse_period
     from tracker.domain.regions import RegionError
 
@@ -208,7 +208,7 @@ def progress(ctx: click.Context, milestone: str | None, state: str | None, repor
     tracker progress hainan-19-m 已完成 --reporter 省民政厅 --evidence 琼府〔2022〕12号
     tracker progress            (list the latest report per milestone and reporter)
     """
-    from tracker.actuals.entry import EntryError
+    from tracker.actuals.problems import EntryError
     from tracker.domain.model import MILESTONE_STATE_LABELS
 
     lang = lang_of(ctx, lang)

@@ -48,7 +48,7 @@ def demo(ctx: click.Context, database_url: str, examples_dir: str, out_dir: str 
     The sample goes into a database of its own (sample.db) and reports/sample/, so made-up
     figures never mix with real ones. Running it again changes nothing but the report.
     """
-    from tracker.actuals.entry import EntryError
+    from tracker.actuals.problems import EntryError
 
     tracker = tracker_from(ctx, database_url=database_url)
     model_of(tracker)

@@ -185,7 +185,7 @@ class Tracker:
     def record_progress(self, milestone: str, state: str, *, reporter: str, entered_by: str, note: str = "",
                         evidence: str = "", reported_on: str | None = None, source: str = "command") -> Any:
         """A milestone's state (未启动 / 推进中 / 已完成) reported by a unit or region."""
-        from tracker.actuals.entry import record_progress
+        from tracker.actuals.progress import record_progress
 
         return record_progress(self.engine, self.model, milestone, state, reporter=reporter, entered_by=entered_by,
                                note=note, evidence=evidence, reported_on=reported_on, source=source,
@@ -193,7 +193,7 @@ class Tracker:
 
     def write_template(self, path: str | Path, unit: str, period: str) -> dict[str, int]:
         """The Excel form for one unit and period, which imports back."""
-        from tracker.actuals.entry import write_template
+        from tracker.actuals.templates import write_template
 
         return write_template(path, self.model, unit, period, self.regions)
 

@@ -380,7 +380,8 @@ def entry(ctx: Ctx) -> Response:
 
 
 def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryRow]) -> Response:
-    from tracker.actuals.entry import CellEntry, EntryError
+    from tracker.actuals.entry import CellEntry
+    from tracker.actuals.problems import EntryError
 
     state, user = ctx.state, ctx.user
     assert user is not None
@@ -462,7 +463,7 @@ def _default_period(indicators: list[Indicator], today: date) -> str:
 
 @page(roles=("supervisor", "reporter"))
 def upload(ctx: Ctx) -> Response:
-    from tracker.actuals.entry import EntryError
+    from tracker.actuals.problems import EntryError
 
     state, user = ctx.state, ctx.user
     assert user is not None
@@ -512,7 +513,7 @@ def upload(ctx: Ctx) -> Response:
 
 @page(roles=("supervisor", "reporter"))
 def template_download(ctx: Ctx) -> Response:
-    from tracker.actuals.entry import EntryError
+    from tracker.actuals.problems import EntryError
     from tracker.domain.periods import PeriodError, parse_period
 
     state = ctx.state
@@ -543,7 +544,7 @@ def template_download(ctx: Ctx) -> Response:
 
 @page(roles=("supervisor", "reporter"))
 def progress(ctx: Ctx) -> Response:
-    from tracker.actuals.entry import EntryError
+    from tracker.actuals.problems import EntryError
 
     state, user = ctx.state, ctx.user
     assert user is not None

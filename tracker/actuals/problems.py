@@ -1,0 +1,151 @@
+"""Problems: what is wrong with what was entered, where, and what would be right; folded when
+the same problem repeats on many rows, capped so a file wrong on every row stays small."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+MAX_PROBLEMS = 500  # distinct problems kept; the rest are counted
+
+
+
+
+@dataclass
+class Problem:
+    """One thing wrong (or worth a warning) in what was entered."""
+
+    zh: str
+    en: str
+    file: str = ""
+    row: int | None = None
+    column: str = ""
+    value: str = ""
+    accepted_zh: str = ""
+    accepted_en: str = ""
+    suggestion: str = ""  # the name probably meant
+    level: str = "error"  # error | warning
+    more_rows: list[int] = field(default_factory=list)  # the same problem again on these rows
+    more_count: int = 0
+    code: str = ""  # "forbidden": the user may not write this cell (a web upload's permit hook)
+
+    def format(self, lang: str = "zh") -> str:
+        f = _PROBLEM_FORMAT["en" if lang == "en" else "zh"]
+        where = [self.file] if self.file else []
+        if self.row:
+            where.append(f["row"].format(self.row))
+        if self.column:
+            where.append(f["column"].format(self.column))
+        text = f["sep"].join(where) + f["head_end"] if where else ""
+        if self.value:
+            text += f["value"].format(self.value)
+        text += self.en if lang == "en" else self.zh
+        accepted = self.accepted_en if lang == "en" else self.accepted_zh
+        if accepted:
+            text += f["accepted"].format(accepted)
+        if self.suggestion:
+            text += f["suggestion"].format(self.suggestion)
+        if self.more_count:
+            etc = f["etc"] if self.more_count > len(self.more_rows) else ""
+            text += f["more"].format(n=self.more_count, rows=f["list"].join(map(str, self.more_rows)), etc=etc)
+        return text
+
+
+_PROBLEM_FORMAT = {
+    "zh": {"row": "第{}行", "column": "{}列", "sep": " ", "head_end": "：", "value": "「{}」",
+           "accepted": "；可填：{}", "suggestion": "；是否应为「{}」？", "list": "、", "etc": "等",
+           "more": "（另有{n}行相同：第{rows}行{etc}）"},
+    "en": {"row": "row {}", "column": "column {}", "sep": ", ", "head_end": ": ", "value": "'{}': ",
+           "accepted": "; accepted: {}", "suggestion": "; did you mean '{}'?", "list": ", ", "etc": " …",
+           "more": " (also on {n} more row(s): {rows}{etc})"},
+}
+
+
+class ProblemLog:
+    """Problems of one entry, the same problem on many rows folded into one, and capped so
+    a file that is wrong on every row still lists its problems in bounded memory."""
+
+    def __init__(self, file: str = "") -> None:
+        self.file = file
+        self.items: list[Problem] = []
+        self._index: dict[tuple[str, str, str, str], Problem] = {}
+        self.dropped = 0
+
+    def add(self, problem: Problem) -> Problem | None:
+        """Keep `problem`; returns the entry it was kept as (an earlier identical one it
+        was folded into), or None when over the cap."""
+        problem.file = problem.file or self.file
+        key = (problem.level, problem.column, problem.value, problem.zh)
+        first = self._index.get(key)
+        if first is not None and problem.row is not None:
+            first.more_count += 1
+            if len(first.more_rows) < 10:
+                first.more_rows.append(problem.row)
+            return first
+        if len(self.items) >= MAX_PROBLEMS:
+            self.dropped += 1
+            return None
+        self._index[key] = problem
+        self.items.append(problem)
+        return problem
+
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.level == "error"]
+
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.items if p.level == "warning"]
+
+    def has_errors(self) -> bool:
+        return any(p.level == "error" for p in self.items) or self.dropped > 0
+
+
+class EntryError(ValueError):
+    """Values refused; nothing was written. `problems` lists every one found."""
+
+    def __init__(self, problems: list[Problem], dropped: int = 0, warnings: list[Problem] | None = None) -> None:
+        self.problems = problems
+        self.dropped = dropped
+        self.warnings = warnings or []
+        super().__init__(self.format("en"))
+
+    def format(self, lang: str = "zh") -> str:
+        head = (f"未写入任何数据，发现 {len(self.problems)} 处问题：" if lang != "en" else
+                f"nothing was written; {len(self.problems)} problem(s):")
+        lines = [head] + [f"  - {p.format(lang)}" for p in self.problems]
+        if self.dropped:
+            lines.append(f"  … 另有 {self.dropped} 处问题未列出" if lang != "en"
+                         else f"  … and {self.dropped} more problem(s) not listed")
+        if self.warnings:
+            lines.append("提示：" if lang != "en" else "warnings:")
+            lines += [f"  - {p.format(lang)}" for p in self.warnings]
+        return "\n".join(lines)
+
+
+@dataclass
+class EntryResult:
+    """What an entry wrote; `warnings` were accepted but deserve a look."""
+
+    file: str
+    batch_id: int | None = None
+    written: int = 0
+    corrections: int = 0
+    unchanged: int = 0
+    progress_written: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+
+
+def _now(now: datetime) -> datetime:
+    moment = now
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# (kind, item, where) -> allowed: ("value", indicator id, region code) or
+# ("progress", milestone id, reporter)
+Permit = Callable[[str, str, str], bool]
+
+
+def forbidden_problem(row: int | None, column: str, value: str) -> Problem:
+    """A cell the person entering it may not write (not their region or department)."""
+    return Problem("无权填报：不属于本单位或本地区", "not permitted: not your department's or region's",
+                   row=row, column=column, value=value, accepted_zh="本单位负责的指标、本地区的数据",
+                   accepted_en="your department's indicators, your region's cells", code="forbidden")

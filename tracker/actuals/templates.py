@@ -1,0 +1,87 @@
+"""Templates (填报模板): an Excel form per responsible unit and period that imports back
+unchanged in shape."""
+
+from pathlib import Path
+
+from tracker.actuals.layouts import column_letter
+from tracker.actuals.problems import EntryError, Problem
+from tracker.domain import units
+from tracker.domain.model import Indicator, Milestone, TargetsModel, unit_found
+from tracker.domain.periods import FREQUENCY_KIND, parse_period
+from tracker.domain.regions import Regions, load_regions
+
+
+def template_indicators(model: TargetsModel, unit: str, period_kind: str) -> list[Indicator]:
+    """The indicators `unit` reports that are due in a period of this kind."""
+    return [i for i in model.indicators if unit_found(i.reporter, unit)
+            and FREQUENCY_KIND.get(i.frequency, i.frequency) == period_kind]
+
+
+def template_milestones(model: TargetsModel, unit: str) -> list[Milestone]:
+    """Milestones of tasks where `unit` is named among the responsible units."""
+    return model.milestones_of_tasks(lambda task: task.names(unit))
+
+
+def write_template(path: str | Path, model: TargetsModel, unit: str, period: str,
+                   regions: Regions | None = None) -> dict[str, int]:
+    """Write the .xlsx form for one responsible unit and period: a 填报 sheet with one row
+    per region and one column per indicator (unit in the header, cells validated as
+    numbers), a 里程碑进展 sheet for the unit's milestones, and 说明. `tracker import`
+    reads the filled form back. Returns how many indicators and milestones it holds."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    regions = regions or load_regions()
+    p = parse_period(period)
+    indicators = template_indicators(model, unit, p.kind)
+    milestones = template_milestones(model, unit)
+    if not indicators and not milestones:
+        known = sorted({i.reporter for i in model.indicators if i.reporter})
+        raise EntryError([Problem(
+            f"「{unit}」在该期间没有需要填报的指标或里程碑", f"{unit!r} reports no indicator due by "
+            f"{p.kind} and no milestone", value=unit, accepted_zh="、".join(known), accepted_en=", ".join(known))])
+    bold, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "填报"
+    ws.append([f"{unit} {p.label} 一老一小指标填报表（空白表示未报送）"])
+    header = ["地区", "期间"] + [f"{i.name}（{units.label(i.unit) or i.unit}）[{i.id}]" for i in indicators] + ["备注"]
+    ws.append(header)
+    for cell in ws[2]:
+        cell.font, cell.fill = bold, head_fill
+    rows = [regions.province] + [r for c in regions.counties() for r in [c, *regions.children(c.code)]]
+    for r in rows:
+        ws.append([r.name, p.label])
+    last = len(rows) + 2
+    for col, ind in enumerate(indicators, start=3):
+        letter = column_letter(col - 1)
+        top = 100 if ind.kind == "percentage" and units.normalize(ind.unit) == "percent" else None
+        dv = DataValidation(type="decimal", operator="between" if top else "greaterThanOrEqual",
+                            formula1="0", formula2=str(top) if top else None, allow_blank=True,
+                            showErrorMessage=True, error=f"请填写不小于0的数字（单位：{units.label(ind.unit)}）")
+        dv.add(f"{letter}3:{letter}{last}")
+        ws.add_data_validation(dv)
+        ws[f"{letter}2"].comment = Comment(f"{ind.id}: {ind.description or ind.name}；单位 {ind.unit}", "tracker")
+        ws.column_dimensions[letter].width = max(14, len(header[col - 1]) + 4)
+    ws.column_dimensions["A"].width = 20
+    if milestones:
+        ms_ws = wb.create_sheet("里程碑进展")
+        ms_ws.append(["里程碑", "内容", "报告单位", "状态", "依据", "备注"])
+        for cell in ms_ws[1]:
+            cell.font, cell.fill = bold, head_fill
+        for ms in milestones:
+            ms_ws.append([ms.id, ms.text, unit])
+        states = DataValidation(type="list", formula1='"未启动,推进中,已完成"', allow_blank=True)
+        states.add(f"D2:D{len(milestones) + 1}")
+        ms_ws.add_data_validation(states)
+        ms_ws.column_dimensions["B"].width = 60
+    info = wb.create_sheet("说明")
+    for line in (f"填报单位：{unit}", f"期间：{p.label}",
+                 "数值按列标题中的单位填写，只填数字（如 15000，不写「1.5万」）；百分比填 0–100。",
+                 "未报送的单元格留空；不要改动列标题和地区名称。",
+                 "填好后用 `tracker import 文件名.xlsx` 导入；已有数值的更正需加 --correct。"):
+        info.append([line])
+    wb.save(path)
+    return {"indicators": len(indicators), "milestones": len(milestones), "regions": len(rows)}
