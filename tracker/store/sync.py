@@ -14,6 +14,9 @@ from tracker.store.engine import write_transaction
 from tracker.store.tables import IndicatorRow, MilestoneRow, TargetRow, TargetVersionRow, meta_table, observation_table
 
 
+TARGETS_LOCK = 4634003  # PostgreSQL advisory lock: one targets sync at a time
+
+
 def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -33,6 +36,11 @@ def sync_targets(engine: Engine, model: TargetsModel, now: datetime,
     ind_t, tgt_t, ver_t, ms_t = (IndicatorRow.__table__, TargetRow.__table__,
                                  TargetVersionRow.__table__, MilestoneRow.__table__)
     with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":  # two processes syncing at once queue, as on SQLite
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({TARGETS_LOCK})")
+        if source_digest is not None and conn.execute(
+                select(meta_table.c.value).where(meta_table.c.key == "targets_digest")).scalar() == source_digest:
+            return counts  # another process synced this very file while we waited
         existing = {r.id: r for r in conn.execute(select(ind_t))}
         for ind in model.indicators:
             row = {**asdict(ind), "active": True, "updated_at": now}
