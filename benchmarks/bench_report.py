@@ -73,6 +73,7 @@ def timed(fn, repeat: int = 3):
 def hainan() -> bool:
     from tracker.domain.regions import load_regions
     from tracker.report import build as report
+    from tracker.report import files, render
     from tracker.status.engine import evaluate
     from tracker.targets.file import load_targets
 
@@ -82,12 +83,12 @@ def hainan() -> bool:
     observations = hainan_observations(model, regions)
     t_eval, statuses = timed(lambda: evaluate(model, observations, [], regions, as_of))
     t_ctx, ctx = timed(lambda: report.build_context(model, statuses, observations, regions, as_of))
-    t_html, html = timed(lambda: report.render_report(ctx))
+    t_html, html = timed(lambda: render.render_report(ctx))
     t_json, text = timed(lambda: json.dumps(ctx, ensure_ascii=False))
     with tempfile.TemporaryDirectory() as tmp:
         previous = report.build_context(model, statuses, observations, regions, date(2025, 10, 20))
-        report.write_report(previous, tmp)
-        t_all, files = timed(lambda: report.generate_report(model, statuses, observations, regions, as_of, tmp, generated_at=datetime.now(UTC)))
+        files.write_report(previous, tmp)
+        t_all, files = timed(lambda: files.generate_report(model, statuses, observations, regions, as_of, tmp, generated_at=datetime.now(UTC)))
         size = files.html.stat().st_size
     report_time = t_all
     print(f"Hainan: {len(observations):,} values, {len(statuses)} statuses, {len(model.targets)} targets")
@@ -106,7 +107,7 @@ def national(n_regions: int, n_indicators: int, n_months: int) -> bool:
     from sqlalchemy import create_engine
 
     from tracker.config import StatusSettings
-    from tracker.report import build as report
+    from tracker.report import files
     from tracker.status.engine import evaluate
     from tracker.store.series import load_series
 
@@ -132,7 +133,7 @@ def national(n_regions: int, n_indicators: int, n_months: int) -> bool:
         loaded = time.perf_counter()
         statuses = evaluate(model, series, [], regions, as_of, StatusSettings())
         evaluated = time.perf_counter()
-        files = report.generate_report(model, statuses, series, regions, as_of, tmp, generated_at=datetime.now(UTC))
+        files = files.generate_report(model, statuses, series, regions, as_of, tmp, generated_at=datetime.now(UTC))
         done = time.perf_counter()
         ctx = json.loads(files.json.read_text(encoding="utf-8"))
         size = files.html.stat().st_size

@@ -17,6 +17,7 @@ from tracker.domain.model import Indicator, Milestone, Observation, Plan, Respon
 from tracker.domain.periods import period_containing
 from tracker.domain.regions import load_regions
 from tracker.report import build as report
+from tracker.report import files, render
 from tracker.status.engine import Status
 
 AS_OF = date(2026, 3, 31)
@@ -175,7 +176,7 @@ def test_it_lists_overdue_first_then_lagging_and_due_soon():
     assert set(overdue) == {"universities-2022", "home-visits-2022"}
     assert [it["id"] for it in ctx["sections"][1]["items"]] == ["beds-2025", "trainees-2025"]
     assert [it["id"] for it in ctx["sections"][2]["items"]] == ["places-2025"]
-    html = report.render_report(ctx)
+    html = render.render_report(ctx)
     positions = [html.index(f'id="item-{i}"') for i in
                  ("universities-2022", "home-visits-2022", "beds-2025", "trainees-2025", "places-2025")]
     assert positions[0] < positions[2] and positions[1] < positions[2] < positions[3] < positions[4]
@@ -210,7 +211,7 @@ def test_counts_and_lights_add_up():
 
 def test_it_escapes_user_text():
     ctx = build(previous={"period": "2026-02", "as_of": "2026-02-28", "sections": []})
-    html = report.render_report(ctx)
+    html = render.render_report(ctx)
     assert "<script" not in html.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt; 文件待印发" in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
@@ -221,8 +222,8 @@ def test_it_escapes_user_text():
 def test_the_json_equals_what_the_html_shows():
     ctx = build(previous={"period": "2026-02", "as_of": "2026-02-28",
                           "sections": [{"items": [{"id": "beds-2025", "region": None, "status": "on_track"}]}]})
-    ctx = json.loads(report.to_json(ctx))  # what a machine reads back
-    html = report.render_report(ctx)
+    ctx = json.loads(files.to_json(ctx))  # what a machine reads back
+    html = render.render_report(ctx)
     found = collect(html).values
     assert len(found) > 60
     for path, text in found.items():
@@ -238,7 +239,7 @@ def test_the_json_equals_what_the_html_shows():
 
 def test_there_is_no_external_url_in_the_html():
     ctx = build()
-    for html in (report.render_report(ctx), report.render_index([report.headline(ctx)])):
+    for html in (render.render_report(ctx), files.render_index([files.headline(ctx)])):
         assert "http://" not in html and "https://" not in html
         for ref in collect(html).refs:
             assert ref.startswith(("#", "data:")) or re.fullmatch(r"\d{4}-\d{2}\.html", ref), ref
@@ -260,7 +261,7 @@ def test_the_chart_draws_values_trajectory_and_target():
     assert chart["points"][-1] == ["2025-12-31", round(beds / elderly, 4)]
     trainees = ctx["sections"][1]["items"][1]["chart"]
     assert trainees["points"][-1][1] == 12 * 50 * 19  # cumulative sum of monthly flows over 19 市县
-    svg = str(report.environment().globals["sparkline"](trainees, title="t"))
+    svg = str(render.environment().globals["sparkline"](trainees, title="t"))
     assert 'class="values"' in svg and 'class="trajectory"' in svg and 'class="goal"' in svg
 
 
@@ -301,7 +302,7 @@ def test_english_report():
     assert ctx["sections"][0]["title"] == "1. Overdue"
     beds = ctx["sections"][1]["items"][0]
     assert beds["target_text"] == "at least 32 beds per 1,000 by 2026-12-31"
-    html = report.render_report(ctx)
+    html = render.render_report(ctx)
     assert '<html lang="en">' in html
 
 
@@ -310,7 +311,7 @@ def test_changes_since_the_previous_report():
     prev["sections"][1]["items"][0]["status"] = "on_track"  # beds was on track last month
     prev["as_of"] = "2026-02-28"
     prev["period"] = "2026-02"
-    ctx = build(previous=json.loads(report.to_json(prev)))
+    ctx = build(previous=json.loads(files.to_json(prev)))
     ch = ctx["changes"]
     assert ch["previous"] == "2026-02"
     assert [(c["id"], c["from"], c["to"], c["direction"]) for c in ch["status_changes"]] == [
@@ -326,7 +327,7 @@ def test_changes_since_the_previous_report():
 
 def write(tmp_path: Path, as_of: date, **kw) -> report.ReportFiles:
     statuses = make_statuses(as_of)
-    return report.generate_report(make_model(), statuses, make_observations(), load_regions(), as_of,
+    return files.generate_report(make_model(), statuses, make_observations(), load_regions(), as_of,
                                   tmp_path, generated_at=datetime(2026, 4, 1, tzinfo=UTC), **kw)
 
 
@@ -367,7 +368,7 @@ def test_a_crash_while_rendering_leaves_everything_as_it_was(tmp_path, monkeypat
     def boom(*a, **k):
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(report, "render_index", boom)
+    monkeypatch.setattr(files, "render_index", boom)
     with pytest.raises(RuntimeError):
         write(tmp_path, AS_OF)
     assert snapshot(tmp_path) == before
@@ -376,19 +377,19 @@ def test_a_crash_while_rendering_leaves_everything_as_it_was(tmp_path, monkeypat
 def test_a_crash_while_renaming_leaves_no_partial_file(tmp_path, monkeypatch):
     write(tmp_path, date(2026, 1, 31))
     before = snapshot(tmp_path)
-    real_replace = report.os.replace
+    real_replace = files.os.replace
     calls = []
 
     def flaky(src, dst):
         calls.append(dst)
         raise OSError("disk full")
 
-    monkeypatch.setattr(report.os, "replace", flaky)
+    monkeypatch.setattr(files.os, "replace", flaky)
     with pytest.raises(OSError):
         write(tmp_path, date(2026, 2, 28))
     assert calls
     assert snapshot(tmp_path) == before  # no temporary file left behind either
-    monkeypatch.setattr(report.os, "replace", real_replace)
+    monkeypatch.setattr(files.os, "replace", real_replace)
     write(tmp_path, date(2026, 2, 28))
     assert (tmp_path / "2026-02.html").exists()
 
@@ -396,7 +397,7 @@ def test_a_crash_while_renaming_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_a_crash_while_writing_a_temp_file_leaves_no_partial_file(tmp_path, monkeypatch):
     write(tmp_path, date(2026, 1, 31))
     before = snapshot(tmp_path)
-    real = report.os.fsync
+    real = files.os.fsync
     count = {"n": 0}
 
     def fail_second(fd):
@@ -405,7 +406,7 @@ def test_a_crash_while_writing_a_temp_file_leaves_no_partial_file(tmp_path, monk
             raise OSError("I/O error")
         return real(fd)
 
-    monkeypatch.setattr(report.os, "fsync", fail_second)
+    monkeypatch.setattr(files.os, "fsync", fail_second)
     with pytest.raises(OSError):
         write(tmp_path, date(2026, 2, 28))
     assert snapshot(tmp_path) == before
@@ -502,7 +503,7 @@ def test_report_files_are_readable_by_others_as_the_umask_allows(tmp_path):
     import os
     import stat
 
-    from tracker.report.build import _write_temp
+    from tracker.report.files import _write_temp
 
     old = os.umask(0o022)
     try:

@@ -20,7 +20,7 @@ import pytest
 from test_report import AS_OF, make_model, make_observations, make_statuses
 
 from tracker.domain.regions import load_regions
-from tracker.report import build as report
+from tracker.report import files
 
 if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
     pytest.skip("TRACKER_SKIP_BROWSER=1", allow_module_level=True)
@@ -29,7 +29,7 @@ if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
 def served(tmp_path):
     """Two months of reports in tmp_path, served on 127.0.0.1 at a free port."""
     for as_of in (AS_OF.replace(month=2, day=28), AS_OF):
-        report.generate_report(make_model(), make_statuses(as_of), make_observations(), load_regions(), as_of,
+        files.generate_report(make_model(), make_statuses(as_of), make_observations(), load_regions(), as_of,
                                tmp_path, generated_at=datetime(2026, 4, 1, tzinfo=timezone.utc))
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
     handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]

@@ -13,14 +13,11 @@ soon, then the rest; then views by unit, by region, data completeness and change
 previous report.
 """
 
-import json
-import os
 import re
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +32,8 @@ from tracker.domain.model import (
     TargetsModel,
     Task,
 )
-from tracker.domain.periods import PLAN_TZ
 from tracker.domain.regions import Regions
-from tracker.report.render import environment
+from tracker.report.labels import UI
 from tracker.status.engine import (
     MET_CODES,
     STATUS_LABELS,
@@ -50,7 +46,6 @@ from tracker.status.engine import (
 )
 
 SCHEMA = 1
-REPORT_NAME = re.compile(r"^(\d{4}-\d{2})\.json$")
 
 # Traffic lights: red needs action now, yellow needs attention, grey is missing data.
 LIGHTS: dict[str, str] = {
@@ -64,50 +59,6 @@ LIGHT_ORDER = ("red", "yellow", "grey", "green")
 SECTION_OF = {"overdue": "overdue", "lagging": "attention", "due_soon": "attention"}
 SAMPLE_MARKS = ("示例数据", "sample")
 
-UI: dict[str, dict[str, str]] = {
-    "zh": {
-        "title": "“一老一小”目标任务推进情况月度报告",
-        "as_of": "截至", "generated": "生成时间", "late_run": "本报告为补发（定时任务延迟运行）",
-        "sample": "本报告含示例数据（SAMPLE），仅供演示，不代表真实情况。",
-        "lights_red": "逾期", "lights_yellow": "需关注", "lights_grey": "缺数据", "lights_green": "正常/完成",
-        "sec_overdue": "一、逾期未完成", "sec_attention": "二、进度滞后与临期", "sec_rest": "三、其他目标与任务",
-        "none": "无", "latest": "最新值", "target": "目标", "gap": "差距", "reason": "判断依据",
-        "quote": "原文", "task": "任务", "lead": "牵头单位", "participating": "参加单位",
-        "joint": "按职责分工负责", "local": "地方负责", "deadline": "期限", "coverage": "覆盖",
-        "failing_regions": "未达标地区", "by_unit": "四、按责任单位", "unit": "单位",
-        "leads": "牵头", "joint_items": "按职责负责", "participates": "参加", "overdue_items": "逾期事项",
-        "by_region": "五、按地区（每个市县（区）目标）", "region": "地区", "omitted_rows": "另有 {n} 个地区全部达标，未列出",
-        "completeness": "六、数据报送情况", "indicator": "指标", "expected_period": "应报期",
-        "reported": "已报", "missing": "未报地区", "all_reported": "均已报送",
-        "missing_by_region": "各地区未报指标", "changes": "七、与上期报告相比", "previous": "上期报告",
-        "first_report": "首份报告，无上期可比。", "status_changes": "状态变化", "from": "原状态", "to": "现状态",
-        "new_values": "新报送数值", "period": "期别", "value": "数值", "note": "备注", "evidence": "佐证", "milestone": "里程碑任务", "status": "状态", "revision": "修订",
-        "more": "另有 {n} 条未列出", "index_title": "月度报告目录", "report": "报告", "total": "合计",
-        "contents": "目录", "no_chart": "暂无可绘制的数据", "chart_legend": "实线：报送值；虚线：进度轨迹；点：期限目标",
-        "worse": "变差", "better": "好转",
-    },
-    "en": {
-        "title": "Elderly care and childcare (一老一小) plan: monthly status report",
-        "as_of": "As of", "generated": "Generated", "late_run": "Late run: the scheduled job ran after its time",
-        "sample": "This report contains SAMPLE data (示例数据) for demonstration only.",
-        "lights_red": "overdue", "lights_yellow": "attention", "lights_grey": "no data", "lights_green": "on track / done",
-        "sec_overdue": "1. Overdue", "sec_attention": "2. Lagging and due soon", "sec_rest": "3. All other targets and milestones",
-        "none": "none", "latest": "Latest", "target": "Target", "gap": "Gap", "reason": "Why",
-        "quote": "Source", "task": "Task", "lead": "Lead", "participating": "Participating",
-        "joint": "Jointly responsible", "local": "Local governments", "deadline": "Deadline", "coverage": "Coverage",
-        "failing_regions": "Regions not meeting it", "by_unit": "4. By responsible unit", "unit": "Unit",
-        "leads": "leads", "joint_items": "joint", "participates": "participates", "overdue_items": "Overdue items",
-        "by_region": "5. By region (per-region targets)", "region": "Region", "omitted_rows": "{n} more regions meet every target and are not listed",
-        "completeness": "6. Data completeness", "indicator": "Indicator", "expected_period": "Expected period",
-        "reported": "Reported", "missing": "Missing regions", "all_reported": "all reported",
-        "missing_by_region": "Missing indicators by region", "changes": "7. Changes since the previous report", "previous": "Previous report",
-        "first_report": "First report: nothing to compare with.", "status_changes": "Status changes", "from": "From", "to": "To",
-        "new_values": "New values", "period": "Period", "value": "Value", "note": "Note", "evidence": "Evidence", "milestone": "Milestone", "status": "Status", "revision": "revision",
-        "more": "{n} more not listed", "index_title": "Monthly reports", "report": "Report", "total": "Total",
-        "contents": "Contents", "no_chart": "no data to chart", "chart_legend": "solid: reported; dashed: trajectory; dot: target at the deadline",
-        "worse": "worse", "better": "better",
-    },
-}
 
 @dataclass(frozen=True)
 class Limits:
@@ -581,154 +532,3 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     }
     context["changes"] = _changes(context, previous, digest, model, regions, lang, limits)
     return context
-
-
-# ---------------------------------------------------------------------------------------------
-# rendering
-
-
-def render_report(context: dict[str, Any]) -> str:
-    """The HTML page for a report context."""
-    return environment().get_template("report.html").render(c=context, t=UI[context["lang"]])
-
-
-def render_index(entries: list[dict[str, Any]], lang: str = "zh") -> str:
-    """The index page listing every report (newest first) with its headline counts."""
-    return environment().get_template("index.html").render(entries=entries, t=UI[lang], lang=lang)
-
-
-def headline(context: dict[str, Any]) -> dict[str, Any]:
-    """What the index shows for one report."""
-    return {"period": context["period"], "as_of": context["as_of"], "generated_at": context.get("generated_at", ""),
-            "late": bool((context.get("run") or {}).get("late")), "total": context.get("total", 0),
-            "lights": {x["light"]: x["count"] for x in context.get("lights", [])},
-            "href": f"{context['period']}.html"}
-
-
-def to_json(context: dict[str, Any]) -> str:
-    return json.dumps(context, ensure_ascii=False, indent=1, sort_keys=False)
-
-
-# ---------------------------------------------------------------------------------------------
-# files
-
-
-def report_periods(reports_dir: Path) -> list[str]:
-    """The YYYY-MM of every report written in `reports_dir`, oldest first."""
-    if not reports_dir.is_dir():
-        return []
-    return sorted(m.group(1) for p in reports_dir.iterdir() if (m := REPORT_NAME.match(p.name)))
-
-
-def read_report(reports_dir: Path, period: str) -> dict[str, Any] | None:
-    path = Path(reports_dir) / f"{period}.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def read_previous(reports_dir: Path, period: str) -> dict[str, Any] | None:
-    """The latest report before `period` (a re-run of a month compares with the month before)."""
-    earlier = [p for p in report_periods(Path(reports_dir)) if p < period]
-    for p in reversed(earlier):
-        found = read_report(reports_dir, p)
-        if found is not None:
-            return found
-    return None
-
-
-def _index_entries(reports_dir: Path, current: dict[str, Any]) -> list[dict[str, Any]]:
-    entries = {current["period"]: headline(current)}
-    for p in report_periods(reports_dir):
-        if p in entries:
-            continue
-        found = read_report(reports_dir, p)
-        if found is not None and "period" in found:
-            entries[p] = headline(found)
-    return [entries[p] for p in sorted(entries, reverse=True)]
-
-
-def _write_temp(directory: Path, name: str, text: str) -> Path:
-    """A temporary file beside the target, with the permissions a plain open() would give
-    (mkstemp makes it 0600, and a web server serving the reports could not read it)."""
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
-
-
-def write_report(context: dict[str, Any], reports_dir: str | Path, *, late_run: bool | None = None,
-                 note: str | None = None) -> ReportFiles:
-    """Write YYYY-MM.html, YYYY-MM.json and index.html into `reports_dir`, all or nothing.
-
-    Everything is rendered in memory first, then written to temporary files in the same
-    directory and renamed over the old ones: a crash while rendering or writing leaves the
-    previous reports and the index untouched and no partial file. `late_run`/`note` let the
-    scheduler say the run came late (they override the context's run block)."""
-    directory = Path(reports_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    if late_run is not None or note is not None:
-        run = dict(context.get("run") or {})
-        if late_run is not None:
-            run["late"] = bool(late_run)
-        if note is not None:
-            run["note"] = note
-        context = {**context, "run": run}
-    period = context["period"]
-    outputs = [
-        (directory / f"{period}.json", to_json(context)),
-        (directory / f"{period}.html", render_report(context)),
-        (directory / "index.html", render_index(_index_entries(directory, context), context["lang"])),
-    ]
-    temps: list[tuple[Path, Path]] = []
-    try:
-        for final, text in outputs:
-            temps.append((_write_temp(directory, final.name, text), final))
-        for tmp, final in temps:
-            os.replace(tmp, final)
-    finally:
-        for tmp, _ in temps:
-            tmp.unlink(missing_ok=True)
-    _fsync_dir(directory)
-    return ReportFiles(html=outputs[1][0], json=outputs[0][0], index=outputs[2][0])
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def generate_report(model: TargetsModel, statuses: Sequence[Status],
-                    observations: "Iterable[Observation] | SeriesSet",
-                    regions: Regions, as_of: date, reports_dir: str | Path, *, lang: str = "zh",
-                    late_run: bool = False, note: str = "", grace_days: int = 30,
-                    generated_at: datetime, new_values: Iterable[Observation] | None = None,
-                    sample: bool | None = None, limits: Limits = Limits(),
-                    plans: Sequence[str] | None = None) -> ReportFiles:
-    """Build this month's report against the previous one in `reports_dir` and write it
-    (tracker.service's write_report calls this with the evaluation's figures)."""
-    period = f"{as_of.year}-{as_of.month:02d}"
-    previous = read_previous(Path(reports_dir), period)
-    stamp = generated_at.astimezone(PLAN_TZ).isoformat(timespec="seconds")
-    context = build_context(model, statuses, observations, regions, as_of, previous, lang=lang,
-                            generated_at=stamp, late_run=late_run, note=note, grace_days=grace_days,
-                            new_values=new_values, sample=sample, limits=limits, plans=plans)
-    return write_report(context, reports_dir)

@@ -7,6 +7,8 @@ request; jinja2 is imported on first use so `tracker --help` stays fast.
 
 from typing import Any
 
+from tracker.report.labels import UI
+
 _ENV: Any = None
 
 
@@ -37,3 +39,13 @@ def environment() -> Any:
                            region=jinja2.pass_context(_region))
         _ENV = env
     return _ENV
+
+
+def render_report(context: dict[str, Any]) -> str:
+    """The HTML page for a report context."""
+    return environment().get_template("report.html").render(c=context, t=UI[context["lang"]])
+
+
+def render_index(entries: list[dict[str, Any]], lang: str = "zh") -> str:
+    """The index page listing every report (newest first) with its headline counts."""
+    return environment().get_template("index.html").render(entries=entries, t=UI[lang], lang=lang)

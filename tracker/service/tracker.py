@@ -298,7 +298,7 @@ class Tracker:
         """Evaluate as of `as_of` and write the month's report (HTML, JSON and index) into
         `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default)."""
         from tracker import store
-        from tracker.report.build import generate_report, read_previous
+        from tracker.report.files import generate_report, read_previous
 
         evaluation = self.evaluate(as_of)
         lang = lang or self.settings.language

@@ -13,7 +13,6 @@ from tracker.domain.model import TargetsModel
 from tracker.store.engine import write_transaction
 from tracker.store.tables import IndicatorRow, MilestoneRow, TargetRow, TargetVersionRow, meta_table, observation_table
 
-
 TARGETS_LOCK = 4634003  # PostgreSQL advisory lock: one targets sync at a time
 
 

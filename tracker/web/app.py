@@ -287,7 +287,7 @@ def healthz(_request: Request) -> Response:
 
 @page()
 def home(ctx: Ctx) -> Response:
-    from tracker.report.build import report_periods
+    from tracker.report.files import report_periods
 
     periods = report_periods(Path(ctx.state.settings.reports_dir))
     return ctx.render("web/home.html", latest=periods[-1] if periods else None)
@@ -578,7 +578,7 @@ def progress(ctx: Ctx) -> Response:
 
 @page()
 def reports(ctx: Ctx) -> Response:
-    from tracker.report.build import report_periods
+    from tracker.report.files import report_periods
 
     periods = list(reversed(report_periods(Path(ctx.state.settings.reports_dir))))
     return ctx.render("web/reports.html", periods=periods, message=ctx.request.query_params.get("made", ""))
@@ -595,7 +595,7 @@ def reports_generate(ctx: Ctx) -> Response:
 
 @page()
 def report_file(ctx: Ctx) -> Response:
-    from tracker.report.build import report_periods
+    from tracker.report.files import report_periods
 
     name = ctx.request.path_params["name"]
     directory = Path(ctx.state.settings.reports_dir)
