@@ -1,0 +1,47 @@
+"""Accounts and the audit log (the supervisor's)."""
+
+
+from starlette.responses import Response
+
+from tracker.web import auth
+from tracker.web.core import Ctx, _redirect, page
+
+
+@page(roles=("supervisor",))
+def users(ctx: Ctx) -> Response:
+    state = ctx.state
+    model = state.model()
+    error, message = "", ""
+    if ctx.request.method == "POST":
+        f = ctx.form
+        try:
+            new = auth.add_user(state.engine, str(f.get("username", "")).strip(), str(f.get("password", "")),
+                                str(f.get("role", "")), department=str(f.get("department", "")),
+                                region=str(f.get("region", "")), display_name=str(f.get("display_name", "")),
+                                model=model, regions=state.regions, now=state.now())
+        except auth.UserError as exc:
+            error = exc.zh
+        else:
+            ctx.audit("user_add", new.username, detail=f"role={new.role} department={new.department} region={new.region}")
+            message = f"已添加用户 {new.username}。"
+    return ctx.render("web/users.html", 400 if error else 200, users=auth.list_users(state.engine), error=error,
+                      message=message, departments=auth.known_departments(model), regions=state.regions.all,
+                      roles=auth.ROLES, form=ctx.form if error else {})
+
+
+@page(roles=("supervisor",))
+def user_active(ctx: Ctx) -> Response:
+    username, action = ctx.request.path_params["username"], ctx.request.path_params["action"]
+    if action not in ("enable", "disable"):
+        return ctx.render("web/error.html", 404, title="没有这个操作", message="", detail="")
+    active = action == "enable"
+    if ctx.user is not None and username == ctx.user.username and not active:
+        return ctx.render("web/error.html", 400, title="不能停用自己", message="不能停用当前登录的账号。", detail="")
+    if auth.set_active(ctx.state.engine, username, active, ctx.state.now()):
+        ctx.audit("user_enable" if active else "user_disable", username)
+    return _redirect("/users")
+
+
+@page(roles=("supervisor",))
+def audit_log(ctx: Ctx) -> Response:
+    return ctx.render("web/audit.html", entries=auth.list_audit(ctx.state.engine, 300))
