@@ -9,7 +9,6 @@ APScheduler fires them in tracker.jobs.scheduler).
 """
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -135,10 +134,7 @@ def run_month(tracker: Any, period: str | None = None, *, force: bool = False, l
         return RunOutcome(period, False, existing.get("state", "?"), existing.get("report_path", ""),
                           existing.get("alerts", 0), bool(existing.get("late")))
     log.info("run %s claimed by %s%s", period, owner, " (late)" if late else "")
-    started = time.monotonic()
-
-    def clock() -> datetime:  # `now` moved on by the time the run took
-        return now + timedelta(seconds=time.monotonic() - started)
+    clock = tracker.now  # the moments the run finishes at: the tracker's clock, not the process's
 
     try:
         report_path, statuses = (pipeline or _report)(tracker, period, late)

@@ -39,12 +39,12 @@ def cache_dir() -> Path:
 
 def load_targets_cached(path: str | Path) -> tuple[TargetsModel, str]:
     """(the model, the digest of the file's bytes); raises TargetsFileError as load_targets."""
-    from tracker.targets.file import TargetsFileError, parse_targets
-
     p = Path(path)
     try:
         data = p.read_bytes()
     except FileNotFoundError:
+        from tracker.targets.file import TargetsFileError
+
         raise TargetsFileError(str(path), ["line 0: file not found; create it with "
                                            "`tracker extract sources/*.txt -o targets.yaml`"]) from None
     key = digest(data)
@@ -56,6 +56,8 @@ def load_targets_cached(path: str | Path) -> tuple[TargetsModel, str]:
             return model, key
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
         pass
+    from tracker.targets.file import parse_targets  # parsing and validating: only on a change
+
     model = parse_targets(data.decode("utf-8"), str(path))
     _store(cached, model)
     return model, key

@@ -19,7 +19,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -324,13 +324,13 @@ def csrf_ok(session: Session | None, submitted: Any) -> bool:
                 and hmac.compare_digest(session.csrf.encode(), submitted.encode()))
 
 
-def session_secret(engine: Engine, env_value: str | None = None) -> str:
+def session_secret(engine: Engine, env_value: str | None = None, *, now: datetime) -> str:
     """The key that signs cookies: from the environment when set, else one generated once and
     kept in the database, so every server process and restart signs alike."""
     if env_value:
         return env_value
     return accounts.secret(engine, "session") or accounts.put_secret_once(
-        engine, "session", secrets.token_urlsafe(48), datetime.now(UTC))
+        engine, "session", secrets.token_urlsafe(48), now)
 
 
 # ---------------------------------------------------------------------------------------

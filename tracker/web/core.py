@@ -19,6 +19,7 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from tracker.domain.clock import aware
 from tracker.domain.model import TargetsModel
 from tracker.domain.periods import today_in_plan_tz
 from tracker.domain.regions import RegionError
@@ -52,7 +53,7 @@ class WebState:
         self.clock = clock
         self.config = settings.web
         self.login_limits = auth.login_limits(settings.web)
-        secret = auth.session_secret(engine, os.environ.get(self.config.secret_env))
+        secret = auth.session_secret(engine, os.environ.get(self.config.secret_env), now=aware(clock()))
         self.codec = auth.SessionCodec(secret, timedelta(hours=self.config.session_hours))
         self.tracker = Tracker(settings, engine=engine, clock=clock, model=model)
         self.regions = self.tracker.regions
