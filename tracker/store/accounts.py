@@ -4,7 +4,7 @@ tracker.web.auth, which keeps the rules (who may sign in, what a session is)."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.domain.clock import aware
@@ -26,11 +26,15 @@ def user_rows(engine: Engine) -> list[Any]:
         return list(conn.execute(select(user_table).order_by(user_table.c.username)))
 
 
+_BY_ID = select(user_table).where(user_table.c.id == bindparam("key"))  # built once: every request reads one
+_BY_NAME = select(user_table).where(user_table.c.username == bindparam("key"))
+
+
 def user_row(engine: Engine, *, user_id: int | None = None, username: str | None = None) -> Any:
     """One account's row by id or by name, or None."""
-    cond = user_table.c.id == user_id if user_id is not None else user_table.c.username == username
+    q, key = (_BY_ID, user_id) if user_id is not None else (_BY_NAME, username)
     with engine.connect() as conn:
-        return conn.execute(select(user_table).where(cond)).first()
+        return conn.execute(q, {"key": key}).first()
 
 
 def update_user(engine: Engine, values: dict[str, Any], *, user_id: int | None = None,

@@ -4,9 +4,10 @@ revision), and read as of a moment so a report can be reproduced later."""
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, or_, select
+from sqlalchemy import Engine, and_, bindparam, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from tracker.domain.clock import aware
@@ -88,37 +89,52 @@ def current_progress(conn: Connection) -> dict[tuple[str, str], tuple[Any, ...]]
             for r in conn.execute(_latest_progress())}
 
 
+@lru_cache(maxsize=16)
+def _latest_cells(columns: str, indicators: bool, regions: bool, as_of: bool, ordered: bool) -> Any:
+    """The latest revision of each (indicator, region, period) cell, as one statement built
+    once per shape (query construction costs more than running it on a form's few cells):
+    bound parameters `indicators` and `regions` (lists) and `as_of` (a moment), as asked for."""
+    t = observation_table
+    conds = []
+    if regions:
+        conds.append(t.c.region.in_(bindparam("regions", expanding=True)))
+    if as_of:
+        conds.append(t.c.entered_at <= bindparam("as_of", type_=t.c.entered_at.type))
+    if indicators:
+        conds.append(t.c.indicator.in_(bindparam("indicators", expanding=True)))
+    latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
+              .where(*conds).group_by(t.c.indicator, t.c.region, t.c.period).subquery())
+    cols = [t] if columns == "*" else [t.c[c] for c in columns.split(",")]
+    q = select(*cols).join(latest, and_(t.c.indicator == latest.c.indicator, t.c.region == latest.c.region,
+                                        t.c.period == latest.c.period, t.c.revision == latest.c.rev))
+    return q.order_by(t.c.indicator, t.c.region, t.c.period_end) if ordered else q
+
+
 def current_cells(conn: Connection, indicators: Iterable[str],
                   regions: Iterable[str] | None = None) -> dict[tuple[str, str, str], tuple[int, float]]:
     """(indicator, region, period) -> (latest revision, its value), for the given
     indicators (and only these region codes, when given: a form for one region need not
     read every region's cells): what a new value would correct."""
-    t = observation_table
     names = list(indicators)
     if not names:
         return {}
-    conds = [t.c.indicator.in_(names)] + ([t.c.region.in_(list(regions))] if regions is not None else [])
-    latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
-              .where(*conds).group_by(t.c.indicator, t.c.region, t.c.period).subquery())
-    q = select(t.c.indicator, t.c.region, t.c.period, t.c.revision, t.c.value).join(
-        latest, and_(t.c.indicator == latest.c.indicator, t.c.region == latest.c.region,
-                     t.c.period == latest.c.period, t.c.revision == latest.c.rev))
-    return {(r.indicator, r.region, r.period): (r.revision, r.value) for r in conn.execute(q)}
+    q = _latest_cells("indicator,region,period,revision,value", True, regions is not None, False, False)
+    params: dict[str, Any] = {"indicators": names}
+    if regions is not None:
+        params["regions"] = list(regions)
+    return {(r.indicator, r.region, r.period): (r.revision, r.value) for r in conn.execute(q, params)}
 
 
 def _latest_query(as_of: datetime | None, indicators: Iterable[str] | None,
-                  regions: Iterable[str] | None = None) -> Any:
-    t = observation_table
-    conds = [t.c.region.in_(list(regions))] if regions is not None else []
+                  regions: Iterable[str] | None = None) -> tuple[Any, dict[str, Any]]:
+    params: dict[str, Any] = {}
+    if regions is not None:
+        params["regions"] = list(regions)
     if as_of is not None:
-        conds.append(t.c.entered_at <= aware(as_of))
+        params["as_of"] = aware(as_of)
     if indicators is not None:
-        conds.append(t.c.indicator.in_(list(indicators)))
-    latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
-              .where(*conds).group_by(t.c.indicator, t.c.region, t.c.period).subquery())
-    return (select(t).join(latest, and_(t.c.indicator == latest.c.indicator, t.c.region == latest.c.region,
-                                        t.c.period == latest.c.period, t.c.revision == latest.c.rev))
-            .order_by(t.c.indicator, t.c.region, t.c.period_end))
+        params["indicators"] = list(indicators)
+    return _latest_cells("*", indicators is not None, regions is not None, as_of is not None, True), params
 
 
 def _to_observation(r: Any) -> Observation:
@@ -133,7 +149,7 @@ def latest_observations(engine: Engine, as_of: datetime | None = None,
     `as_of` (default: now): what the database said at that moment, so a report can be
     reproduced later even after corrections."""
     with engine.connect() as conn:
-        return [_to_observation(r) for r in conn.execute(_latest_query(as_of, indicators))]
+        return [_to_observation(r) for r in conn.execute(*_latest_query(as_of, indicators))]
 
 
 def observation_history(engine: Engine, indicator: str, region: str, period: str) -> list[dict[str, Any]]:
@@ -155,7 +171,7 @@ def region_history(conn: Connection, indicators: Iterable[str],
     names = list(indicators)
     if not names:
         return out
-    for r in conn.execute(_latest_query(None, names, regions)):
+    for r in conn.execute(*_latest_query(None, names, regions)):
         out.setdefault((r.indicator, r.region), []).append((r.period_end, r.value))
     return out
 
@@ -192,16 +208,9 @@ def region_cells(engine: Any, region: str, indicators: list[str]) -> list[Any]:
     """The latest revision of every cell of one region for these indicators: what the entry
     form shows beside each field. Read for the one region only (the form's), so the page
     costs the same however many regions have reported."""
-    t = observation_table
-    latest = (select(t.c.indicator, t.c.period, func.max(t.c.revision).label("rev"))
-              .where(t.c.region == region, t.c.indicator.in_(indicators))
-              .group_by(t.c.indicator, t.c.period).subquery())
-    q = (select(t.c.indicator, t.c.period, t.c.period_end, t.c.value, t.c.revision)
-         .join(latest, and_(t.c.indicator == latest.c.indicator, t.c.period == latest.c.period,
-                            t.c.revision == latest.c.rev))
-         .where(t.c.region == region))
+    q = _latest_cells("indicator,period,period_end,value,revision", True, True, False, False)
     with engine.connect() as conn:
-        return list(conn.execute(q))
+        return list(conn.execute(q, {"indicators": list(indicators), "regions": [region]}))
 
 
 def new_observations(engine: Any, since: date, as_of: date) -> list[Observation]:
