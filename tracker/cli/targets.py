@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tracker.cli.main import load_model
+from tracker.cli.options import config_option, lang_of, lang_option
 from tracker.domain.model import COMPARATOR_LABELS, ROLE_LABELS
 
 
@@ -120,15 +121,16 @@ def _write_atomically(path: Path, text: str) -> None:
 @click.option("--unit", help="责任单位 Only tasks this unit is responsible for (any role; part of the name is enough).")
 @click.option("--year", type=int, help="年份 Only targets and milestones due in this year.")
 @click.option("--show", type=click.Choice(["all", "targets", "milestones", "tasks"]), default="all", show_default=True)
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@lang_option
+@config_option
 @click.pass_context
 def targets(ctx: click.Context, path: str | None, plan: str | None, unit: str | None, year: int | None,
-            show: str, lang: str) -> None:
+            show: str, lang: str | None) -> None:
     """列出任务、目标和里程碑。List tasks, targets and milestones."""
     from tracker.domain.units import label
 
     model = load_model(ctx, path)
-    zh = lang == "zh"
+    zh = lang_of(ctx, lang) == "zh"
     tasks = [t for t in model.tasks if (not plan or t.plan == plan)
              and (not unit or t.names(unit))]
     keys = {(t.plan, t.number) for t in tasks}
