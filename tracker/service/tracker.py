@@ -160,36 +160,58 @@ class Tracker:
     # -- values in -----------------------------------------------------------------------------
 
     def record(self, indicator: str, region: str, period: str, value: str | float, unit: str | None = None, *,
-               entered_by: str, note: str = "", source: str = "command", correct: bool = False) -> Any:
-        """Enter one value, checked like a file's cell; raises tracker.actuals EntryError."""
+               entered_by: str, note: str = "", source: str = "command", correct: bool = False,
+               allow_sample: bool = False) -> Any:
+        """Enter one value, checked like a file's cell; raises tracker.actuals EntryError. The
+        result's `recorded` holds the value as stored."""
         from tracker.actuals.entry import record_value
 
         return record_value(self.engine, self.model, indicator, region, period, value, unit, entered_by=entered_by,
-                            note=note, source=source, correct=correct, now=self.now(), regions=self.regions)
+                            note=note, source=source, correct=correct, now=self.now(), regions=self.regions,
+                            allow_sample=self._sample_allowed(allow_sample))
 
     def record_values(self, cells: Iterable[Any], *, entered_by: str, source: str = "web") -> Any:
         """Enter several values (a form), all or nothing."""
         from tracker.actuals.entry import record_values
 
         return record_values(self.engine, self.model, cells, entered_by=entered_by, source=source, now=self.now(),
-                             regions=self.regions)
+                             regions=self.regions, allow_sample=self._sample_allowed(False))
 
     def import_file(self, path: str | Path, *, entered_by: str, correct: bool = False, period: str | None = None,
-                    indicator: str | None = None, dry_run: bool = False, permit: Any = None) -> Any:
-        """Import a CSV or .xlsx file of values and milestone progress, all or nothing."""
+                    indicator: str | None = None, dry_run: bool = False, permit: Any = None,
+                    allow_sample: bool = False) -> Any:
+        """Import a CSV or .xlsx file of values and milestone progress, all or nothing. Rows
+        marked as sample data are refused unless this is the demo's database or `allow_sample`."""
         from tracker.actuals.entry import import_file
 
         return import_file(self.engine, path, self.model, entered_by=entered_by, correct=correct, period=period,
-                           indicator=indicator, now=self.now(), regions=self.regions, dry_run=dry_run, permit=permit)
+                           indicator=indicator, now=self.now(), regions=self.regions, dry_run=dry_run, permit=permit,
+                           allow_sample=self._sample_allowed(allow_sample))
 
     def record_progress(self, milestone: str, state: str, *, reporter: str, entered_by: str, note: str = "",
-                        evidence: str = "", reported_on: str | None = None, source: str = "command") -> Any:
+                        evidence: str = "", reported_on: str | None = None, source: str = "command",
+                        allow_sample: bool = False) -> Any:
         """A milestone's state (未启动 / 推进中 / 已完成) reported by a unit or region."""
         from tracker.actuals.progress import record_progress
 
         return record_progress(self.engine, self.model, milestone, state, reporter=reporter, entered_by=entered_by,
                                note=note, evidence=evidence, reported_on=reported_on, source=source,
-                               now=self.now(), regions=self.regions)
+                               now=self.now(), regions=self.regions, allow_sample=self._sample_allowed(allow_sample))
+
+    def mark_sample_database(self) -> None:
+        """Make this the demo's database (tracker demo): the sample's rows (示例数据 / SAMPLE)
+        may go into it; every other database refuses them unless asked explicitly."""
+        from tracker import store
+
+        store.mark_sample_database(self.engine, self.now())
+
+    def is_sample_database(self) -> bool:
+        from tracker import store
+
+        return store.is_sample_database(self.engine)
+
+    def _sample_allowed(self, asked: bool) -> bool:
+        return asked or self.is_sample_database()
 
     def write_template(self, path: str | Path, unit: str, period: str) -> dict[str, int]:
         """The Excel form for one unit and period, which imports back."""

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from tracker.domain.clock import aware
 from tracker.domain.model import MilestoneProgress, Observation
 from tracker.domain.series import knowledge_cutoff
-from tracker.store.tables import batch_table, observation_table, progress_table
+from tracker.store.tables import batch_table, meta_table, observation_table, progress_table
 
 
 def new_batch(conn: Connection, file: str, entered_by: str, entered_at: datetime,
@@ -227,6 +227,25 @@ def has_sample_data(engine: Any) -> bool:
     marks = [c.like(f"%{m}%") for c in (t.c.note, t.c.source) for m in ("示例数据", "SAMPLE", "sample")]
     with engine.connect() as conn:
         return bool(conn.execute(select(exists().where(or_(*marks)))).scalar())
+
+
+SAMPLE_DATABASE_KEY = "sample_database"
+
+
+def mark_sample_database(engine: Any, now: datetime) -> None:
+    """Say that this database holds the project's sample (tracker demo's sample.db), so
+    rows marked 示例数据 / SAMPLE may be imported into it."""
+    from tracker.store.engine import write_transaction
+    from tracker.store.sync import _set_meta
+
+    with write_transaction(engine) as conn:
+        _set_meta(conn, SAMPLE_DATABASE_KEY, "true", aware(now))
+
+
+def is_sample_database(engine: Any) -> bool:
+    """Whether `mark_sample_database` was called on this database."""
+    with engine.connect() as conn:
+        return conn.execute(select(meta_table.c.value).where(meta_table.c.key == SAMPLE_DATABASE_KEY)).scalar() == "true"
 
 
 def latest_reported(engine: Engine, as_of: date) -> dict[str, dict[str, int]]:
