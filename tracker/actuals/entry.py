@@ -30,9 +30,9 @@ from tracker.actuals.layouts import Layout, column_letter, find_layout, layout_c
 from tracker.actuals.problems import EntryError, EntryResult, Permit, Problem, ProblemLog, _now, forbidden_problem
 from tracker.actuals.progress import _import_progress
 from tracker.actuals.validate import Accepted, IndicatorIndex, Validator, _norm
-from tracker.domain.model import TargetsModel
+from tracker.domain.model import Indicator, TargetsModel
 from tracker.domain.periods import today_in_plan_tz
-from tracker.domain.regions import RegionError, Regions, load_regions
+from tracker.domain.regions import Region, RegionError, Regions, load_regions
 
 CHUNK_ROWS = 5_000  # rows per executemany
 
@@ -63,6 +63,20 @@ def record_value(engine: Any, model: TargetsModel, indicator: str, region: str, 
     cell = CellEntry(indicator, region, period, value, unit, note, correct)
     return record_values(engine, model, [cell], entered_by=entered_by, source=source, now=now, regions=regions,
                          allow_sample=allow_sample)
+
+
+def find_cell(model: TargetsModel, regions: Regions, today: date, indicator: Any, region: Any,
+              period: Any) -> tuple[Indicator, Region, str]:
+    """The cell a person names, read as entry reads it (an indicator by id or name, a region
+    by any of its names, a date as its period): (indicator, region, period label). Raises
+    EntryError naming what is wrong."""
+    v = Validator(model, regions, today, in_file=False)
+    ind = v.indicator(indicator, None, "")
+    reg = v.region(region, None, "")
+    found = v.period(period, ind, None, "") if ind is not None else None
+    if ind is None or reg is None or found is None:
+        raise EntryError(v.log.errors())
+    return ind, reg, found[0]
 
 
 @dataclass

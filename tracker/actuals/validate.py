@@ -232,7 +232,8 @@ class Validator:
         except PeriodMismatch as exc:
             if exc.given == "date":
                 name = KIND_NAMES[want][0]
-                return (None, f"日期对按{name}报送的流量指标有歧义（是整{name}的数还是截至当日的数？），请写{name}",
+                write = {"month": "月份", "quarter": "季度", "year": "年份"}[want]
+                return (None, f"日期对按{name}报送的流量指标有歧义（是整{name}的数还是截至当日的数？），请写{write}",
                         f"a date is ambiguous for a flow reported by {want} (the whole {want}, or up to that day?); "
                         f"give the {want}", "", "")
             return (None, f"期间类型与指标报送频率不符：这是{KIND_NAMES[exc.given][0]}，该指标按{KIND_NAMES[want][0]}报送",

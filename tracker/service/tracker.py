@@ -219,6 +219,13 @@ class Tracker:
 
         return write_template(path, self.model, unit, period, self.regions)
 
+    def cell(self, indicator: str, region: str, period: str) -> tuple[Any, Any, str]:
+        """The cell a person names: (Indicator, Region, period label as stored), a date read as
+        its month, quarter or year; raises tracker.actuals EntryError naming what is wrong."""
+        from tracker.actuals.entry import find_cell
+
+        return find_cell(self.model, self.regions, self.today(), indicator, region, period)
+
     def history(self, indicator: str, region: str, period: str) -> list[dict[str, Any]]:
         """Every revision of one cell (ids, codes and labels as stored)."""
         from tracker import store
