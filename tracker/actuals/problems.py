@@ -61,14 +61,16 @@ _PROBLEM_FORMAT = {
            "fields": {"indicator": "指标", "region": "地区", "period": "期间", "value": "数值", "unit": "单位",
                       "note": "备注", "source": "来源", "milestone": "里程碑", "state": "状态",
                       "reporter": "报告单位（--reporter）", "reported_on": "报告日期（--date）",
-                      "evidence": "依据（--evidence）"}},
+                      "evidence": "依据（--evidence）", "plan": "规划（--plan）", "department": "部门（--department）",
+                      "format": "格式（--format）"}},
     "en": {"row": "row {}", "column": "column {}", "sep": ", ", "head_end": ": ", "value": "'{}': ",
            "accepted": "; accepted: {}", "suggestion": "; did you mean '{}'?", "list": ", ", "etc": " …",
            "more": " (also on {n} more row(s): {rows}{etc})",
            "fields": {"indicator": "indicator", "region": "region", "period": "period", "value": "value",
                       "unit": "unit", "note": "note", "source": "source", "milestone": "milestone",
                       "state": "state", "reporter": "reporter (--reporter)", "reported_on": "date (--date)",
-                      "evidence": "evidence (--evidence)"}},
+                      "evidence": "evidence (--evidence)", "plan": "plan (--plan)",
+                      "department": "department (--department)", "format": "format (--format)"}},
 }
 
 
@@ -113,6 +115,8 @@ class ProblemLog:
 class EntryError(ValueError):
     """Values refused; nothing was written. `problems` lists every one found."""
 
+    HEAD = ("未写入任何数据，发现 {n} 处问题：", "nothing was written; {n} problem(s):")
+
     def __init__(self, problems: list[Problem], dropped: int = 0, warnings: list[Problem] | None = None) -> None:
         self.problems = problems
         self.dropped = dropped
@@ -120,8 +124,7 @@ class EntryError(ValueError):
         super().__init__(self.format("en"))
 
     def format(self, lang: str = "zh") -> str:
-        head = (f"未写入任何数据，发现 {len(self.problems)} 处问题：" if lang != "en" else
-                f"nothing was written; {len(self.problems)} problem(s):")
+        head = self.HEAD[1 if lang == "en" else 0].format(n=len(self.problems))
         lines = [head] + [f"  - {p.format(lang)}" for p in self.problems]
         if self.dropped:
             lines.append(f"  … 另有 {self.dropped} 处问题未列出" if lang != "en"

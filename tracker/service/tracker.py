@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tracker.config import Settings, load_settings
 from tracker.domain.clock import Clock, aware, system_clock
@@ -231,6 +231,24 @@ class Tracker:
         from tracker import store
 
         return store.observation_history(self.engine, indicator, region, period)
+
+    def export(self, out: str | Path | IO[bytes], *, fmt: str | None = None, revisions: bool = False,
+               plan: str | None = None, indicators: Sequence[str] = (), regions: Sequence[str] = (),
+               period: str | None = None, department: str | None = None) -> dict[str, Any]:
+        """Write the stored values (the latest of each cell, or with `revisions` every
+        revision) to `out` (a path or a binary stream) as CSV (UTF-8 with BOM) or .xlsx (`fmt`,
+        else the path's suffix), filtered by plan, indicators, regions, period and department.
+        The file imports back (an export of latest values as "unchanged"). Returns {"rows",
+        "format"}; raises tracker.actuals EntryError for a filter that matches nothing known."""
+        from tracker.actuals.exports import export_filter, export_format, export_rows, write_export
+        from tracker.store.exports import exported_values
+
+        fmt = export_format(out if isinstance(out, (str, Path)) else None, fmt)
+        chosen = export_filter(self.model, self.regions, plan=plan, indicators=indicators, region=regions,
+                               period=period, department=department)
+        rows = exported_values(self.engine, revisions=revisions, indicators=chosen.indicators,
+                               regions=chosen.regions, start=chosen.start, end=chosen.end)
+        return {"rows": write_export(export_rows(rows, self.model, self.regions), out, fmt), "format": fmt}
 
     def progress(self) -> list[Any]:
         """The latest milestone report per milestone and reporter, as known now."""
