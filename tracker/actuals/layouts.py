@@ -124,9 +124,10 @@ def find_layout(rows: list[tuple[int, list[Any]]], indicators: IndicatorIndex, l
             if unit is not None:
                 try:
                     unit_factor(unit, ind.unit)
-                except units.UnitError:
-                    log.add(Problem(f"列标题中的单位不对：指标单位是「{units.label(ind.unit)}」",
-                                    f"the unit in the header does not fit: the indicator is in {ind.unit}",
+                except units.UnitError as exc:
+                    why = f"{exc.zh}；" if exc.zh else ""
+                    log.add(Problem(f"列标题中的单位不对：{why}指标单位是「{units.label(ind.unit)}」",
+                                    f"the unit in the header does not fit: {exc}",
                                     row=n, column=labels[i], value=texts[i],
                                     accepted_zh=f"{units.label(ind.unit)}，或可换算成它的单位",
                                     accepted_en=f"{ind.unit} or a unit convertible to it"))

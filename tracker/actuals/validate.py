@@ -23,8 +23,8 @@ OUTLIER_FACTOR = 3.0  # a value more than 3x above or below the region's earlier
 EPOCH_YEAR = 1950  # periods before this are refused as typing mistakes
 SAMPLE_MARK = re.compile(r"示例数据|\bSAMPLE\b")  # how the project's sample rows are marked
 NUMBER_ACCEPTED = ("数字，如 32、3.5、15,000、1.5万、30%、5‰，可带单位（1.2万张、350个）；未报送的留空",
-                   "a number such as 32, 3.5, 15,000, 1.5万, 30%, 5‰, with or without its unit (1.2万张, 350个); "
-                   "leave it empty when not reported")
+                   ("a number such as 32, 3.5, 15,000, 1.5万, 30%, 5‰, with or without its unit (1.2万张, 350个); "
+                    "leave it empty when not reported"))
 KIND_NAMES = {"month": ("月", "month"), "quarter": ("季度", "quarter"), "year": ("年", "year"), "date": ("日期", "date")}
 
 
@@ -234,8 +234,8 @@ class Validator:
                 name = KIND_NAMES[want][0]
                 write = {"month": "月份", "quarter": "季度", "year": "年份"}[want]
                 return (None, f"日期对按{name}报送的流量指标有歧义（是整{name}的数还是截至当日的数？），请写{write}",
-                        f"a date is ambiguous for a flow reported by {want} (the whole {want}, or up to that day?); "
-                        f"give the {want}", "", "")
+                        (f"a date is ambiguous for a flow reported by {want} (the whole {want}, or up to that day?); "
+                         f"give the {want}"), "", "")
             return (None, f"期间类型与指标报送频率不符：这是{KIND_NAMES[exc.given][0]}，该指标按{KIND_NAMES[want][0]}报送",
                     f"period is a {exc.given}; this indicator is reported by {want}", "", "")
         except PeriodError as exc:
@@ -277,7 +277,8 @@ class Validator:
             self.log.add(Problem(
                 f"单位不对：{why}指标单位是「{name}」", f"wrong unit: {hit}", row=row, column=column,
                 value=_norm(value if in_value else unit_text), field="value" if in_value else "unit",
-                accepted_zh=f"{name}，或可换算成它的单位（如 万{name.split('/')[0]}）" if name else "不带单位的数字",
+                accepted_zh=(f"{name}，或可换算成它的单位" + ("" if "/" in name else f"（如 万{name}）")) if name
+                else "不带单位的数字",
                 accepted_en=f"{ind.unit} or a unit convertible to it"))
             return None
         return hit

@@ -143,7 +143,7 @@ def conversion_factor(from_unit: str, to_unit: str) -> float:
             f"unit {from_unit!r} cannot be converted to {label(to_unit)!r} ({to_unit}): "
             f"it measures {ureg.parse_units(src).dimensionality}, "
             f"the indicator measures {ureg.parse_units(dst).dimensionality}",
-            zh=f"「{from_unit}」计的是{measures(src)}，该指标计的是{measures(dst)}"
+            zh=f"「{label(src) or from_unit}」计的是{measures(src)}，该指标计的是{measures(dst)}"
                + ("（人数和人次不同：同一人培训两次算两人次）" if {"person", "person_time"} <= {
                    *dimensions(src), *dimensions(dst)} else "")) from exc
 
