@@ -5,9 +5,10 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, select
 
 from tracker.domain.clock import aware
+from tracker.store.observations import _latest_query
 from tracker.store.tables import observation_table
 
 EXPORT_BATCH = 5_000  # rows fetched at a time: an export of a national database streams
@@ -20,23 +21,13 @@ def exported_values(engine: Engine, *, revisions: bool = False, indicators: Iter
     (`revisions`) or the latest of each cell; only these indicators and region codes, and
     periods ending within [start, end], when given."""
     t = observation_table
-    conds = []
-    if indicators is not None:
-        conds.append(t.c.indicator.in_(list(indicators)))
-    if regions is not None:
-        conds.append(t.c.region.in_(list(regions)))
-    if start is not None:
-        conds.append(t.c.period_end >= start)
-    if end is not None:
-        conds.append(t.c.period_end <= end)
+    periods = ([t.c.period_end >= start] if start is not None else []) + ([t.c.period_end <= end] if end is not None else [])
     if revisions:
-        q = select(t).where(*conds)
+        conds = periods + ([t.c.indicator.in_(list(indicators))] if indicators is not None else []) \
+            + ([t.c.region.in_(list(regions))] if regions is not None else [])
+        q = select(t).where(*conds).order_by(t.c.indicator, t.c.region, t.c.period_end, t.c.revision)
     else:
-        latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
-                  .where(*conds).group_by(t.c.indicator, t.c.region, t.c.period).subquery())
-        q = select(t).join(latest, and_(t.c.indicator == latest.c.indicator, t.c.region == latest.c.region,
-                                        t.c.period == latest.c.period, t.c.revision == latest.c.rev))
-    q = q.order_by(t.c.indicator, t.c.region, t.c.period_end, t.c.revision)
+        q = _latest_query(None, indicators, regions, *periods)
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=EXPORT_BATCH).execute(q)
         for r in result:

@@ -107,9 +107,12 @@ def current_cells(conn: Connection, indicators: Iterable[str],
 
 
 def _latest_query(as_of: datetime | None, indicators: Iterable[str] | None,
-                  regions: Iterable[str] | None = None) -> Any:
+                  regions: Iterable[str] | None = None, *conditions: Any) -> Any:
+    """The latest revision of each (indicator, region, period) entered by `as_of`, of these
+    indicators and regions (all when None), meeting `conditions` too."""
     t = observation_table
     conds = [t.c.region.in_(list(regions))] if regions is not None else []
+    conds += conditions
     if as_of is not None:
         conds.append(t.c.entered_at <= aware(as_of))
     if indicators is not None:
