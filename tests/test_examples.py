@@ -184,12 +184,12 @@ def test_every_readme_and_help_example_runs_as_written(workspace):
 
 
 def test_the_examples_shell_runs_them_too(workspace, db_url):
-    """bash and the installed command: globs, quotes, comments and the exit codes as above."""
+    """bash and the installed command: a glob, quotes and comments read as above."""
     ws, _hook = workspace
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     lines = [line for line in readme_examples() if _command(line).startswith(("tracker extract sources/*",
-                                                                                "tracker record", "tracker status"))]
-    assert len(lines) >= 3
+                                                                                "tracker record"))]
+    assert len(lines) >= 2
     for line in lines:
         done = subprocess.run(["bash", "-c", line], cwd=ws, env=env, input=_prepare(line, ws), capture_output=True,
                               text=True, timeout=300, check=False)
