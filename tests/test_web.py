@@ -340,9 +340,9 @@ def test_a_bad_value_shows_its_error_inline_and_nothing_is_saved(site):
     assert r.status_code == 400
     assert "未保存任何数据" in r.text
     row = re.search(r'<tr id="row-elderly_care_trainees".*?</tr>', r.text, re.DOTALL).group(0)
-    assert "不是数字" in row and 'aria-invalid="true"' in row
+    assert "单位不对" in row and "人次" in row and 'aria-invalid="true"' in row  # 人 is not 人次
     good = re.search(r'<tr id="row-elderly_care_beds".*?</tr>', r.text, re.DOTALL).group(0)
-    assert 'value="5000"' in good and "不是数字" not in good  # what was typed is kept
+    assert 'value="5000"' in good and "单位不对" not in good  # what was typed is kept
     assert site.values() == []
 
 

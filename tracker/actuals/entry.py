@@ -30,9 +30,9 @@ from tracker.actuals.layouts import Layout, column_letter, find_layout, layout_c
 from tracker.actuals.problems import EntryError, EntryResult, Permit, Problem, ProblemLog, _now, forbidden_problem
 from tracker.actuals.progress import _import_progress
 from tracker.actuals.validate import Accepted, IndicatorIndex, Validator, _norm
-from tracker.domain.model import TargetsModel
+from tracker.domain.model import Indicator, TargetsModel
 from tracker.domain.periods import today_in_plan_tz
-from tracker.domain.regions import RegionError, Regions, load_regions
+from tracker.domain.regions import Region, RegionError, Regions, load_regions
 
 CHUNK_ROWS = 5_000  # rows per executemany
 
@@ -57,11 +57,26 @@ def _db_lookups(conn: Any) -> tuple[Callable, Callable]:
 def record_value(engine: Any, model: TargetsModel, indicator: str, region: str, period: str,
                  value: str | float, unit: str | None = None, *, entered_by: str, note: str = "",
                  source: str = "command", correct: bool = False, now: datetime,
-                 regions: Regions | None = None) -> EntryResult:
+                 regions: Regions | None = None, allow_sample: bool = False) -> EntryResult:
     """Enter one value (`tracker record`): checked like a file's cell, stored as a new cell or,
     with `correct=True`, as a new revision of an existing one. Raises EntryError."""
     cell = CellEntry(indicator, region, period, value, unit, note, correct)
-    return record_values(engine, model, [cell], entered_by=entered_by, source=source, now=now, regions=regions)
+    return record_values(engine, model, [cell], entered_by=entered_by, source=source, now=now, regions=regions,
+                         allow_sample=allow_sample)
+
+
+def find_cell(model: TargetsModel, regions: Regions, today: date, indicator: Any, region: Any,
+              period: Any) -> tuple[Indicator, Region, str]:
+    """The cell a person names, read as entry reads it (an indicator by id or name, a region
+    by any of its names, a date as its period): (indicator, region, period label). Raises
+    EntryError naming what is wrong."""
+    v = Validator(model, regions, today, in_file=False)
+    ind = v.indicator(indicator, None, "")
+    reg = v.region(region, None, "")
+    found = v.period(period, ind, None, "") if ind is not None else None
+    if ind is None or reg is None or found is None:
+        raise EntryError(v.log.errors())
+    return ind, reg, found[0]
 
 
 @dataclass
@@ -83,9 +98,11 @@ class CellEntry:
 
 def record_values(engine: Any, model: TargetsModel, cells: Iterable[CellEntry], *, entered_by: str,
                   source: str = "command", now: datetime,
-                  regions: Regions | None = None) -> EntryResult:
+                  regions: Regions | None = None, allow_sample: bool = False) -> EntryResult:
     """Enter several values at once (a web form), all or nothing: every cell is checked like
-    a file's cell, and if any is wrong nothing is written and EntryError lists every problem."""
+    a file's cell, and if any is wrong nothing is written and EntryError lists every problem.
+    The problems name the field (数值, 期间), not a file's row and column; the result's
+    `recorded` holds the values as stored (in the indicator's unit)."""
     from tracker import store as db
     entered_at = _now(now)
     log = ProblemLog()
@@ -108,8 +125,10 @@ def record_values(engine: Any, model: TargetsModel, cells: Iterable[CellEntry], 
         earlier: dict[str, dict[str, list[tuple[date, float]]]] = {}
         for (i, r), values in db.region_history(conn, ids, codes).items():
             earlier.setdefault(i, {})[r] = values
-        v = Validator(model, regions, today_in_plan_tz(entered_at), log=log,
-                      stored=lambda i: stored_cells.get(i, {}), history=lambda i: earlier.get(i, {}))
+        v = Validator(model, regions, today_in_plan_tz(entered_at), log=log, in_file=False,
+                      allow_sample=allow_sample, stored=lambda i: stored_cells.get(i, {}),
+                      history=lambda i: earlier.get(i, {}))
+        v.sample(source, None, "", "source")
         accepted = []
         for cell in cells:
             v.correct = cell.correct
@@ -119,7 +138,7 @@ def record_values(engine: Any, model: TargetsModel, cells: Iterable[CellEntry], 
                 accepted.append(a)
         if log.has_errors():
             raise EntryError(log.errors(), log.dropped, log.warnings())
-        result = EntryResult(source, warnings=log.warnings(), unchanged=v.unchanged)
+        result = EntryResult(source, warnings=log.warnings(), unchanged=v.unchanged, recorded=accepted)
         if accepted:
             result.batch_id = db.new_batch(conn, source, entered_by, entered_at)
             db.ObservationWriter(conn).write([_row(a, result.batch_id, entered_by, entered_at) for a in accepted])
@@ -139,14 +158,15 @@ def _file_digest(path: Path) -> str:
 def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_by: str,
                 correct: bool = False, period: str | None = None, indicator: str | None = None,
                 now: datetime, regions: Regions | None = None,
-                dry_run: bool = False, permit: "Permit | None" = None) -> EntryResult:
+                dry_run: bool = False, permit: "Permit | None" = None, allow_sample: bool = False) -> EntryResult:
     """Import a CSV or .xlsx file of values (and milestone progress sheets), all or nothing.
 
     Checks every cell, writing valid ones in chunks inside one transaction; if any cell is
     wrong the transaction is rolled back and EntryError lists every problem. `period` and
     `indicator` fill in for a wide sheet that has no such column. `permit` (the web app's
     permissions) refuses cells the person uploading may not write, as problems with
-    code "forbidden".
+    code "forbidden". Rows marked as sample data (示例数据 / SAMPLE in the note, or in the
+    file's name) are refused unless `allow_sample`.
     """
     from tracker import store as db
     path = Path(path)
@@ -158,7 +178,8 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
         with db.write_transaction(engine, values=True) as conn:
             stored, history = _db_lookups(conn)
             validator = Validator(model, regions, today_in_plan_tz(entered_at), correct=correct,
-                                  stored=stored, history=history, log=log)
+                                  stored=stored, history=history, log=log, allow_sample=allow_sample)
+            validator.sample(path.name, None, "", "source")
             batch_id = db.new_batch(conn, str(path), entered_by, entered_at, sha256=_file_digest(path)) \
                 if path.exists() else None
             result.batch_id = batch_id
@@ -180,7 +201,7 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
                 if layout.shape == "progress":
                     n, repeats = _import_progress(conn, layout, all_rows, model, regions, validator.today, log,
                                                   source_prefix, batch_id, entered_by, entered_at,
-                                                  write=not dry_run, permit=permit)
+                                                  write=not dry_run, permit=permit, sample=validator.sample)
                     result.progress_written += n
                     progress_repeats += repeats
                     saw_values = saw_values or n + repeats > 0
@@ -238,7 +259,8 @@ def _import_values(conn: Any, validator: Validator, layout: Layout, rows: Iterat
     chunk: list[tuple[Any, ...]] = []
     check, labels = validator.check, layout.labels
     letters = [column_letter(i) for i in range(len(labels))]
-    cols = (layout.label("indicator"), layout.label("region"), layout.label("period"), layout.label("unit"))
+    cols = (layout.label("indicator"), layout.label("region"), layout.label("period"), layout.label("unit"),
+            layout.label("note"))
     tail = (entered_by, entered_at, batch_id)
     failed = False
     for n, col, ind, region, per, value, unit, note in layout_cells(layout, rows, period, indicator, log):

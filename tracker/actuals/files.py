@@ -120,3 +120,24 @@ def _cell_value(cell: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (getattr(cell, "number_format", "") or ""):
         return f"{value * 100:.10g}%"
     return value
+
+
+# A spreadsheet reads a text cell beginning with one of these as a formula (=HYPERLINK(…),
+# -2+3+cmd|…, @SUM): an exported note or name is written with an apostrophe before it.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def guard(text: str) -> str:
+    """A text cell made safe against formula injection in a spreadsheet: "'=1+1" for "=1+1".
+    A cell that is just a number (-5) cannot be a formula and stays as it is."""
+    if text and text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def unguard(text: str) -> str:
+    """The text `guard` was given: an export read back imports the note as it was stored."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+        return text[1:]
+    return text

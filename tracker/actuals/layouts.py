@@ -25,7 +25,9 @@ ROLE_WORDS: dict[str, tuple[str, ...]] = {
     "evidence": ("依据", "佐证", "佐证材料", "证明材料", "文号", "evidence"),
     "reporter": ("报告单位", "填报单位", "责任单位", "reporter"),
     "reported_on": ("日期", "报告日期", "填报日期", "reportedon", "date"),
-    "ignore": ("序号", "编号", "no", "#", "内容", "里程碑内容", "说明", "text", "截止日期", "deadline"),
+    "ignore": ("序号", "编号", "no", "#", "内容", "里程碑内容", "说明", "text", "截止日期", "deadline",
+               # the columns of `tracker export` an import has no use for
+               "版本", "报送部门", "填报人", "填报时间", "来源"),
 }
 _ROLE_BY_WORD = {re.sub(r"\s+", "", w).lower(): role for role, words in ROLE_WORDS.items() for w in words}
 _UNIT_IN_HEADER = re.compile(r"^(.*?)\s*[(（]([^()（）]*)[)）]\s*$")
@@ -122,9 +124,10 @@ def find_layout(rows: list[tuple[int, list[Any]]], indicators: IndicatorIndex, l
             if unit is not None:
                 try:
                     unit_factor(unit, ind.unit)
-                except units.UnitError:
-                    log.add(Problem(f"列标题中的单位不对：指标单位是「{units.label(ind.unit)}」",
-                                    f"the unit in the header does not fit: the indicator is in {ind.unit}",
+                except units.UnitError as exc:
+                    why = f"{exc.zh}；" if exc.zh else ""
+                    log.add(Problem(f"列标题中的单位不对：{why}指标单位是「{units.label(ind.unit)}」",
+                                    f"the unit in the header does not fit: {exc}",
                                     row=n, column=labels[i], value=texts[i],
                                     accepted_zh=f"{units.label(ind.unit)}，或可换算成它的单位",
                                     accepted_en=f"{ind.unit} or a unit convertible to it"))

@@ -4,6 +4,7 @@ the same problem repeats on many rows, capped so a file wrong on every row stays
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 MAX_PROBLEMS = 500  # distinct problems kept; the rest are counted
 
@@ -27,13 +28,16 @@ class Problem:
     more_rows: list[int] = field(default_factory=list)  # the same problem again on these rows
     more_count: int = 0
     code: str = ""  # "forbidden": the user may not write this cell (a web upload's permit hook)
+    field: str = ""  # what the problem is about: indicator, region, period, value, unit, note
 
     def format(self, lang: str = "zh") -> str:
         f = _PROBLEM_FORMAT["en" if lang == "en" else "zh"]
         where = [self.file] if self.file else []
         if self.row:
             where.append(f["row"].format(self.row))
-        if self.column:
+        if not self.file and self.row is None and self.field:
+            where.append(f["fields"].get(self.field, self.field))  # a typed value: no file, no column
+        elif self.column:
             where.append(f["column"].format(self.column))
         text = f["sep"].join(where) + f["head_end"] if where else ""
         if self.value:
@@ -53,10 +57,20 @@ class Problem:
 _PROBLEM_FORMAT = {
     "zh": {"row": "第{}行", "column": "{}列", "sep": " ", "head_end": "：", "value": "「{}」",
            "accepted": "；可填：{}", "suggestion": "；是否应为「{}」？", "list": "、", "etc": "等",
-           "more": "（另有{n}行相同：第{rows}行{etc}）"},
+           "more": "（另有{n}行相同：第{rows}行{etc}）",
+           "fields": {"indicator": "指标", "region": "地区", "period": "期间", "value": "数值", "unit": "单位",
+                      "note": "备注", "source": "来源", "milestone": "里程碑", "state": "状态",
+                      "reporter": "报告单位（--reporter）", "reported_on": "报告日期（--date）",
+                      "evidence": "依据（--evidence）", "plan": "规划（--plan）", "department": "部门（--department）",
+                      "format": "格式（--format）"}},
     "en": {"row": "row {}", "column": "column {}", "sep": ", ", "head_end": ": ", "value": "'{}': ",
            "accepted": "; accepted: {}", "suggestion": "; did you mean '{}'?", "list": ", ", "etc": " …",
-           "more": " (also on {n} more row(s): {rows}{etc})"},
+           "more": " (also on {n} more row(s): {rows}{etc})",
+           "fields": {"indicator": "indicator", "region": "region", "period": "period", "value": "value",
+                      "unit": "unit", "note": "note", "source": "source", "milestone": "milestone",
+                      "state": "state", "reporter": "reporter (--reporter)", "reported_on": "date (--date)",
+                      "evidence": "evidence (--evidence)", "plan": "plan (--plan)",
+                      "department": "department (--department)", "format": "format (--format)"}},
 }
 
 
@@ -101,6 +115,8 @@ class ProblemLog:
 class EntryError(ValueError):
     """Values refused; nothing was written. `problems` lists every one found."""
 
+    HEAD = ("未写入任何数据，发现 {n} 处问题：", "nothing was written; {n} problem(s):")
+
     def __init__(self, problems: list[Problem], dropped: int = 0, warnings: list[Problem] | None = None) -> None:
         self.problems = problems
         self.dropped = dropped
@@ -108,8 +124,7 @@ class EntryError(ValueError):
         super().__init__(self.format("en"))
 
     def format(self, lang: str = "zh") -> str:
-        head = (f"未写入任何数据，发现 {len(self.problems)} 处问题：" if lang != "en" else
-                f"nothing was written; {len(self.problems)} problem(s):")
+        head = self.HEAD[1 if lang == "en" else 0].format(n=len(self.problems))
         lines = [head] + [f"  - {p.format(lang)}" for p in self.problems]
         if self.dropped:
             lines.append(f"  … 另有 {self.dropped} 处问题未列出" if lang != "en"
@@ -132,6 +147,7 @@ class EntryResult:
     progress_written: int = 0
     warnings: list[Problem] = field(default_factory=list)
     dry_run: bool = False
+    recorded: list[Any] = field(default_factory=list)  # the Accepted values of a typed entry, as stored
 
 
 def _now(now: datetime) -> datetime:

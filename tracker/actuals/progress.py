@@ -1,13 +1,13 @@
 """Milestone progress (里程碑进展): 未启动 / 推进中 / 已完成, reported by a responsible unit or a
 region, checked and appended (a report is never updated)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
 from tracker.actuals.layouts import Layout
 from tracker.actuals.problems import EntryError, EntryResult, Permit, Problem, ProblemLog, _now, forbidden_problem
-from tracker.actuals.validate import _closest, _norm
+from tracker.actuals.validate import _closest, _norm, _text, is_sample, sample_problem
 from tracker.domain.model import (
     MILESTONE_STATE_LABELS,
     MILESTONE_STATES,
@@ -44,18 +44,19 @@ def check_progress(model: TargetsModel, regions: Regions, today: date, milestone
     ms, near = find_milestone(model, milestone)
     ok = True
     if ms is None:
-        log.add(Problem("未知里程碑", "unknown milestone", row=row, column=labels.get("milestone", ""),
+        log.add(Problem("未知里程碑", "unknown milestone", row=row, column=labels.get("milestone", ""), field="milestone",
                         value=_norm(milestone), accepted_zh="targets.yaml 中里程碑的编号",
                         accepted_en="a milestone id from targets.yaml", suggestion=near))
         ok = False
     code = parse_state(state)
     if code is None:
         log.add(Problem("无法识别的状态", "unknown state", row=row, column=labels.get("state", ""), value=_norm(state),
+                        field="state",
                         accepted_zh="未启动、推进中、已完成", accepted_en="not_started, in_progress, done (未启动/推进中/已完成)"))
         ok = False
     who = _norm(reporter)
     if not who:
-        log.add(Problem("缺少报告单位", "reporter missing", row=row, column=labels.get("reporter", ""),
+        log.add(Problem("缺少报告单位", "reporter missing", row=row, column=labels.get("reporter", ""), field="reporter",
                         accepted_zh="部门名称（如 省民政厅）或地区", accepted_en="a department (省民政厅) or a region"))
         ok = False
     elif ms is not None:
@@ -70,16 +71,16 @@ def check_progress(model: TargetsModel, regions: Regions, today: date, milestone
             day = None  # type: ignore[assignment]
         if day is None or day > today:
             log.add(Problem("报告日期无效或在未来", "report date invalid or in the future", row=row,
-                            column=labels.get("reported_on", ""), value=_norm(reported_on),
+                            column=labels.get("reported_on", ""), value=_norm(reported_on), field="reported_on",
                             accepted_zh=f"不晚于今天（{today.isoformat()}）的日期", accepted_en=f"a date up to {today}"))
             ok = False
     if not ok:
         return None
-    if code == "done" and not _norm(evidence):
+    if code == "done" and not _text(evidence):
         log.add(Problem("已完成但未提供依据（文件文号或链接）", "done without evidence (a document number or link)",
-                        row=row, column=labels.get("evidence", ""), level="warning"))
+                        row=row, column=labels.get("evidence", ""), field="evidence", level="warning"))
     return {"milestone": ms.id, "reporter": who, "state": code, "reported_on": day,  # type: ignore[union-attr]
-            "note": _norm(note), "evidence": _norm(evidence)}
+            "note": _text(note), "evidence": _text(evidence)}
 
 
 def _progress_reporter(model: TargetsModel, regions: Regions, ms: Milestone, who: str, row: int | None,
@@ -101,7 +102,7 @@ def _progress_reporter(model: TargetsModel, regions: Regions, ms: Milestone, who
     near = next((n for n in names if unit_found(n, who)), "") or _closest(who, names)
     accepted = "、".join(names) + ("，或本任务负责落实的市县" if local else "")
     log.add(Problem("报告单位不是该任务的责任单位", "the reporter is not responsible for this task", row=row,
-                    column=column, value=who, accepted_zh=accepted,
+                    column=column, value=who, field="reporter", accepted_zh=accepted,
                     accepted_en=", ".join(names) + (", or a city/county carrying it out" if local else ""),
                     suggestion=near))
     return None
@@ -110,8 +111,10 @@ def _progress_reporter(model: TargetsModel, regions: Regions, ms: Milestone, who
 def _import_progress(conn: Any, layout: Layout, rows: Iterator, model: TargetsModel, regions: Regions,
                      today: date, log: ProblemLog, source_prefix: str, batch_id: int | None,
                      entered_by: str, entered_at: datetime, write: bool,
-                     permit: "Permit | None" = None) -> tuple[int, int]:
-    """(new reports, repeats of reports already stored)."""
+                     permit: "Permit | None" = None,
+                     sample: Callable[[Any, int | None, str], bool] | None = None) -> tuple[int, int]:
+    """(new reports, repeats of reports already stored). `sample(note, row, column)` says
+    (and logs) when a row is sample data that may not be stored."""
     from tracker import store as db
     labels = {role: layout.label(role) for role in layout.roles}
     seen: set[tuple[str, str]] = set()
@@ -130,6 +133,8 @@ def _import_progress(conn: Any, layout: Layout, rows: Iterator, model: TargetsMo
             continue  # a template row nobody filled in
         item = check_progress(model, regions, today, at("milestone"), at("state"), at("reporter"),
                               at("reported_on"), at("note"), at("evidence"), n, labels, log)
+        if sample is not None and sample(at("note"), n, labels.get("note", "")):
+            continue
         if item is None:
             continue
         if permit is not None and not permit("progress", item["milestone"], item["reporter"]):
@@ -154,16 +159,17 @@ def _import_progress(conn: Any, layout: Layout, rows: Iterator, model: TargetsMo
 def record_progress(engine: Any, model: TargetsModel, milestone: str, state: str, *, reporter: str,
                     entered_by: str, note: str = "", evidence: str = "", reported_on: str | None = None,
                     source: str = "command", now: datetime,
-                    regions: Regions | None = None) -> EntryResult:
+                    regions: Regions | None = None, allow_sample: bool = False) -> EntryResult:
     """Record a milestone's state (未启动 / 推进中 / 已完成) for a department or region.
     Progress changes over time, so each report is a new row. Raises EntryError."""
     from tracker import store as db
     entered_at = _now(now)
     log = ProblemLog()
     item = check_progress(model, regions or load_regions(), today_in_plan_tz(entered_at), milestone, state,
-                          reporter, reported_on, note, evidence, None,
-                          {"milestone": "milestone", "state": "state", "reporter": "--reporter",
-                           "reported_on": "--date", "evidence": "--evidence"}, log)
+                          reporter, reported_on, note, evidence, None, {}, log)
+    for text, field in ((note, "note"), (source, "source")):
+        if not allow_sample and is_sample(text):
+            log.add(sample_problem(None, "", _text(text), field))
     if item is None or log.has_errors():
         raise EntryError(log.errors(), log.dropped, log.warnings())
     with db.write_transaction(engine, values=True) as conn:

@@ -3,6 +3,7 @@ unchanged in shape."""
 
 from pathlib import Path
 
+from tracker.actuals.bounds import plausible_bounds
 from tracker.actuals.layouts import column_letter
 from tracker.actuals.problems import EntryError, Problem
 from tracker.domain import units
@@ -57,9 +58,10 @@ def write_template(path: str | Path, model: TargetsModel, unit: str, period: str
     last = len(rows) + 2
     for col, ind in enumerate(indicators, start=3):
         letter = column_letter(col - 1)
-        top = 100 if ind.kind == "percentage" and units.normalize(ind.unit) == "percent" else None
+        # a share or a ratio has fixed bounds (tracker.actuals.bounds); a count's depend on the row's region
+        top = plausible_bounds(ind).high if ind.kind in ("percentage", "ratio") else None
         dv = DataValidation(type="decimal", operator="between" if top else "greaterThanOrEqual",
-                            formula1="0", formula2=str(top) if top else None, allow_blank=True,
+                            formula1="0", formula2=f"{top:g}" if top else None, allow_blank=True,
                             showErrorMessage=True, error=f"请填写不小于0的数字（单位：{units.label(ind.unit)}）")
         dv.add(f"{letter}3:{letter}{last}")
         ws.add_data_validation(dv)
@@ -79,7 +81,7 @@ def write_template(path: str | Path, model: TargetsModel, unit: str, period: str
         ms_ws.column_dimensions["B"].width = 60
     info = wb.create_sheet("说明")
     for line in (f"填报单位：{unit}", f"期间：{p.label}",
-                 "数值按列标题中的单位填写，只填数字（如 15000，不写「1.5万」）；百分比填 0–100。",
+                 "数值按列标题中的单位填写，只填数字（如 15000，不写「1.5万」）；百分比填 0–100，每千人的比率填 0–1000。",
                  "未报送的单元格留空；不要改动列标题和地区名称。",
                  "填好后用 `tracker import 文件名.xlsx` 导入；已有数值的更正需加 --correct。"):
         info.append([line])

@@ -43,27 +43,40 @@ def _warnings(result: Any, lang: str) -> None:
             click.echo(f"  - {w.format(lang)}", err=True)
 
 
+def sample_option(f: Any) -> Any:
+    return click.option("--allow-sample", is_flag=True,
+                        help="允许写入示例数据 Allow rows marked 示例数据/SAMPLE into this database (the demo's own "
+                             "database takes them without it).")(f)
+
+
 @click.command()
 @click.argument("indicator")
 @click.argument("region")
 @click.argument("period")
 @click.argument("value")
-@click.option("--unit", default=None, help="单位 Unit of VALUE, if not the indicator's (e.g. 万张, %, 小数).")
+@click.option("--unit", default=None, help="单位 Unit of VALUE, if not the indicator's and not written in VALUE "
+                                           "(e.g. 万张, %, 小数).")
 @click.option("--note", default="", help="备注 Note.")
 @click.option("--source", default="command", help="来源 Where the value comes from (a report, a document).")
 @click.option("--correct", is_flag=True, help="更正已有数值（保存为新版本） Correct an existing value (new revision).")
+@sample_option
 @by_option
 @lang_option
 @config_option
 @click.pass_context
 def record(ctx: click.Context, indicator: str, region: str, period: str, value: str, unit: str | None,
-           note: str, source: str, correct: bool, entered_by: str | None, lang: str | None) -> None:
+           note: str, source: str, correct: bool, allow_sample: bool, entered_by: str | None,
+           lang: str | None) -> None:
     """录入一个数值 Record one value: INDICATOR REGION PERIOD VALUE.
 
     \b
-    tracker record 养老床位数 海口 2025 1.5万
-    tracker record childcare_enrollment_rate 460100 2025 30%
-    PERIOD: 2026-11, 2026Q3, 2025, or a date 2026-11-15.
+    tracker record 养老床位数 三亚 2026Q4 1.2万张
+    tracker record childcare_places_per_1000_residents 460100 2026Q4 "3.2个/千人"
+    tracker record 培训养老护理人员人次 儋州 2026-11 1.5万人次
+    INDICATOR: an id or name from targets.yaml; REGION: a code, name, short or English name.
+    PERIOD: 2026-11, 2026Q3 or 2025, as the indicator is reported; a date (2026-11-15)
+    stands for its month, quarter or year (not for a flow).
+    VALUE: 1.5万, 15,000, 30%, or with its unit: 1.2万张, 32张/千人, 350个, 1.5万人次.
     """
     from tracker.actuals.problems import EntryError
 
@@ -71,17 +84,30 @@ def record(ctx: click.Context, indicator: str, region: str, period: str, value: 
     tracker = _open(ctx)
     try:
         result = tracker.record(indicator, region, period, value, unit, entered_by=_who(entered_by),
-                                note=note, source=source, correct=correct)
+                                note=note, source=source, correct=correct, allow_sample=allow_sample)
     except EntryError as exc:
         _fail(exc, lang)
     _warnings(result, lang)
     if result.written:
-        what = "已更正（新版本）" if result.corrections else "已录入"
-        click.echo(f"{what} {indicator} {region} {period} = {value}" if lang == "zh" else
-                   f"{'corrected (new revision)' if result.corrections else 'recorded'}: "
-                   f"{indicator} {region} {period} = {value}")
+        stored = _stored_text(tracker, result.recorded[0], lang)
+        if lang == "zh":
+            click.echo(f"{'已更正（新版本）' if result.corrections else '已录入'} {stored}")
+        else:
+            click.echo(f"{'corrected (new revision)' if result.corrections else 'recorded'}: {stored}")
     else:
         click.echo("数值未变，无需录入" if lang == "zh" else "same value already stored; nothing to do")
+
+
+def _stored_text(tracker: Any, accepted: Any, lang: str) -> str:
+    """A stored value as people read it: 养老床位数 海口市 2026Q4 = 12,000张 (第2版)."""
+    from tracker.domain.format import format_value, region_name
+
+    ind = tracker.model.indicator(accepted.indicator)
+    name = ind.name if lang == "zh" else ind.id
+    revision = (f"（第{accepted.revision}版）" if lang == "zh" else f" (revision {accepted.revision})") \
+        if accepted.revision > 1 else ""
+    return (f"{name} {region_name(tracker.regions, accepted.region, lang)} {accepted.period} = "
+            f"{format_value(accepted.value, ind.unit, lang)}{revision}")
 
 
 @click.command("import")
@@ -90,16 +116,22 @@ def record(ctx: click.Context, indicator: str, region: str, period: str, value: 
 @click.option("--period", default=None, help="表中无期间列时的期间 Period for a sheet without a period column.")
 @click.option("--indicator", default=None, help="表中无指标列时的指标 Indicator for a sheet of periods as columns.")
 @click.option("--dry-run", is_flag=True, help="只校验，不写入 Check only, write nothing.")
+@sample_option
 @by_option
 @lang_option
 @config_option
 @click.pass_context
 def import_(ctx: click.Context, file: Path, correct: bool, period: str | None, indicator: str | None,
-            dry_run: bool, entered_by: str | None, lang: str | None) -> None:
+            dry_run: bool, allow_sample: bool, entered_by: str | None, lang: str | None) -> None:
     """导入 CSV 或 Excel 文件 Import values from a CSV or .xlsx FILE (all or nothing).
 
     Long shape (指标, 地区, 期间, 数值[, 单位, 备注]) or wide (地区 rows, indicators or months as
-    columns); GBK, GB18030 and UTF-8 (with or without BOM) CSV; filled templates.
+    columns); GBK, GB18030 and UTF-8 (with or without BOM) CSV; filled templates; a file
+    `tracker export` wrote. Rows marked 示例数据/SAMPLE are refused (see --allow-sample).
+
+    \b
+    tracker import 民政厅-2026Q4.xlsx
+    tracker import 更正.csv --correct
     """
     from tracker.actuals.problems import EntryError
 
@@ -107,7 +139,7 @@ def import_(ctx: click.Context, file: Path, correct: bool, period: str | None, i
     tracker = _open(ctx)
     try:
         result = tracker.import_file(file, entered_by=_who(entered_by), correct=correct, period=period,
-                                     indicator=indicator, dry_run=dry_run)
+                                     indicator=indicator, dry_run=dry_run, allow_sample=allow_sample)
     except EntryError as exc:
         _fail(exc, lang)
     _warnings(result, lang)
@@ -158,34 +190,32 @@ def template(ctx: click.Context, unit_name: str, period: str, output: Path | Non
 @config_option
 @click.pass_context
 def history(ctx: click.Context, indicator: str, region: str, period: str, lang: str | None) -> None:
-    """查看一个单元格的全部版本 Every revision of one cell: who, when, from where, note."""
-    from tracker.actuals.validate import IndicatorIndex
-    from tracker.domain.periods import PeriodError, parse_period
-    from tracker.domain.regions import RegionError
+    """查看一个单元格的全部版本 Every revision of one cell: who, when, from where, note.
+
+    PERIOD as for `tracker record` (a date stands for its period).
+    """
+    from tracker.actuals.problems import EntryError
 
     lang = lang_of(ctx, lang)
     tracker = _open(ctx)
-    ind = IndicatorIndex(tracker.model).get(indicator)
-    if ind is None:
-        raise click.BadParameter(f"未知指标 unknown indicator {indicator!r}", param_hint="INDICATOR")
     try:
-        reg = tracker.regions.lookup(region)
-        label = parse_period(period).label
-    except (RegionError, PeriodError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        ind, reg, label = tracker.cell(indicator, region, period)
+    except EntryError as exc:
+        _fail(exc, lang)
     rows = tracker.history(ind.id, reg.code, label)
     if not rows:
         click.echo(f"{ind.name} {reg.name} {label}：没有数值" if lang == "zh" else
                    f"{ind.id} {reg.name_en} {label}: no values")
         return
+    from tracker.domain.format import format_number
     from tracker.domain.periods import PLAN_TZ
     from tracker.domain.units import label as unit_label
 
-    click.echo(f"{ind.name}（{unit_label(ind.unit)}） {reg.name} {label}")
+    click.echo(f"{ind.name}（{unit_label(ind.unit, lang)}） {reg.name} {label}")
     for r in rows:
         when = r["entered_at"].astimezone(PLAN_TZ).strftime("%Y-%m-%d %H:%M:%S %z")  # the officials' clock
         head = f"第{r['revision']}版" if lang == "zh" else f"rev {r['revision']}"
-        click.echo(f"  {head}  {r['value']:g}  {r['entered_by']}  {when}  {r['source']}"
+        click.echo(f"  {head}  {format_number(r['value'])}  {r['entered_by']}  {when}  {r['source']}"
                    + (f"  {r['note']}" if r["note"] else ""))
 
 
@@ -196,17 +226,19 @@ def history(ctx: click.Context, indicator: str, region: str, period: str, lang: 
 @click.option("--note", default="", help="说明 Note.")
 @click.option("--evidence", default="", help="依据：文件文号或链接 Evidence: document number or link.")
 @click.option("--date", "reported_on", default=None, help="报告日期 Date of the report (default: today).")
+@sample_option
 @by_option
 @lang_option
 @config_option
 @click.pass_context
 def progress(ctx: click.Context, milestone: str | None, state: str | None, reporter: str | None, note: str,
-             evidence: str, reported_on: str | None, entered_by: str | None, lang: str | None) -> None:
+             evidence: str, reported_on: str | None, allow_sample: bool, entered_by: str | None,
+             lang: str | None) -> None:
     """里程碑进展 Record a milestone's state (未启动/推进中/已完成), or list the latest reports.
 
     \b
     tracker progress hainan-19-m 已完成 --reporter 省民政厅 --evidence 琼府〔2022〕12号
-    tracker progress            (list the latest report per milestone and reporter)
+    tracker progress            # list the latest report per milestone and reporter
     """
     from tracker.actuals.problems import EntryError
     from tracker.domain.model import MILESTONE_STATE_LABELS
@@ -224,7 +256,8 @@ def progress(ctx: click.Context, milestone: str | None, state: str | None, repor
     tracker = _open(ctx)
     try:
         result = tracker.record_progress(milestone, state, reporter=reporter, entered_by=_who(entered_by),
-                                         note=note, evidence=evidence, reported_on=reported_on)
+                                         note=note, evidence=evidence, reported_on=reported_on,
+                                         allow_sample=allow_sample)
     except EntryError as exc:
         _fail(exc, lang)
     _warnings(result, lang)

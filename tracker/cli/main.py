@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("tracker.cli.actuals:history", "查看数值的全部版本 Every revision of one value"),
     "progress": ("tracker.cli.actuals:progress", "里程碑进展 Record or list milestone progress"),
     "db": ("tracker.cli.actuals:db", "数据库结构版本 Database schema revision and upgrade"),
+    "export": ("tracker.cli.export:export", "导出数值为 CSV/Excel Export stored values as CSV or Excel"),
     "schedule": ("tracker.cli.schedule:schedule", "在前台运行定时任务 Run the scheduler in the foreground"),
     "run": ("tracker.cli.schedule:run", "立即运行月度报告和告警 Run this month's report and alerts now"),
     "runs": ("tracker.cli.schedule:runs", "运行记录 List scheduled runs"),

@@ -52,6 +52,7 @@ def demo(ctx: click.Context, database_url: str, examples_dir: str, out_dir: str 
 
     tracker = tracker_from(ctx, database_url=database_url)
     model_of(tracker)
+    tracker.mark_sample_database()
     for name in ("hainan-sample-values.csv", "hainan-sample-progress.csv"):
         path = Path(examples_dir) / name
         if not path.exists():

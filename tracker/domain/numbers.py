@@ -91,3 +91,27 @@ def parse_number(text: str) -> tuple[float, str | None]:
     raise NumberError(
         f"not a number: {raw!r}; accepted forms: 32, 3.5, 15,000, 1.5万, ３２, 三十二, "
         "30%, 百分之三十, 5‰")
+
+
+_LEADING_NUMBER = re.compile(rf"[+-]?(?:百分之|千分之)?(?:{ARABIC}|{CHINESE})\s*[%‰]?")
+
+
+def parse_quantity(text: str) -> tuple[float, str | None]:
+    """A number with the unit officials write after it: '1.2万张' -> (12000, '张'),
+    '32张/千名老年人' -> (32, '张/千名老年人'), '60％' -> (60, 'percent'), '350个' -> (350, '个');
+    a bare number gives (value, None) as `parse_number`. Only the number's digits and spaces
+    are normalised; the unit is returned as written for the unit table to read. Raises
+    NumberError when no number leads the text, or a percent sign comes before a unit."""
+    try:
+        return parse_number(text)
+    except NumberError:
+        pass
+    s = normalize_text(str(text)).strip().replace("，", ",")
+    m = _LEADING_NUMBER.match(s)
+    rest = s[m.end():].strip() if m else ""
+    if not m or not rest or m.group(0).rstrip().endswith(("%", "‰")) or m.group(0).strip("+-") in LARGE_UNITS:
+        raise NumberError(
+            f"not a number: {text!r}; accepted forms: 32, 3.5, 15,000, 1.5万, 30%, or a number with its "
+            "unit: 1.2万张, 32张/千人, 350个")
+    value, _percent = parse_number(m.group(0))  # a percent sign before a unit was refused above
+    return value, rest

@@ -18,6 +18,16 @@ class PeriodError(ValueError):
     pass
 
 
+class PeriodMismatch(PeriodError):
+    """A period of the wrong kind for an indicator: `given` and `wanted` are kinds
+    (month, quarter, year, date); `flow` when a date was refused as ambiguous for a flow."""
+
+    def __init__(self, given: str, wanted: str, flow: bool = False) -> None:
+        self.given, self.wanted, self.flow = given, wanted, flow
+        super().__init__(f"period is a {given}; the indicator is reported by {wanted}"
+                         + (" (a date is ambiguous for a flow)" if flow and given == "date" else ""))
+
+
 @dataclass(frozen=True, order=True)
 class Period:
     """A reporting period; ordered by its end, the date its value describes."""
@@ -107,6 +117,20 @@ def parse_period(text: str | int | date | datetime) -> Period:
     raise PeriodError(
         f"not a period: {s!r}; accepted: a month 2026-11, a quarter 2026Q3, a year 2025, "
         "or a date 2026-11-15")
+
+
+def reporting_period(period: Period, frequency: str, *, flow: bool = False) -> Period:
+    """The one key of a reporting period for an indicator reported `frequency`: the period
+    itself when it is of that kind; for a date, the month, quarter or year containing it (a
+    stock's figure on 2025-12-31 is its 2025Q4 figure), so a cell never has two keys. A date
+    is refused for a flow (the figure of which span: the month, the days so far?), and any
+    other kind of period is refused: raises PeriodMismatch."""
+    want = FREQUENCY_KIND.get(frequency, frequency)
+    if period.kind == want:
+        return period
+    if period.kind == "date" and not flow and want in ("month", "quarter", "year"):
+        return period_containing(period.start, want)
+    raise PeriodMismatch(period.kind, want, flow)
 
 
 def today_in_plan_tz(now: datetime) -> date:

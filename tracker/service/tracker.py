@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tracker.config import Settings, load_settings
 from tracker.domain.clock import Clock, aware, system_clock
@@ -160,36 +160,58 @@ class Tracker:
     # -- values in -----------------------------------------------------------------------------
 
     def record(self, indicator: str, region: str, period: str, value: str | float, unit: str | None = None, *,
-               entered_by: str, note: str = "", source: str = "command", correct: bool = False) -> Any:
-        """Enter one value, checked like a file's cell; raises tracker.actuals EntryError."""
+               entered_by: str, note: str = "", source: str = "command", correct: bool = False,
+               allow_sample: bool = False) -> Any:
+        """Enter one value, checked like a file's cell; raises tracker.actuals EntryError. The
+        result's `recorded` holds the value as stored."""
         from tracker.actuals.entry import record_value
 
         return record_value(self.engine, self.model, indicator, region, period, value, unit, entered_by=entered_by,
-                            note=note, source=source, correct=correct, now=self.now(), regions=self.regions)
+                            note=note, source=source, correct=correct, now=self.now(), regions=self.regions,
+                            allow_sample=self._sample_allowed(allow_sample))
 
     def record_values(self, cells: Iterable[Any], *, entered_by: str, source: str = "web") -> Any:
         """Enter several values (a form), all or nothing."""
         from tracker.actuals.entry import record_values
 
         return record_values(self.engine, self.model, cells, entered_by=entered_by, source=source, now=self.now(),
-                             regions=self.regions)
+                             regions=self.regions, allow_sample=self._sample_allowed(False))
 
     def import_file(self, path: str | Path, *, entered_by: str, correct: bool = False, period: str | None = None,
-                    indicator: str | None = None, dry_run: bool = False, permit: Any = None) -> Any:
-        """Import a CSV or .xlsx file of values and milestone progress, all or nothing."""
+                    indicator: str | None = None, dry_run: bool = False, permit: Any = None,
+                    allow_sample: bool = False) -> Any:
+        """Import a CSV or .xlsx file of values and milestone progress, all or nothing. Rows
+        marked as sample data are refused unless this is the demo's database or `allow_sample`."""
         from tracker.actuals.entry import import_file
 
         return import_file(self.engine, path, self.model, entered_by=entered_by, correct=correct, period=period,
-                           indicator=indicator, now=self.now(), regions=self.regions, dry_run=dry_run, permit=permit)
+                           indicator=indicator, now=self.now(), regions=self.regions, dry_run=dry_run, permit=permit,
+                           allow_sample=self._sample_allowed(allow_sample))
 
     def record_progress(self, milestone: str, state: str, *, reporter: str, entered_by: str, note: str = "",
-                        evidence: str = "", reported_on: str | None = None, source: str = "command") -> Any:
+                        evidence: str = "", reported_on: str | None = None, source: str = "command",
+                        allow_sample: bool = False) -> Any:
         """A milestone's state (未启动 / 推进中 / 已完成) reported by a unit or region."""
         from tracker.actuals.progress import record_progress
 
         return record_progress(self.engine, self.model, milestone, state, reporter=reporter, entered_by=entered_by,
                                note=note, evidence=evidence, reported_on=reported_on, source=source,
-                               now=self.now(), regions=self.regions)
+                               now=self.now(), regions=self.regions, allow_sample=self._sample_allowed(allow_sample))
+
+    def mark_sample_database(self) -> None:
+        """Make this the demo's database (tracker demo): the sample's rows (示例数据 / SAMPLE)
+        may go into it; every other database refuses them unless asked explicitly."""
+        from tracker import store
+
+        store.mark_sample_database(self.engine, self.now())
+
+    def is_sample_database(self) -> bool:
+        from tracker import store
+
+        return store.is_sample_database(self.engine)
+
+    def _sample_allowed(self, asked: bool) -> bool:
+        return asked or self.is_sample_database()
 
     def write_template(self, path: str | Path, unit: str, period: str) -> dict[str, int]:
         """The Excel form for one unit and period, which imports back."""
@@ -197,11 +219,36 @@ class Tracker:
 
         return write_template(path, self.model, unit, period, self.regions)
 
+    def cell(self, indicator: str, region: str, period: str) -> tuple[Any, Any, str]:
+        """The cell a person names: (Indicator, Region, period label as stored), a date read as
+        its month, quarter or year; raises tracker.actuals EntryError naming what is wrong."""
+        from tracker.actuals.entry import find_cell
+
+        return find_cell(self.model, self.regions, self.today(), indicator, region, period)
+
     def history(self, indicator: str, region: str, period: str) -> list[dict[str, Any]]:
         """Every revision of one cell (ids, codes and labels as stored)."""
         from tracker import store
 
         return store.observation_history(self.engine, indicator, region, period)
+
+    def export(self, out: str | Path | IO[bytes], *, fmt: str | None = None, revisions: bool = False,
+               plan: str | None = None, indicators: Sequence[str] = (), regions: Sequence[str] = (),
+               period: str | None = None, department: str | None = None) -> dict[str, Any]:
+        """Write the stored values (the latest of each cell, or with `revisions` every
+        revision) to `out` (a path or a binary stream) as CSV (UTF-8 with BOM) or .xlsx (`fmt`,
+        else the path's suffix), filtered by plan, indicators, regions, period and department.
+        The file imports back (an export of latest values as "unchanged"). Returns {"rows",
+        "format"}; raises tracker.actuals EntryError for a filter that matches nothing known."""
+        from tracker.actuals.exports import export_filter, export_format, export_rows, write_export
+        from tracker.store.exports import exported_values
+
+        fmt = export_format(out if isinstance(out, (str, Path)) else None, fmt)
+        chosen = export_filter(self.model, self.regions, plan=plan, indicators=indicators, region=regions,
+                               period=period, department=department)
+        rows = exported_values(self.engine, revisions=revisions, indicators=chosen.indicators,
+                               regions=chosen.regions, start=chosen.start, end=chosen.end)
+        return {"rows": write_export(export_rows(rows, self.model, self.regions), out, fmt), "format": fmt}
 
     def progress(self) -> list[Any]:
         """The latest milestone report per milestone and reporter, as known now."""

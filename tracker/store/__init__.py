@@ -25,8 +25,10 @@ from tracker.store.observations import (
                                   has_sample_data,
                                   insert_observations,
                                   insert_progress,
+                                  is_sample_database,
                                   latest_observations,
                                   latest_reported,
+                                  mark_sample_database,
                                   milestone_progress,
                                   new_batch,
                                   new_observations,
@@ -42,8 +44,8 @@ from tracker.store.tables import batch_table, observation_table, progress_table
 __all__ = [
     "OBSERVATION_COLUMNS", "SQLITE_BUSY_TIMEOUT_MS", "VALUES_LOCK", "ObservationWriter", "batch_table",
     "current_cells", "current_progress", "dispose_engine", "downgrade", "finish_batch", "get_engine",
-    "has_sample_data", "head_revision", "insert_observations", "insert_progress", "latest_observations",
-    "latest_reported", "load_series", "migrate", "milestone_progress", "new_batch", "new_observations",
+    "has_sample_data", "head_revision", "insert_observations", "insert_progress", "is_sample_database", "latest_observations",
+    "latest_reported", "load_series", "mark_sample_database", "migrate", "milestone_progress", "new_batch", "new_observations",
     "observation_history", "observation_table", "progress_history", "progress_table", "region_cells",
     "region_history", "schema_revision", "sync_targets", "synced_digest", "target_history", "write_transaction",
 ]

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from tracker.domain.clock import aware
 from tracker.domain.model import MilestoneProgress, Observation
 from tracker.domain.series import knowledge_cutoff
-from tracker.store.tables import batch_table, observation_table, progress_table
+from tracker.store.tables import batch_table, meta_table, observation_table, progress_table
 
 
 def new_batch(conn: Connection, file: str, entered_by: str, entered_at: datetime,
@@ -90,12 +90,18 @@ def current_progress(conn: Connection) -> dict[tuple[str, str], tuple[Any, ...]]
 
 
 @lru_cache(maxsize=16)
-def _latest_cells(columns: str, indicators: bool, regions: bool, as_of: bool, ordered: bool) -> Any:
+def _latest_cells(columns: str, indicators: bool, regions: bool, as_of: bool, ordered: bool,
+                  start: bool = False, end: bool = False) -> Any:
     """The latest revision of each (indicator, region, period) cell, as one statement built
     once per shape (query construction costs more than running it on a form's few cells):
-    bound parameters `indicators` and `regions` (lists) and `as_of` (a moment), as asked for."""
+    bound parameters `indicators` and `regions` (lists), `as_of` (a moment), `start` and `end`
+    (period ends), as asked for."""
     t = observation_table
     conds = []
+    if start:
+        conds.append(t.c.period_end >= bindparam("start", type_=t.c.period_end.type))
+    if end:
+        conds.append(t.c.period_end <= bindparam("end", type_=t.c.period_end.type))
     if regions:
         conds.append(t.c.region.in_(bindparam("regions", expanding=True)))
     if as_of:
@@ -126,15 +132,24 @@ def current_cells(conn: Connection, indicators: Iterable[str],
 
 
 def _latest_query(as_of: datetime | None, indicators: Iterable[str] | None,
-                  regions: Iterable[str] | None = None) -> tuple[Any, dict[str, Any]]:
+                  regions: Iterable[str] | None = None, *, start: date | None = None,
+                  end: date | None = None) -> tuple[Any, dict[str, Any]]:
+    """(statement, parameters): the latest revision of each (indicator, region, period) entered
+    by `as_of`, of these indicators and regions (all when None), of periods ending within
+    [start, end] when given."""
     params: dict[str, Any] = {}
     if regions is not None:
         params["regions"] = list(regions)
+    if start is not None:
+        params["start"] = start
+    if end is not None:
+        params["end"] = end
     if as_of is not None:
         params["as_of"] = aware(as_of)
     if indicators is not None:
         params["indicators"] = list(indicators)
-    return _latest_cells("*", indicators is not None, regions is not None, as_of is not None, True), params
+    return _latest_cells("*", indicators is not None, regions is not None, as_of is not None, True,
+                         start is not None, end is not None), params
 
 
 def _to_observation(r: Any) -> Observation:
@@ -236,6 +251,25 @@ def has_sample_data(engine: Any) -> bool:
     marks = [c.like(f"%{m}%") for c in (t.c.note, t.c.source) for m in ("示例数据", "SAMPLE", "sample")]
     with engine.connect() as conn:
         return bool(conn.execute(select(exists().where(or_(*marks)))).scalar())
+
+
+SAMPLE_DATABASE_KEY = "sample_database"
+
+
+def mark_sample_database(engine: Any, now: datetime) -> None:
+    """Say that this database holds the project's sample (tracker demo's sample.db), so
+    rows marked 示例数据 / SAMPLE may be imported into it."""
+    from tracker.store.engine import write_transaction
+    from tracker.store.sync import _set_meta
+
+    with write_transaction(engine) as conn:
+        _set_meta(conn, SAMPLE_DATABASE_KEY, "true", aware(now))
+
+
+def is_sample_database(engine: Any) -> bool:
+    """Whether `mark_sample_database` was called on this database."""
+    with engine.connect() as conn:
+        return conn.execute(select(meta_table.c.value).where(meta_table.c.key == SAMPLE_DATABASE_KEY)).scalar() == "true"
 
 
 def latest_reported(engine: Engine, as_of: date) -> dict[str, dict[str, int]]:

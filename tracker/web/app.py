@@ -34,6 +34,7 @@ from tracker.web.browse import (
 )
 from tracker.web.core import SECURITY_HEADERS, WebState
 from tracker.web.entry import entry
+from tracker.web.exports import export_download
 from tracker.web.progress import progress
 from tracker.web.signin import healthz, home, login_page, logout
 from tracker.web.uploads import template_download, upload
@@ -80,6 +81,7 @@ def create_app(settings: Any, *, engine: Any = None, clock: Callable[[], datetim
         Route("/targets", targets),
         Route("/targets/{target_id}", target_page),
         Route("/history", history),
+        Route("/export", export_download),
         Route("/completeness", completeness),
         Route("/completeness/remind", remind, methods=["POST"]),
         Route("/users", users, methods=["GET", "POST"]),

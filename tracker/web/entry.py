@@ -55,7 +55,7 @@ def _problem_text(problem: Any) -> str:
     """A problem as shown next to its field: without the field's name, in Chinese."""
     if problem.code == "correction":
         return (problem.zh.split("，更正需")[0] + "；如需更正，请填写「更正原因」（将保存为新版本）")
-    return dataclasses.replace(problem, column="", file="", row=None, value="").format("zh")
+    return dataclasses.replace(problem, column="", file="", row=None, value="", field="").format("zh")
 
 
 def _entry_region(ctx: Ctx, text: str | None) -> Region | None:
