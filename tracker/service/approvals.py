@@ -61,6 +61,19 @@ def supervisors(tracker: Any, plan_id: str) -> list[str]:
     return supervisor_units(tracker.model, plan_id, tracker.settings.approval.supervisors)
 
 
+def actor_for(tracker: Any, name: str, unit_text: str, plan: str | None = None, ip: str = "") -> Actor:
+    """The actor a person acting for `unit_text` is: a region, a department, or the plan's
+    supervisor unit (省发展改革委), which may report nothing itself."""
+    from tracker.domain.model import same_unit
+
+    plan_obj, regions = scope(tracker, plan)
+    sups = supervisors(tracker, plan_obj.id)
+    found = next((s for s in sups if same_unit(s, unit_text)), None)
+    if found is not None:
+        return Actor(name, found, True, ip)
+    return Actor(name, resolve_unit(unit_text, tracker.model, regions).key, False, ip)
+
+
 def _names(regions: Regions) -> Callable[[str], str]:
     def name(key: str) -> str:
         try:

@@ -350,6 +350,13 @@ class Tracker:
 
         return listing(self, plan, unit=unit, waiting_for=waiting_for, period=period, states=states, count=count)
 
+    def actor(self, name: str, unit: str, plan: str | None = None, ip: str = "") -> Any:
+        """The Actor for a person acting for `unit` (a region, a department, or the plan's
+        supervisor unit, which then acts as the supervisor). Raises ApprovalError."""
+        from tracker.service.approvals import actor_for
+
+        return actor_for(self, name, unit, plan, ip)
+
     def approval_history(self, unit: str, period: str, plan: str | None = None) -> list[dict[str, Any]]:
         """Every transition of one submission: who, when, from, to, why."""
         from tracker.service.approvals import history
