@@ -438,3 +438,45 @@ def test_reminders_reach_reporters_with_unsubmitted_periods_and_approvers_with_w
         assert conn.execute(select(func.count()).select_from(alert_table)
                             .where(alert_table.c.kind == "approval")).scalar() == len(rows)
     assert again >= 0
+
+
+# ---------------------------------------------------------------------------------------
+# Settings, and the rules on any plan's hierarchy (pure)
+
+
+def test_the_approval_section_is_read_through_the_one_loader():
+    from tracker.config import ConfigError
+
+    settings = settings_from_mapping({"approval": {"required": True, "plans": ["hainan"], "expiry_days": 30}})
+    assert settings.approval.required_for("hainan") and not settings.approval.required_for("national")
+    assert not settings_from_mapping({}).approval.required_for("hainan")  # off by default
+    with pytest.raises(ConfigError, match=r"\[approval\] has no setting 'expiry'"):
+        settings_from_mapping({"approval": {"expiry": 30}})
+    with pytest.raises(ConfigError, match="expiry_days = -1"):
+        settings_from_mapping({"approval": {"expiry_days": -1}})
+    with pytest.raises(ConfigError, match="required = 'yes': expected true or false"):
+        settings_from_mapping({"approval": {"required": "yes"}})
+
+
+def test_who_approves_follows_any_plans_region_hierarchy():
+    from tracker.domain.model import Plan, TargetsModel
+    from tracker.domain.regions import Coverage, regions_for
+    from tracker.status.approval import Unit, approver_units, decide, standing
+
+    liaoning = regions_for(Coverage.from_dict({"region": "210000", "units": "counties"}))
+    model = TargetsModel([Plan("liaoning", "辽宁方案", "辽宁省人民政府", "province", "210000", date(2021, 1, 1),
+                               date(2025, 12, 31), "")])
+    heping = Unit("210102", "和平区", "region")
+    assert approver_units(heping, model, "liaoning", liaoning) == ["210100", "210000"]  # 沈阳市, then 辽宁省
+    city, province, other = Actor("sy", "210100"), Actor("ln", "210000"), Actor("dl", "210200")
+    for actor in (city, province):
+        who = standing(actor, heping, ["210100", "210000"], ["辽宁省发展改革委"])
+        assert decide("approve", "submitted", who, unit=heping, period="2025") == ("approve", "approved")
+    who = standing(other, heping, ["210100", "210000"], ["辽宁省发展改革委"])
+    with pytest.raises(ApprovalError, match="approved by the level above"):
+        decide("approve", "submitted", who, unit=heping, period="2025")
+    area = Unit("210000", "辽宁省", "region")
+    assert approver_units(area, model, "liaoning", liaoning) == []  # the supervisor approves the area's own
+    who = standing(Actor("drc", "辽宁省发展改革委"), area, [], ["辽宁省发展改革委"])
+    assert decide("approve", "submitted", who, unit=area, period="2025") == ("approve", "approved")
+    assert decide("approve", "approved", who, unit=area, period="2025") == ("accept", "accepted")
