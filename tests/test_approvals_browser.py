@@ -31,6 +31,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.te
 WIDTHS = (390, 1280)
 
 
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch):
+    """Fast argon2id parameters (test_auth checks the real ones)."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def served(db_url, engine, tmp_path, small_model) -> Iterator[tuple[str, Any]]:
     import uvicorn

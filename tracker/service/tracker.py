@@ -227,7 +227,7 @@ class Tracker:
         figures count ("approved" by default where [approval] required says so, else "all";
         "submitted" adds those awaiting review, the supervisor's preview)."""
         from tracker import store
-        from tracker.service import approvals
+        from tracker.service.approvals import counting, mark_unapproved
         from tracker.status.engine import SeriesResolver, evaluate
         from tracker.status.figures import indicators_needed
         from tracker.store.approvals import approvals_version
@@ -235,7 +235,7 @@ class Tracker:
         as_of = as_of or self.today()
         model = self.model
         plans = self.tracked_plans(model)
-        include, counted = approvals.counting(self, as_of, include, [p.id for p in plans])
+        include, counted = counting(self, as_of, include, [p.id for p in plans])
         key = (as_of, include, (self._synced, self._data_version(),
                                 approvals_version(self.engine) if counted else 0))
         found = self._evaluations.get(key)
@@ -249,7 +249,7 @@ class Tracker:
                                 SeriesResolver(model, series, self.regions), plans,
                                 _of_plans(model, statuses, [p.id for p in plans]), include, counted)
         if counted is not None:
-            evaluation.unapproved = approvals.mark_unapproved(self, model, statuses, as_of, counted, needed)
+            evaluation.unapproved = mark_unapproved(self, model, statuses, as_of, counted, needed)
         if len(self._evaluations) > 8:
             self._evaluations.clear()
         self._evaluations[key] = evaluation
@@ -301,7 +301,7 @@ class Tracker:
         approval is required, each region's figure also says 未报送 / 已提交未审核 / 已审核
         (Gap.states)."""
         from tracker import store
-        from tracker.service import approvals
+        from tracker.service.approvals import fill_report_states
         from tracker.status.completeness import missing_reports
 
         day = as_of or self.today()
@@ -310,7 +310,7 @@ class Tracker:
                                self.regions.province.code, day, grace)
         plan = self.tracked_plans()[0] if self.model.plans else None
         if plan is not None and self.settings.approval.required_for(plan.id):
-            approvals.fill_report_states(self, gaps, plan.id)
+            fill_report_states(self, gaps, plan.id)
         return gaps
 
     # -- review and approval (tracker.service.approvals) -------------------------------------------
