@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from test_web import Clock
 
 from tracker import store
 from tracker.actuals.problems import EntryError
@@ -29,17 +30,6 @@ PROVINCE_GOV = Actor("hn", PROVINCE)
 BOSS = Actor("boss", supervisor=True)
 MCA = Actor("mca", "省民政厅")
 NHC = Actor("nhc", "省卫生健康委")
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def days(self, n: float) -> None:
-        self.now += timedelta(days=n)
 
 
 def make_tracker(db_url: str, engine: Any, tmp_path: Path, model: Any, clock: Clock, **approval: Any) -> Tracker:
@@ -85,12 +75,12 @@ def district_status(tracker: Tracker, as_of: date, include: str | None = None) -
 def test_a_districts_figures_go_from_draft_to_accepted_with_who_when_and_why(tracker, clock, engine):
     tracker.record("senior_universities", "秀英区", "2025", 2, entered_by="xy")
     assert [s.state for s in tracker.approvals(unit="秀英区")] == ["draft"]  # due, never submitted
-    clock.days(1)
+    clock.advance(days=1)
     submitted = tracker.submit("秀英区", "2025", actor=DISTRICT)
     assert (submitted.state, submitted.approvers) == ("submitted", [HAIKOU, PROVINCE])
-    clock.days(1)
+    clock.advance(days=1)
     assert tracker.approve("秀英区", "2025", actor=CITY).state == "approved"
-    clock.days(1)
+    clock.advance(days=1)
     accepted = tracker.approve("460105", "2025", actor=BOSS)
     assert (accepted.state, accepted.locked) == ("accepted", True)
     history = tracker.approval_history("秀英区", "2025")
@@ -263,7 +253,7 @@ def test_approval_not_required_keeps_entry_and_statuses_as_before(db_url, engine
 def test_statuses_count_approved_figures_and_say_how_many_regions_are_unapproved(tracker, clock):
     tracker.record("senior_universities", "秀英区", "2025", 2, entered_by="xy")
     tracker.record("senior_universities", "美兰区", "2025", 1, entered_by="ml")
-    clock.days(1)  # 3 March
+    clock.advance(days=1)  # 3 March
     tracker.submit("秀英区", "2025", actor=DISTRICT)
     assert district_status(tracker, date(2026, 3, 3)).code == "overdue"  # submitted: not counted
     whole = tracker.evaluate(date(2026, 3, 3)).status("universities_each")
@@ -272,7 +262,7 @@ def test_statuses_count_approved_figures_and_say_how_many_regions_are_unapproved
     assert preview.status("universities_each", XIUYING).code == "achieved"  # the preview counts it
     assert preview.status("universities_each", "460108").code == "overdue"  # a draft is never counted
     assert preview.status("universities_each").figures["unapproved"] == [XIUYING, "460108"]
-    clock.days(2)  # 5 March
+    clock.advance(days=2)  # 5 March
     tracker.approve("秀英区", "2025", actor=CITY)
     assert district_status(tracker, date(2026, 3, 5)).code == "achieved"
     assert district_status(tracker, date(2026, 3, 4)).code == "overdue"  # as known on the 4th: not yet
@@ -286,7 +276,7 @@ def test_a_return_takes_approved_figures_out_again(tracker, clock):
     tracker.submit("秀英区", "2025", actor=DISTRICT)
     tracker.approve("秀英区", "2025", actor=CITY)
     assert district_status(tracker, date(2026, 3, 2)).code == "achieved"
-    clock.days(1)
+    clock.advance(days=1)
     tracker.return_("秀英区", "2025", actor=BOSS, reason="核对")
     assert district_status(tracker, date(2026, 3, 3)).code == "overdue"
     assert district_status(tracker, date(2026, 3, 2)).code == "achieved"  # a report of the 2nd is reproduced
@@ -296,10 +286,10 @@ def test_a_report_before_and_after_approval(tracker, clock, tmp_path):
     import json
 
     tracker.record("senior_universities", "秀英区", "2025", 2, entered_by="xy")
-    clock.days(1)
+    clock.advance(days=1)
     tracker.submit("秀英区", "2025", actor=DISTRICT)
     before = tracker.write_report(date(2026, 3, 3), reports_dir=tmp_path / "before")
-    clock.days(2)
+    clock.advance(days=2)
     tracker.approve("秀英区", "2025", actor=CITY)
     after = tracker.write_report(date(2026, 3, 5), reports_dir=tmp_path / "after")
     preview = tracker.write_report(date(2026, 3, 3), preview=True)

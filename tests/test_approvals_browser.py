@@ -8,9 +8,6 @@ Set TRACKER_SKIP_BROWSER=1 to skip on a machine without a browser.
 """
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,7 @@ from tracker.web import auth
 if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
     pytest.skip("TRACKER_SKIP_BROWSER=1", allow_module_level=True)
 
-from test_web_browser import Watch  # noqa: E402  (after the skip: it needs the browser fixtures)
+from test_web_browser import Watch, serving  # after the skip: that module skips itself too
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -41,29 +38,14 @@ def cheap_hashes(monkeypatch):
 
 @pytest.fixture
 def served(db_url, engine, tmp_path, small_model) -> Iterator[tuple[str, Any]]:
-    import uvicorn
-
+    """(base URL, site): the app requiring approval, with a district's reporter, served."""
     clock = Clock(NOW)
     site = make_site(db_url, engine, tmp_path, small_model, clock,
                      raw={"approval": {"required": True, "supervisors": ["省发展改革委"]}})
     auth.add_user(engine, "xy", PASSWORD, "reporter", region="秀英区", display_name="秀英区填报员",
                   model=small_model, now=clock())
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(site.app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", site
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(site.app) as base:
+        yield base, site
 
 
 def photograph(page: Any, name: str, out: Path) -> None:

@@ -6,7 +6,7 @@ a period under review or locked refused with nothing written."""
 from typing import Any
 
 import pytest
-from test_web import PASSWORD, Clock, NOW, _filled_template, entry, make_site, post_form, upload
+from test_web import NOW, PASSWORD, Clock, _filled_template, entry, make_site, post_form, upload
 
 from tracker.web import auth
 

@@ -81,10 +81,7 @@ def submit(ctx: click.Context, period: str, unit: str, person: str | None, plan:
     \b
     tracker submit 2025 --as 秀英区 --by xy
     """
-    lang = lang_of(ctx, lang)
-    tracker = _open(ctx)
-    actor = _actor(tracker, person, unit, plan, lang)
-    _run(tracker, "submit", [(actor.unit, period)], actor, plan, "", lang)
+    _act(ctx, "submit", period, (unit,), unit, person, plan, lang)
 
 
 @click.command()
@@ -117,14 +114,28 @@ def approve(ctx: click.Context, period: str, units: tuple[str, ...], everything:
     _run(tracker, "approve", [(u, period) for u in units], actor, plan, "", lang)
 
 
-@click.command("return")
-@click.argument("period")
-@click.argument("units", nargs=-1, required=True)
-@click.option("--reason", default="", help="退回原因 Why it goes back (required; the reporter is told).")
-@_acting
-@lang_option
-@config_option
-@click.pass_context
+def _with_reason(name: str, reason_help: str) -> Any:
+    """PERIOD UNITS... --reason TEXT and the acting options: what return and unlock take."""
+    def wrap(f: Any) -> Any:
+        for deco in reversed([click.command(name), click.argument("period"),
+                              click.argument("units", nargs=-1, required=True),
+                              click.option("--reason", default="", help=reason_help), _acting, lang_option,
+                              config_option, click.pass_context]):
+            f = deco(f)
+        return f
+
+    return wrap
+
+
+def _act(ctx: click.Context, action: str, period: str, units: tuple[str, ...], unit: str, person: str | None,
+         plan: str | None, lang: str | None, reason: str = "") -> None:
+    lang = lang_of(ctx, lang)
+    tracker = _open(ctx)
+    actor = _actor(tracker, person, unit, plan, lang)
+    _run(tracker, action, [(u, period) for u in units], actor, plan, reason, lang)
+
+
+@_with_reason("return", "退回原因 Why it goes back (required; the reporter is told).")
 def return_(ctx: click.Context, period: str, units: tuple[str, ...], reason: str, unit: str, person: str | None,
             plan: str | None, lang: str | None) -> None:
     """退回 Return the submissions of UNITS for PERIOD to their reporters, with a reason.
@@ -132,20 +143,10 @@ def return_(ctx: click.Context, period: str, units: tuple[str, ...], reason: str
     \b
     tracker return 2025 秀英区 --as 海口 --reason "老年大学数与教育局统计不符"
     """
-    lang = lang_of(ctx, lang)
-    tracker = _open(ctx)
-    actor = _actor(tracker, person, unit, plan, lang)
-    _run(tracker, "return", [(u, period) for u in units], actor, plan, reason, lang)
+    _act(ctx, "return", period, units, unit, person, plan, lang, reason)
 
 
-@click.command()
-@click.argument("period")
-@click.argument("units", nargs=-1, required=True)
-@click.option("--reason", default="", help="解锁原因 Why the period opens again (required).")
-@_acting
-@lang_option
-@config_option
-@click.pass_context
+@_with_reason("unlock", "解锁原因 Why the period opens again (required).")
 def unlock(ctx: click.Context, period: str, units: tuple[str, ...], reason: str, unit: str, person: str | None,
            plan: str | None, lang: str | None) -> None:
     """解锁 Open an accepted (or expired) PERIOD of UNITS to entry again: the supervisor, with a reason.
@@ -153,10 +154,7 @@ def unlock(ctx: click.Context, period: str, units: tuple[str, ...], reason: str,
     \b
     tracker unlock 2025 秀英区 --as 省发展改革委 --reason "统计局更正了常住人口"
     """
-    lang = lang_of(ctx, lang)
-    tracker = _open(ctx)
-    actor = _actor(tracker, person, unit, plan, lang)
-    _run(tracker, "unlock", [(u, period) for u in units], actor, plan, reason, lang)
+    _act(ctx, "unlock", period, units, unit, person, plan, lang, reason)
 
 
 @click.command()
