@@ -470,3 +470,20 @@ def test_who_approves_follows_any_plans_region_hierarchy():
     who = standing(Actor("drc", "辽宁省发展改革委"), area, [], ["辽宁省发展改革委"])
     assert decide("approve", "submitted", who, unit=area, period="2025") == ("approve", "approved")
     assert decide("approve", "approved", who, unit=area, period="2025") == ("accept", "accepted")
+
+
+def test_the_hainan_plan_of_targets_yaml_reviews_quarterly_figures_up_to_the_provincial_drc(db_url, engine, tmp_path):
+    from tracker.targets.file import load_targets
+
+    model = load_targets(Path(__file__).resolve().parent.parent / "targets.yaml")
+    clock = Clock(datetime(2026, 11, 10, 2, 0, tzinfo=UTC))
+    tracker = make_tracker(db_url, engine, tmp_path, model, clock, supervisors=[])  # the plan's own supervisor
+    tracker.record("elderly_care_beds", "海口", "2026Q3", 9800, entered_by="hk")
+    assert refused(tracker.submit, "海口", "2026-09", actor=CITY).code == "empty"  # no monthly figure of Haikou's
+    tracker.submit("海口", "2026Q3", actor=CITY)
+    tracker.approve("海口", "2026Q3", actor=PROVINCE_GOV)
+    assert refused(tracker.approve, "海口", "2026Q3", actor=Actor("ndrc", "国家发展改革委")).code == "forbidden"
+    assert tracker.approve("海口", "2026Q3", actor=tracker.actor("drc", "省发展改革委")).state == "accepted"
+    with pytest.raises(EntryError, match="ask 省发展改革委 to unlock it"):
+        tracker.record("elderly_care_beds", "海口", "2026Q3", 9900, entered_by="hk", correct=True)
+    tracker.record("elderly_care_beds", "三亚", "2026Q3", 5000, entered_by="sy")  # another unit: open

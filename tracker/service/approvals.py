@@ -290,15 +290,17 @@ def mark_unapproved(tracker: Any, model: TargetsModel, statuses: Iterable[Any], 
 
 
 def locks(tracker: Any) -> Locks:
-    """The entry paths' `locked` check: read when the entry first asks, inside its transaction."""
+    """The entry paths' `locked` check: read when the entry first asks, inside its transaction.
+    Its messages name who unlocks: the supervisor of the plan holding the cell (of the plan the
+    reports cover, for a period closed by its age)."""
     from tracker.store.approvals import lock_rows
 
-    plans = [p.id for p in tracker.model.plans]
-    sups: list[str] = []
-    for p in plans:
-        sups += [s for s in supervisors(tracker, p) if s not in sups]
-    return Locks(lambda: [_hold(r) for r in lock_rows(tracker.engine)], tracker.model, tracker.today(),
-                 tracker.settings.approval.expiry_days, _names(tracker.regions), sups[:1])
+    model = tracker.model
+    tracked = [p.id for p in tracker.tracked_plans(model)]
+    by_plan = {p.id: supervisors(tracker, p.id) for p in model.plans}
+    return Locks(lambda: [_hold(r) for r in lock_rows(tracker.engine)], model, tracker.today(),
+                 tracker.settings.approval.expiry_days, _names(tracker.regions),
+                 by_plan.get(tracked[0], []) if tracked else [], by_plan)
 
 
 def fill_report_states(tracker: Any, gaps: list[Any], plan_id: str) -> list[Any]:

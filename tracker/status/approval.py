@@ -324,7 +324,8 @@ class Locks:
     first call (inside the entry's write transaction, so no submission slips in between)."""
 
     def __init__(self, load: Callable[[], Iterable[Hold]], model: TargetsModel, today: date, expiry_days: int,
-                 names: Callable[[str], str], supervisors: Sequence[str] = ()) -> None:
+                 names: Callable[[str], str], supervisors: Sequence[str] = (),
+                 plan_supervisors: dict[str, list[str]] | None = None) -> None:
         self._load = load
         self.frequency = {i.id: i.frequency for i in model.indicators}
         self.reporter = {i.id: _norm(i.reporter) for i in model.indicators}
@@ -332,6 +333,7 @@ class Locks:
         self.expiry_days = expiry_days
         self.names = names
         self.supervisor = "、".join(supervisors) or "监督单位"
+        self.plan_supervisors = plan_supervisors or {}
         self._by_unit: dict[tuple[str, str], list[Hold]] | None = None
 
     def _holds(self) -> dict[tuple[str, str], list[Hold]]:
@@ -368,8 +370,9 @@ class Locks:
     def _held(self, h: Hold) -> Problem:
         what = f"{self.names(h.unit)} {h.period}"
         if h.state == "accepted":
-            zh = f"{what} 的数据已上报并锁定，不能修改；如需修改，请{self.supervisor}解锁"
-            en = f"{what} is accepted and locked; ask {self.supervisor} to unlock it"
+            who = "、".join(self.plan_supervisors.get(h.plan, [])) or self.supervisor
+            zh = f"{what} 的数据已上报并锁定，不能修改；如需修改，请{who}解锁"
+            en = f"{what} is accepted and locked; ask {who} to unlock it"
         else:
             zh = f"{what} 的数据{state_label(h.state)}，正在审核，不能修改；如需修改，请审核单位退回"
             en = f"{what} is {state_label(h.state, 'en')} and under review; ask the approver to return it"
