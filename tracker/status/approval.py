@@ -335,20 +335,22 @@ class Locks:
         self.supervisor = "、".join(supervisors) or "监督单位"
         self.plan_supervisors = plan_supervisors or {}
         self._by_unit: dict[tuple[str, str], list[Hold]] | None = None
+        self._open = False  # nothing held and no expiry: every cell may be written
 
     def _holds(self) -> dict[tuple[str, str], list[Hold]]:
         if self._by_unit is None:
             self._by_unit = {}
             for h in self._load():
                 self._by_unit.setdefault((_norm(h.unit), h.frequency), []).append(h)
+            self._open = not self._by_unit and not self.expiry_days
         return self._by_unit
 
     def __call__(self, indicator: str, region: str, period_end: date) -> Problem | None:
-        frequency = self.frequency.get(indicator)
-        if frequency is None:
+        if self._open:  # a big import asks once per cell: the common case costs one test
             return None
         holds = self._holds()
-        if not holds and not self.expiry_days:
+        frequency = self.frequency.get(indicator)
+        if frequency is None or self._open:
             return None
         covering = [h for unit in (region, self.reporter.get(indicator, "")) if unit
                     for h in holds.get((unit, frequency), ()) if h.start <= period_end <= h.end]
