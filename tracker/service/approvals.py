@@ -48,7 +48,10 @@ def scope(tracker: Any, plan_id: str | None = None) -> tuple[Plan, Regions]:
     """The plan (default: the first the reports cover) and its regions."""
     model = tracker.model
     if plan_id is None:
-        return tracker.tracked_plans(model)[0], tracker.regions
+        tracked = tracker.tracked_plans(model)
+        if not tracked:
+            raise ApprovalError("plan", "targets.yaml 中没有规划", "targets.yaml holds no plan")
+        return tracked[0], tracker.regions
     try:
         plan = model.plan(plan_id)
     except KeyError:
@@ -273,14 +276,14 @@ def counting(tracker: Any, as_of: date, include: str | None, plans: Sequence[str
 
 
 def mark_unapproved(tracker: Any, model: TargetsModel, statuses: Iterable[Any], as_of: date, counted: Any,
-                    indicators: Iterable[str]) -> dict[str, list[str]]:
+                    indicators: Iterable[str], regions: Regions) -> dict[str, list[str]]:
     """Say on each target's status (figures "unapproved": region codes) which of its regions'
     figures are not approved yet, whether or not a preview counted them."""
     from tracker.store.approvals import COUNTED_STATES, Counted, uncounted_cells
 
     approved = Counted(counted.plans, COUNTED_STATES, counted.moment)
     found = uncounted_cells(tracker.engine, knowledge_cutoff(as_of), indicators, approved)
-    by_target = unapproved_by_target(model, found, tracker.regions, counted.plans)
+    by_target = unapproved_by_target(model, found, regions, counted.plans)
     for s in statuses:
         codes = by_target.get(s.item_id)
         if codes:
@@ -303,11 +306,11 @@ def locks(tracker: Any) -> Locks:
                  by_plan.get(tracked[0], []) if tracked else [], by_plan)
 
 
-def fill_report_states(tracker: Any, gaps: list[Any], plan_id: str) -> list[Any]:
+def fill_report_states(tracker: Any, gaps: list[Any], plan_id: str, regions: Regions) -> list[Any]:
     """The gaps with each expected region's 未报送 / 已提交未审核 / 已审核 (approval required)."""
     from tracker.store.approvals import approval_rows
 
-    report_states(gaps, [_hold(r) for r in approval_rows(tracker.engine, plan_id)], tracker.regions, plan_id)
+    report_states(gaps, [_hold(r) for r in approval_rows(tracker.engine, plan_id)], regions, plan_id)
     return gaps
 
 

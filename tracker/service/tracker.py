@@ -249,7 +249,7 @@ class Tracker:
                                 SeriesResolver(model, series, self.regions), plans,
                                 _of_plans(model, statuses, [p.id for p in plans]), include, counted)
         if counted is not None:
-            evaluation.unapproved = mark_unapproved(self, model, statuses, as_of, counted, needed)
+            evaluation.unapproved = mark_unapproved(self, model, statuses, as_of, counted, needed, self.regions)
         if len(self._evaluations) > 8:
             self._evaluations.clear()
         self._evaluations[key] = evaluation
@@ -310,7 +310,7 @@ class Tracker:
                                self.regions.province.code, day, grace)
         plan = self.tracked_plans()[0] if self.model.plans else None
         if plan is not None and self.settings.approval.required_for(plan.id):
-            fill_report_states(self, gaps, plan.id)
+            fill_report_states(self, gaps, plan.id, self.regions)
         return gaps
 
     # -- review and approval (tracker.service.approvals) -------------------------------------------

@@ -39,8 +39,6 @@ class Outcome:
 
 
 def _page(ctx: Ctx, outcome: Outcome | None = None) -> Response:
-    from tracker.status.approval import ApprovalError
-
     state, user = ctx.state, ctx.user
     assert user is not None
     state.model()
@@ -54,10 +52,8 @@ def _page(ctx: Ctx, outcome: Outcome | None = None) -> Response:
         if not groups or groups[-1][0] != s.period:
             groups.append((s.period, []))
         groups[-1][1].append(s)
-    try:
-        plan = tracker.tracked_plans()[0]
-    except (IndexError, ApprovalError):
-        plan = None
+    plans = tracker.tracked_plans()
+    plan = plans[0] if plans else None
     outcome = outcome or Outcome()
     return ctx.render("web/approvals.html", outcome.status, mine=mine, groups=groups, queue=queue, locked=locked,
                       returned=[s for s in mine if s.returned], outcome=outcome, plan=plan,
