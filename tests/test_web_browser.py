@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -26,17 +27,16 @@ if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
-@pytest.fixture
-def served(db_url, engine, tmp_path, small_model) -> Iterator[tuple[str, Any]]:
-    """(base URL, site): the app under uvicorn in a thread, on a socket bound to port 0."""
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """The app under uvicorn in a thread, on a socket bound to port 0; yields its base URL."""
     import uvicorn
 
-    site = make_site(db_url, engine, tmp_path, small_model, Clock(NOW))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(site.app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -45,11 +45,19 @@ def served(db_url, engine, tmp_path, small_model) -> Iterator[tuple[str, Any]]:
             pytest.fail("uvicorn did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}", site
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture
+def served(db_url, engine, tmp_path, small_model) -> Iterator[tuple[str, Any]]:
+    """(base URL, site): the app served (see serving)."""
+    site = make_site(db_url, engine, tmp_path, small_model, Clock(NOW))
+    with serving(site.app) as base:
+        yield base, site
 
 
 class Watch:

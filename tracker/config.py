@@ -103,6 +103,21 @@ class AlertsSettings:
 
 
 @dataclass
+class ApprovalSettings:
+    """[approval]: review of reported figures (填报 → 审核 → 上报). Off by default: until
+    `required` is set, every stored value counts as it always did; submissions, approvals and
+    locks work either way."""
+
+    required: bool = False  # statuses and reports count approved figures only
+    plans: list[str] = field(default_factory=list)  # … for these plan ids only (empty: every plan)
+    expiry_days: int = 0  # a period closes to entry this many days after it ends (0: never)
+    supervisors: list[str] = field(default_factory=list)  # who accepts (上报); default: the lead of the plan's last task
+
+    def required_for(self, plan_id: str) -> bool:
+        return self.required and (not self.plans or plan_id in self.plans)
+
+
+@dataclass
 class Settings:
     database_url: str = ""
     targets_path: Path = Path("targets.yaml")
@@ -113,11 +128,12 @@ class Settings:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     web: WebSettings = field(default_factory=WebSettings)
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
+    approval: ApprovalSettings = field(default_factory=ApprovalSettings)
     source: Path | None = None  # the file the settings came from
 
 
 SECTIONS: dict[str, type] = {"status": StatusSettings, "schedule": ScheduleConfig, "web": WebSettings,
-                             "alerts": AlertsSettings}
+                             "alerts": AlertsSettings, "approval": ApprovalSettings}
 TOP_LEVEL = ("database_url", "targets_path", "reports_dir", "timezone", "language")
 
 
@@ -235,6 +251,9 @@ def settings_from_mapping(raw: dict[str, Any], *, base: Path = Path("."), source
             setattr(settings, key, base / str(tracker[key]))
     if settings.language not in ("zh", "en"):
         raise ConfigError(f"{where}: [tracker] language = {settings.language!r}; accepted: zh, en")
+    if settings.approval.expiry_days < 0:
+        raise ConfigError(f"{where}: [approval] expiry_days = {settings.approval.expiry_days}: "
+                          "expected 0 (periods never close) or a positive number of days")
     env_url = os.environ.get("TRACKER_DATABASE_URL")
     if env_url:
         settings.database_url = env_url

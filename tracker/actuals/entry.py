@@ -27,7 +27,17 @@ from typing import Any
 
 from tracker.actuals.files import FileRefused, read_sheets
 from tracker.actuals.layouts import Layout, column_letter, find_layout, layout_cells
-from tracker.actuals.problems import EntryError, EntryResult, Permit, Problem, ProblemLog, _now, forbidden_problem
+from tracker.actuals.problems import (
+    EntryError,
+    EntryResult,
+    Locked,
+    Permit,
+    Problem,
+    ProblemLog,
+    _now,
+    forbidden_problem,
+    refused_as_locked,
+)
 from tracker.actuals.progress import _import_progress
 from tracker.actuals.validate import Accepted, IndicatorIndex, Validator, _norm
 from tracker.domain.model import Indicator, TargetsModel
@@ -57,12 +67,13 @@ def _db_lookups(conn: Any) -> tuple[Callable, Callable]:
 def record_value(engine: Any, model: TargetsModel, indicator: str, region: str, period: str,
                  value: str | float, unit: str | None = None, *, entered_by: str, note: str = "",
                  source: str = "command", correct: bool = False, now: datetime,
-                 regions: Regions | None = None, allow_sample: bool = False) -> EntryResult:
+                 regions: Regions | None = None, allow_sample: bool = False,
+                 locked: "Locked | None" = None) -> EntryResult:
     """Enter one value (`tracker record`): checked like a file's cell, stored as a new cell or,
     with `correct=True`, as a new revision of an existing one. Raises EntryError."""
     cell = CellEntry(indicator, region, period, value, unit, note, correct)
     return record_values(engine, model, [cell], entered_by=entered_by, source=source, now=now, regions=regions,
-                         allow_sample=allow_sample)
+                         allow_sample=allow_sample, locked=locked)
 
 
 def find_cell(model: TargetsModel, regions: Regions, today: date, indicator: Any, region: Any,
@@ -98,7 +109,8 @@ class CellEntry:
 
 def record_values(engine: Any, model: TargetsModel, cells: Iterable[CellEntry], *, entered_by: str,
                   source: str = "command", now: datetime,
-                  regions: Regions | None = None, allow_sample: bool = False) -> EntryResult:
+                  regions: Regions | None = None, allow_sample: bool = False,
+                  locked: "Locked | None" = None) -> EntryResult:
     """Enter several values at once (a web form), all or nothing: every cell is checked like
     a file's cell, and if any is wrong nothing is written and EntryError lists every problem.
     The problems name the field (数值, 期间), not a file's row and column; the result's
@@ -134,7 +146,7 @@ def record_values(engine: Any, model: TargetsModel, cells: Iterable[CellEntry], 
             v.correct = cell.correct
             a = v.check(None, cell.column, cell.indicator, cell.region, cell.period, cell.value, cell.unit,
                         cell.note, source, columns=cell.columns)
-            if a is not None:
+            if a is not None and not refused_as_locked(locked, a, log, None, cell.column):
                 accepted.append(a)
         if log.has_errors():
             raise EntryError(log.errors(), log.dropped, log.warnings())
@@ -158,15 +170,17 @@ def _file_digest(path: Path) -> str:
 def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_by: str,
                 correct: bool = False, period: str | None = None, indicator: str | None = None,
                 now: datetime, regions: Regions | None = None,
-                dry_run: bool = False, permit: "Permit | None" = None, allow_sample: bool = False) -> EntryResult:
+                dry_run: bool = False, permit: "Permit | None" = None, allow_sample: bool = False,
+                locked: "Locked | None" = None) -> EntryResult:
     """Import a CSV or .xlsx file of values (and milestone progress sheets), all or nothing.
 
     Checks every cell, writing valid ones in chunks inside one transaction; if any cell is
     wrong the transaction is rolled back and EntryError lists every problem. `period` and
     `indicator` fill in for a wide sheet that has no such column. `permit` (the web app's
     permissions) refuses cells the person uploading may not write, as problems with
-    code "forbidden". Rows marked as sample data (示例数据 / SAMPLE in the note, or in the
-    file's name) are refused unless `allow_sample`.
+    code "forbidden"; `locked` (periods under review or closed) refuses cells with code
+    "locked". Rows marked as sample data (示例数据 / SAMPLE in the note, or in the file's
+    name) are refused unless `allow_sample`.
     """
     from tracker import store as db
     path = Path(path)
@@ -208,7 +222,7 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
                     continue
                 written, seen = _import_values(conn, validator, layout, all_rows, period, indicator, log,
                                                source_prefix, batch_id, entered_by, entered_at,
-                                               write=not dry_run, permit=permit)
+                                               write=not dry_run, permit=permit, locked=locked)
                 result.written += written
                 saw_values = saw_values or seen
             if validator.duplicates:
@@ -250,7 +264,7 @@ def _chain(head: list, rest: Iterator) -> Iterator:
 def _import_values(conn: Any, validator: Validator, layout: Layout, rows: Iterator, period: str | None,
                    indicator: str | None, log: ProblemLog, source_prefix: str, batch_id: int | None,
                    entered_by: str, entered_at: datetime, write: bool,
-                   permit: "Permit | None" = None) -> tuple[int, bool]:
+                   permit: "Permit | None" = None, locked: "Locked | None" = None) -> tuple[int, bool]:
     """Check and write one sheet's values in chunks; stops writing (not checking) at the
     first problem, since the transaction will be rolled back anyway."""
     from tracker import store as db
@@ -272,6 +286,9 @@ def _import_values(conn: Any, validator: Validator, layout: Layout, rows: Iterat
             continue
         if permit is not None and not permit("value", accepted.indicator, accepted.region):
             log.add(forbidden_problem(n, labels[col], f"{accepted.indicator} / {accepted.region}"))
+            failed = True
+            continue
+        if refused_as_locked(locked, accepted, log, n, labels[col]):
             failed = True
             continue
         if failed:

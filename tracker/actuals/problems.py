@@ -1,9 +1,10 @@
 """Problems: what is wrong with what was entered, where, and what would be right; folded when
 the same problem repeats on many rows, capped so a file wrong on every row stays small."""
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 MAX_PROBLEMS = 500  # distinct problems kept; the rest are counted
@@ -165,3 +166,19 @@ def forbidden_problem(row: int | None, column: str, value: str) -> Problem:
     return Problem("无权填报：不属于本单位或本地区", "not permitted: not your department's or region's",
                    row=row, column=column, value=value, accepted_zh="本单位负责的指标、本地区的数据",
                    accepted_en="your department's indicators, your region's cells", code="forbidden")
+
+
+# (indicator id, region code, period end) -> the Problem refusing the cell (its period is under
+# review or closed: tracker.status.approval.Locks), or None
+Locked = Callable[[str, str, date], "Problem | None"]
+
+
+def refused_as_locked(locked: "Locked | None", accepted: Any, log: ProblemLog, row: int | None, column: str) -> bool:
+    """Whether a checked cell is refused because its period is locked (the problem logged)."""
+    if locked is None:
+        return False
+    problem = locked(accepted.indicator, accepted.region, accepted.period_end)
+    if problem is None:
+        return False
+    log.add(dataclasses.replace(problem, row=row, column=column))
+    return True

@@ -31,6 +31,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("tracker.cli.report:report", "生成月度报告 Write the monthly HTML status report"),
     "serve": ("tracker.cli.web:serve", "启动网页填报系统 Serve the web app for reporting units"),
     "users": ("tracker.cli.web:users", "网页用户管理 Web accounts: add, list, disable"),
+    "submit": ("tracker.cli.approvals:submit", "提交审核 Submit a unit's figures of a period for review"),
+    "approve": ("tracker.cli.approvals:approve", "审核通过 Approve submissions (the level above; then the supervisor accepts)"),
+    "return": ("tracker.cli.approvals:return_", "退回 Return submissions to their reporters, with a reason"),
+    "unlock": ("tracker.cli.approvals:unlock", "解锁 Open an accepted or expired period to entry again"),
+    "approvals": ("tracker.cli.approvals:approvals", "审核情况 Submissions and their states; a queue; a history"),
 }
 
 

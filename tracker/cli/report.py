@@ -17,16 +17,17 @@ from tracker.cli.options import as_of_option, config_option, lang_option, model_
                    "and reports/en/ for --lang en).")
 @click.option("--targets", "targets_path", default=None, type=click.Path(dir_okay=False),
               help="targets.yaml (default: from the settings).")
+@click.option("--preview", is_flag=True, help="预览 Count figures submitted but not yet approved too, into reports/preview/.")
 @config_option
 @click.pass_context
 def report(ctx: click.Context, as_of: date | None, lang: str | None, out_dir: str | None,
-           targets_path: str | None) -> None:
+           targets_path: str | None, preview: bool) -> None:
     """生成月度报告。Write the monthly status report: overdue items first, views by unit and
     region, data completeness, changes since the previous report. Prints the HTML path."""
     tracker = tracker_from(ctx, **({"targets_path": Path(targets_path)} if targets_path else {}))
     model_of(tracker)
     try:
-        files = tracker.write_report(as_of, lang=lang, reports_dir=out_dir)
+        files = tracker.write_report(as_of, lang=lang, reports_dir=out_dir, preview=preview)
     except OSError as exc:
         raise click.ClickException(f"could not write the report: {exc}") from exc
     click.echo(str(Path(files.html)))

@@ -68,18 +68,35 @@ def select_rows(statuses: list[Status], model: TargetsModel, unit: str | None,
     return rows
 
 
+def _unapproved(s: Status, lang: str) -> str:
+    n = s.figures.get("unapproved_count")
+    if not n:
+        return ""
+    return f"（{n} 个地区数据未审核）" if lang == "zh" else f" ({n} regions not approved yet)"
+
+
 def render_table(rows: list[Status], lang: str) -> str:
     """A plain-text table: status, item, region, reason."""
     if not rows:
         return "（无）" if lang == "zh" else "(none)"
     head = ("状态", "编号", "地区", "说明") if lang == "zh" else ("status", "item", "region", "reason")
     cells = [(s.display_label(lang), s.item_id, s.region or ("全省" if lang == "zh" else "whole"),
-              s.reason(lang)) for s in rows]
+              s.reason(lang) + _unapproved(s, lang)) for s in rows]
     widths = [max(_width(str(r[i])) for r in [head, *cells]) for i in range(3)]
     lines = ["  ".join(_pad(h, w) for h, w in zip(head[:3], widths)) + "  " + head[3]]
     for c in cells:
         lines.append("  ".join(_pad(v, w) for v, w in zip(c[:3], widths)) + "  " + c[3])
     return "\n".join(lines)
+
+
+def approval_line(include: str, rows: list[Status], lang: str) -> str:
+    """What counted, and how many items hold figures not approved yet (approval required)."""
+    waiting = sum(1 for s in rows if s.figures.get("unapproved"))
+    if include == "submitted":
+        return (f"预览：计入已提交未审核的数据（{waiting} 项含未审核数据）" if lang == "zh" else
+                f"preview: figures awaiting review counted ({waiting} items include unapproved figures)")
+    return (f"只计入已审核的数据；{waiting} 项有地区数据尚未审核，未计入" if lang == "zh" else
+            f"approved figures only; {waiting} items have regions' figures not approved yet, left out")
 
 
 def summary_line(rows: list[Status], lang: str) -> str:
@@ -101,13 +118,14 @@ def summary_line(rows: list[Status], lang: str) -> str:
 @click.option("--status", "status_filter", multiple=True, help="状态 Only these statuses (codes or labels, comma-separated).")
 @click.option("--plan", "plans", multiple=True, help="规划 Only these plans (ids; default: the plans the reports cover).")
 @click.option("--targets", "targets_path", default=None, type=click.Path(dir_okay=False), help="targets.yaml (default: from the settings).")
+@click.option("--preview", is_flag=True, help="预览 Count figures submitted but not yet approved too (where approval is required).")
 @json_option
 @lang_option
 @config_option
 @click.pass_context
 def status(ctx: click.Context, as_of: date | None, unit: str | None, region: str | None,
-           status_filter: tuple[str, ...], plans: tuple[str, ...], targets_path: str | None, as_json: bool,
-           lang: str | None) -> None:
+           status_filter: tuple[str, ...], plans: tuple[str, ...], targets_path: str | None, preview: bool,
+           as_json: bool, lang: str | None) -> None:
     """各目标和里程碑的进展状态。Where every target and milestone stands, and why.
 
     Covers the same plans and items as the monthly report (the province's plan); --plan picks
@@ -131,13 +149,14 @@ def status(ctx: click.Context, as_of: date | None, unit: str | None, region: str
     if unknown:
         raise click.BadParameter(f"{', '.join(unknown)}: unknown plan; accepted: {', '.join(sorted(known))}",
                                  param_hint="--plan")
-    evaluation = tracker.evaluate(as_of)
+    include = "submitted" if preview else None
+    evaluation = tracker.evaluate(as_of, include)
     chosen = [p for p in model.plans if p.id in plans] if plans else evaluation.plans
-    covered = tracker.statuses(evaluation.as_of, plans=[p.id for p in chosen])
+    covered = tracker.statuses(evaluation.as_of, plans=[p.id for p in chosen], include=include)
     rows = worst_first(select_rows(covered, model, unit, code, regions.province.code, codes))
     day = evaluation.as_of
     if as_json:
-        click.echo(json.dumps({"as_of": day.isoformat(),
+        click.echo(json.dumps({"as_of": day.isoformat(), "include": evaluation.include,
                                "plans": [{"id": p.id, "title": p.title} for p in chosen],
                                "items": len(covered), "statuses": [s.to_dict() for s in rows]},
                               ensure_ascii=False, indent=2, default=str))
@@ -146,6 +165,8 @@ def status(ctx: click.Context, as_of: date | None, unit: str | None, region: str
         title = (f"截至 {day} 的进展状态（{names}，共 {len(covered)} 项）" if lang == "zh"
                  else f"Status as of {day} ({names}: {len(covered)} items)")
         click.echo(title)
+        if evaluation.include != "all":
+            click.echo(approval_line(evaluation.include, rows, lang))
         click.echo(render_table(rows, lang))
         if rows:
             click.echo(("合计：" if lang == "zh" else "Total: ") + summary_line(rows, lang))

@@ -297,6 +297,8 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
             "quote": t.quote, "task": t.task, "task_label": _task_label(t.task, lang), "plan": t.plan, "units": _units(task), "chart": chart,
             "failing_regions": name_list([_region_name(regions, s.region, lang) for s in failing], limits.names, lang),
         })
+        if figures.get("unapproved"):  # approval required: figures not approved yet
+            item.update(_unapproved(figures["unapproved"], regions, lang, limits))
     else:
         task = _task_of(model, m.plan, m.task) if m else None
         latest_text = ""
@@ -320,6 +322,11 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
             "note": str(figures.get("note") or ""), "evidence": str(figures.get("evidence") or ""),
         })
     return item
+
+
+def _unapproved(codes: list[str], regions: Regions, lang: str, limits: Limits) -> dict[str, Any]:
+    names = name_list([_region_name(regions, c, lang) for c in codes], limits.names, lang)
+    return {"unapproved": len(codes), "unapproved_text": UI[lang]["unapproved_text"].format(n=len(codes), names=names)}
 
 
 def _sort_key(item: dict[str, Any]) -> tuple:
@@ -389,14 +396,19 @@ def _by_region(statuses: Sequence[Status], items_by_id: dict[str, dict[str, Any]
 
 
 def _completeness(model: TargetsModel, digest: _Digest, regions: Regions, plan_region: str,
-                  as_of: date, grace_days: int, lang: str, limits: Limits) -> dict[str, Any]:
+                  as_of: date, grace_days: int, lang: str, limits: Limits,
+                  gaps: Sequence[Any] | None = None) -> dict[str, Any]:
     """Who has not reported for the period each indicator's frequency expects (after the grace
-    period): by reporting unit, and by region (tracker.status.completeness decides; this lays it out)."""
+    period): by reporting unit, and by region (tracker.status.completeness decides; this lays it out).
+    `gaps` given (the service's, with approval states): each row also says how many regions'
+    figures are 未报送 / 已提交未审核 / 已审核."""
     from tracker.status.completeness import missing_reports
 
     units: dict[str, list[dict[str, Any]]] = defaultdict(list)
     missing_by_region: dict[str, list[str]] = defaultdict(list)
-    for gap in missing_reports(model, digest.latest, regions, plan_region, as_of, grace_days):
+    if gaps is None:
+        gaps = missing_reports(model, digest.latest, regions, plan_region, as_of, grace_days)
+    for gap in gaps:
         for c in gap.missing:
             missing_by_region[c].append(gap.name)
         unit = gap.reporter or ("未指定" if lang == "zh" else "unassigned")
@@ -405,6 +417,7 @@ def _completeness(model: TargetsModel, digest: _Digest, regions: Regions, plan_r
             "reported": f"{len(gap.expected) - len(gap.missing)}/{len(gap.expected)}",
             "complete": gap.complete,
             "missing": name_list([_region_name(regions, c, lang) for c in gap.missing], limits.names, lang),
+            **({"approval": _approval_counts(gap, lang)} if gap.states else {}),
         })
     by_unit = [{"unit": u, "rows": rows, "missing": sum(1 for r in rows if not r["complete"])}
                for u, rows in units.items()]
@@ -416,6 +429,13 @@ def _completeness(model: TargetsModel, digest: _Digest, regions: Regions, plan_r
     region_rows.sort(key=lambda r: (-r["count"], order.get(r["region"], len(order)), r["region"]))
     omitted = max(0, len(region_rows) - limits.region_rows)
     return {"by_unit": by_unit, "by_region": region_rows[: limits.region_rows], "omitted": omitted}
+
+
+def _approval_counts(gap: Any, lang: str) -> str:
+    """已审核 2 · 已提交未审核 1 · 未报送 16: where each expected region's figure stands."""
+    words = UI[lang]
+    return words["sep"].join(f"{words['approval_' + state]} {len(gap.in_state(state))}"
+                             for state in ("approved", "submitted", "missing"))
 
 
 def _status_index(context: dict[str, Any]) -> dict[tuple[str, str], str]:
@@ -481,7 +501,8 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
                   observations: "Iterable[Observation] | SeriesSet", regions: Regions, as_of: date,
                   previous: dict[str, Any] | None = None, *, new_values: Iterable[Observation] | None = None,
                   sample: bool | None = None, plans: Sequence[str] | None = None, lang: str = "zh", generated_at: str = "", late_run: bool = False, note: str = "",
-                  grace_days: int = 30, limits: Limits = Limits()) -> dict[str, Any]:
+                  grace_days: int = 30, limits: Limits = Limits(), approval: dict[str, Any] | None = None,
+                  completeness: Sequence[Any] | None = None) -> dict[str, Any]:
     """Everything the report shows, as JSON-ready data in `lang`.
 
     `observations` is what `evaluate` was given: Observations, or a SeriesSet at national
@@ -490,7 +511,9 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     `sample` says the data is sample data (default: any value's note or source says so).
     `statuses` are the items the report covers (tracker.service chooses the plans); `plans`
     names the plan ids the report is about, for its heading (default: the plan of the
-    province the regions describe)."""
+    province the regions describe). `approval` (where approval is required: which figures count,
+    and per target the regions not approved) and `completeness` (the gaps with approval states)
+    come from the service."""
     if lang not in UI:
         raise ValueError(f"unknown language {lang!r}; accepted: {', '.join(UI)}")
     plan_region = regions.province.code
@@ -528,7 +551,13 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
         "sections": sections,
         "by_unit": _by_unit(items),
         "by_region": _by_region(statuses, items_by_id, regions, lang, limits),
-        "completeness": _completeness(model, digest, regions, plan_region, as_of, grace_days, lang, limits),
+        "completeness": _completeness(model, digest, regions, plan_region, as_of, grace_days, lang, limits,
+                                      completeness),
     }
+    if approval is not None:
+        waiting = sum(1 for it in items if it.get("unapproved"))
+        key = "banner_preview" if approval.get("include") == "submitted" else "banner_approved"
+        context["approval"] = {"include": approval.get("include", "approved"), "unapproved_targets": waiting,
+                               "text": UI[lang][key].format(n=waiting)}
     context["changes"] = _changes(context, previous, digest, model, regions, lang, limits)
     return context

@@ -147,7 +147,8 @@ def generate_report(model: TargetsModel, statuses: Sequence[Status],
                     late_run: bool = False, note: str = "", grace_days: int = 30,
                     generated_at: datetime, new_values: Iterable[Observation] | None = None,
                     sample: bool | None = None, limits: Limits = Limits(),
-                    plans: Sequence[str] | None = None) -> ReportFiles:
+                    plans: Sequence[str] | None = None, approval: dict[str, Any] | None = None,
+                    completeness: Sequence[Any] | None = None) -> ReportFiles:
     """Build this month's report against the previous one in `reports_dir` and write it
     (tracker.service's write_report calls this with the evaluation's figures)."""
     period = f"{as_of.year}-{as_of.month:02d}"
@@ -155,5 +156,6 @@ def generate_report(model: TargetsModel, statuses: Sequence[Status],
     stamp = generated_at.astimezone(PLAN_TZ).isoformat(timespec="seconds")
     context = build_context(model, statuses, observations, regions, as_of, previous, lang=lang,
                             generated_at=stamp, late_run=late_run, note=note, grace_days=grace_days,
-                            new_values=new_values, sample=sample, limits=limits, plans=plans)
+                            new_values=new_values, sample=sample, limits=limits, plans=plans,
+                            approval=approval, completeness=completeness)
     return write_report(context, reports_dir)

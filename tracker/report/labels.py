@@ -22,6 +22,11 @@ UI: dict[str, dict[str, str]] = {
         "more": "另有 {n} 条未列出", "index_title": "月度报告目录", "report": "报告", "total": "合计",
         "contents": "目录", "no_chart": "暂无可绘制的数据", "chart_legend": "实线：报送值；虚线：进度轨迹；点：期限目标",
         "worse": "变差", "better": "好转",
+        "banner_approved": "本报告只计入已审核的数据；{n} 项目标有地区数据尚未审核，未计入。",
+        "banner_preview": "预览：本报告计入了已提交但尚未审核的数据，不是正式报告；{n} 项目标含未审核数据。",
+        "unapproved": "未审核", "unapproved_text": "{n} 个地区的数据尚未审核：{names}", "approval": "审核",
+        "approval_approved": "已审核", "approval_submitted": "已提交未审核", "approval_missing": "未报送",
+        "sep": " · ",
     },
     "en": {
         "title": "Elderly care and childcare (一老一小) plan: monthly status report",
@@ -43,5 +48,10 @@ UI: dict[str, dict[str, str]] = {
         "more": "{n} more not listed", "index_title": "Monthly reports", "report": "Report", "total": "Total",
         "contents": "Contents", "no_chart": "no data to chart", "chart_legend": "solid: reported; dashed: trajectory; dot: target at the deadline",
         "worse": "worse", "better": "better",
+        "banner_approved": "This report counts approved figures only; {n} target(s) have regions' figures not approved yet, left out.",
+        "banner_preview": "Preview: this report counts figures submitted but not yet approved; it is not the report of record. {n} target(s) include unapproved figures.",
+        "unapproved": "Not approved", "unapproved_text": "{n} region(s) not approved yet: {names}", "approval": "Approval",
+        "approval_approved": "approved", "approval_submitted": "submitted, not approved", "approval_missing": "not submitted",
+        "sep": " · ",
     },
 }

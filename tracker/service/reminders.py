@@ -1,5 +1,6 @@
 """Submission reminders, once a month: the units and regions that have not reported the period
-just closed are told what is missing, through the same outbox as alerts."""
+just closed are told what is missing, through the same outbox as alerts; where approval is
+required, reporters also hear of periods not submitted and approvers of submissions waiting."""
 
 from datetime import timedelta
 from typing import Any
@@ -10,6 +11,7 @@ def remind(tracker: Any, *, force: bool = False) -> int:  # tracker: tracker.ser
     `force` (the supervisor's button) runs again in a month already done: recipients already
     reminded this month are not messaged twice (the outbox keys are per period)."""
     from tracker.alerts.reminders import reminder_messages, reminder_rows
+    from tracker.service.approvals import reminder_rows as approval_reminder_rows
     from tracker.store.outbox import insert_alerts
     from tracker.store.runs import REMINDER_JOB, claim, finish, owner_id
 
@@ -26,6 +28,7 @@ def remind(tracker: Any, *, force: bool = False) -> int:  # tracker: tracker.ser
         names = {r.code: r.name for r in tracker.regions.all}
         messages = reminder_messages(gaps, names, settings.schedule.submission_day)
         queued = insert_alerts(engine, reminder_rows(messages, period, settings.alerts, now))
+        queued += insert_alerts(engine, approval_reminder_rows(tracker, period))  # where approval is required
         finish(engine, REMINDER_JOB, period, "succeeded", tracker.now(), owner, alerts=queued)
     except Exception as exc:
         finish(engine, REMINDER_JOB, period, "failed", tracker.now(), owner, error=str(exc)[:2000])

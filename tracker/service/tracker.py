@@ -41,6 +41,9 @@ class Evaluation:
     resolver: Any  # tracker.status SeriesResolver: entered, derived and summed figures
     plans: list[Plan] = field(default_factory=list)  # the plans the tracked items belong to
     tracked: list[Any] = field(default_factory=list)  # the statuses of those plans' items
+    include: str = "all"  # which figures count: all, approved, or submitted too (a preview)
+    counted: Any = None  # the store's filter for them (tracker.store.approvals.Counted), None: all
+    unapproved: dict[str, list[str]] = field(default_factory=dict)  # target id -> regions not approved yet
 
     def status(self, item_id: str, region: str | None = None) -> Any:
         for s in self.statuses:
@@ -168,14 +171,14 @@ class Tracker:
 
         return record_value(self.engine, self.model, indicator, region, period, value, unit, entered_by=entered_by,
                             note=note, source=source, correct=correct, now=self.now(), regions=self.regions,
-                            allow_sample=self._sample_allowed(allow_sample))
+                            allow_sample=self._sample_allowed(allow_sample), locked=self._locks())
 
     def record_values(self, cells: Iterable[Any], *, entered_by: str, source: str = "web") -> Any:
         """Enter several values (a form), all or nothing."""
         from tracker.actuals.entry import record_values
 
         return record_values(self.engine, self.model, cells, entered_by=entered_by, source=source, now=self.now(),
-                             regions=self.regions, allow_sample=self._sample_allowed(False))
+                             regions=self.regions, allow_sample=self._sample_allowed(False), locked=self._locks())
 
     def import_file(self, path: str | Path, *, entered_by: str, correct: bool = False, period: str | None = None,
                     indicator: str | None = None, dry_run: bool = False, permit: Any = None,
@@ -186,7 +189,7 @@ class Tracker:
 
         return import_file(self.engine, path, self.model, entered_by=entered_by, correct=correct, period=period,
                            indicator=indicator, now=self.now(), regions=self.regions, dry_run=dry_run, permit=permit,
-                           allow_sample=self._sample_allowed(allow_sample))
+                           allow_sample=self._sample_allowed(allow_sample), locked=self._locks())
 
     def record_progress(self, milestone: str, state: str, *, reporter: str, entered_by: str, note: str = "",
                         evidence: str = "", reported_on: str | None = None, source: str = "command",
@@ -263,26 +266,35 @@ class Tracker:
 
         return data_version(self.engine)
 
-    def evaluate(self, as_of: date | None = None) -> Evaluation:
+    def evaluate(self, as_of: date | None = None, include: str | None = None) -> Evaluation:
         """Every target and milestone as known at the end of `as_of` (default: today in
-        Asia/Shanghai); computed once per as-of date and state of the data."""
+        Asia/Shanghai); computed once per as-of date and state of the data. `include`: which
+        figures count ("approved" by default where [approval] required says so, else "all";
+        "submitted" adds those awaiting review, the supervisor's preview)."""
         from tracker import store
+        from tracker.service.approvals import counting, mark_unapproved
         from tracker.status.engine import SeriesResolver, evaluate
         from tracker.status.figures import indicators_needed
+        from tracker.store.approvals import approvals_version
 
         as_of = as_of or self.today()
         model = self.model
-        key = (as_of, (self._synced, self._data_version()))
+        plans = self.tracked_plans(model)
+        include, counted = counting(self, as_of, include, [p.id for p in plans])
+        key = (as_of, include, (self._synced, self._data_version(),
+                                approvals_version(self.engine) if counted else 0))
         found = self._evaluations.get(key)
         if found is not None:
             return found
-        series = store.load_series(self.engine, as_of, indicators_needed(model))
+        needed = indicators_needed(model)
+        series = store.load_series(self.engine, as_of, needed, counted=counted)
         progress = store.milestone_progress(self.engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
         statuses = evaluate(model, series, progress, self.regions, as_of, self.settings.status)
-        plans = self.tracked_plans(model)
         evaluation = Evaluation(as_of, model, self.regions, statuses, series,
                                 SeriesResolver(model, series, self.regions), plans,
-                                _of_plans(model, statuses, [p.id for p in plans]))
+                                _of_plans(model, statuses, [p.id for p in plans]), include, counted)
+        if counted is not None:
+            evaluation.unapproved = mark_unapproved(self, model, statuses, as_of, counted, needed, self.regions)
         if len(self._evaluations) > 8:
             self._evaluations.clear()
         self._evaluations[key] = evaluation
@@ -296,9 +308,10 @@ class Tracker:
         own = [p for p in model.plans if p.region == self.regions.province.code]
         return own or list(model.plans)
 
-    def statuses(self, as_of: date | None = None, *, plans: Sequence[str] | None = None) -> list[Any]:
+    def statuses(self, as_of: date | None = None, *, plans: Sequence[str] | None = None,
+                 include: str | None = None) -> list[Any]:
         """The statuses of the tracked plans' items (or of `plans`), as of `as_of`."""
-        evaluation = self.evaluate(as_of)
+        evaluation = self.evaluate(as_of, include)
         if plans is None:
             return list(evaluation.tracked)
         return _of_plans(evaluation.model, evaluation.statuses, plans)
@@ -308,7 +321,7 @@ class Tracker:
         show and alerts go out for."""
         return _of_plans(self.model, statuses, [p.id for p in self.tracked_plans()])
 
-    def values(self, indicator: str, as_of: date | None = None) -> list[Any]:
+    def values(self, indicator: str, as_of: date | None = None, include: str | None = None) -> list[Any]:
         """Every figure of one indicator as known at the end of `as_of`: the values entered
         (with their revisions) and those derived from them (ratios from components, cities from
         districts, the province from its 市县), with the coverage of each derived one. The same
@@ -316,9 +329,9 @@ class Tracker:
         from tracker import store
         from tracker.status.figures import indicator_values
 
-        evaluation = self.evaluate(as_of)
+        evaluation = self.evaluate(as_of, include)
         entered = store.latest_observations(self.engine, knowledge_cutoff(evaluation.as_of) - timedelta(microseconds=1),
-                                            [indicator])
+                                            [indicator], counted=evaluation.counted)
         return indicator_values(evaluation.resolver, indicator, entered, self.regions)
 
     def cells(self, region: str, indicators: list[str]) -> list[Any]:
@@ -329,27 +342,101 @@ class Tracker:
         return store.region_cells(self.engine, region, indicators)
 
     def completeness(self, as_of: date | None = None, grace_days: int | None = None) -> list[Any]:
-        """Who has not reported the period each indicator expects (after the grace days)."""
+        """Who has not reported the period each indicator expects (after the grace days); where
+        approval is required, each region's figure also says 未报送 / 已提交未审核 / 已审核
+        (Gap.states)."""
         from tracker import store
+        from tracker.service.approvals import fill_report_states
         from tracker.status.completeness import missing_reports
 
         day = as_of or self.today()
         grace = self.settings.status.grace_days if grace_days is None else grace_days
-        return missing_reports(self.model, store.latest_reported(self.engine, day), self.regions,
+        gaps = missing_reports(self.model, store.latest_reported(self.engine, day), self.regions,
                                self.regions.province.code, day, grace)
+        plan = self.tracked_plans()[0] if self.model.plans else None
+        if plan is not None and self.settings.approval.required_for(plan.id):
+            fill_report_states(self, gaps, plan.id, self.regions)
+        return gaps
+
+    # -- review and approval (tracker.service.approvals) -------------------------------------------
+
+    def submit(self, unit: str, period: str, *, actor: Any, plan: str | None = None) -> Any:
+        """填报 → 已提交: `unit` (a region or a department) puts its figures of `period` up for
+        review. `actor`: tracker.status.approval.Actor. Raises ApprovalError."""
+        from tracker.service.approvals import act
+
+        return act(self, "submit", unit, period, actor=actor, plan=plan)
+
+    def approve(self, unit: str, period: str, *, actor: Any, plan: str | None = None) -> Any:
+        """The next step up: 已提交 → 已审核 by the level above, 已审核 → 已上报 (locked) by the
+        plan's supervisor; refused with the list when a figure fails validation."""
+        from tracker.service.approvals import act
+
+        return act(self, "approve", unit, period, actor=actor, plan=plan)
+
+    def return_(self, unit: str, period: str, *, actor: Any, reason: str, plan: str | None = None) -> Any:
+        """退回: back to draft with a reason, which the reporter sees and is sent."""
+        from tracker.service.approvals import act
+
+        return act(self, "return", unit, period, actor=actor, plan=plan, reason=reason)
+
+    def unlock(self, unit: str, period: str, *, actor: Any, reason: str, plan: str | None = None) -> Any:
+        """解锁 (the supervisor, with a reason): an accepted period, or one past its expiry,
+        opens to entry again."""
+        from tracker.service.approvals import act
+
+        return act(self, "unlock", unit, period, actor=actor, plan=plan, reason=reason)
+
+    def approvals(self, plan: str | None = None, *, unit: str | None = None, waiting_for: Any = None,
+                  period: str | None = None, states: Sequence[str] | None = None, count: bool = False) -> list[Any]:
+        """Submissions of a plan (default: the first the reports cover): one unit's, with the
+        periods it is due to submit; those waiting for `waiting_for`'s decision; or all."""
+        from tracker.service.approvals import listing
+
+        return listing(self, plan, unit=unit, waiting_for=waiting_for, period=period, states=states, count=count)
+
+    def actor(self, name: str, unit: str, plan: str | None = None, ip: str = "") -> Any:
+        """The Actor for a person acting for `unit` (a region, a department, or the plan's
+        supervisor unit, which then acts as the supervisor). Raises ApprovalError."""
+        from tracker.service.approvals import actor_for
+
+        return actor_for(self, name, unit, plan, ip)
+
+    def approval_history(self, unit: str, period: str, plan: str | None = None) -> list[dict[str, Any]]:
+        """Every transition of one submission: who, when, from, to, why."""
+        from tracker.service.approvals import history
+
+        return history(self, unit, period, plan)
+
+    def _locks(self) -> Any:
+        """Which cells entry refuses now (periods under review, accepted or expired)."""
+        from tracker.service.approvals import locks
+
+        return locks(self)
+
+    def _report_approval(self, evaluation: Evaluation) -> dict[str, Any]:
+        """What a report says about approval: the figures it counts, and who has submitted."""
+        if evaluation.counted is None:
+            return {}
+        return {"approval": {"include": evaluation.include, "unapproved": evaluation.unapproved},
+                "completeness": self.completeness(evaluation.as_of)}
 
     # -- reports, runs, alerts -------------------------------------------------------------------
 
     def write_report(self, as_of: date | None = None, *, lang: str | None = None, reports_dir: str | Path | None = None,
-                     late: bool = False, note: str = "") -> Any:
+                     late: bool = False, note: str = "", preview: bool = False) -> Any:
         """Evaluate as of `as_of` and write the month's report (HTML, JSON and index) into
-        `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default)."""
+        `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default).
+        `preview`: count the figures awaiting review too, into reports/preview/ (never over the
+        report of approved figures)."""
         from tracker import store
         from tracker.report.files import generate_report, read_previous
 
-        evaluation = self.evaluate(as_of)
+        evaluation = self.evaluate(as_of, "submitted" if preview else None)
         lang = lang or self.settings.language
         out = Path(reports_dir) if reports_dir is not None else self.reports_dir(lang)
+        if preview and reports_dir is None:
+            out = out / "preview"
         period = f"{evaluation.as_of.year}-{evaluation.as_of.month:02d}"
         previous = read_previous(out, period)
         fresh: list[Observation] = []
@@ -359,7 +446,7 @@ class Tracker:
                                 evaluation.as_of, out, lang=lang, late_run=late, note=note,
                                 grace_days=self.settings.status.grace_days, generated_at=self.now(),
                                 new_values=fresh, sample=store.has_sample_data(self.engine),
-                                plans=[p.id for p in evaluation.plans])
+                                plans=[p.id for p in evaluation.plans], **self._report_approval(evaluation))
         import dataclasses
 
         return dataclasses.replace(files, statuses=list(evaluation.tracked))

@@ -3,7 +3,7 @@ expects (after the grace period) and the regions with nothing for it. Shared by 
 completeness view and the submission reminders."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from tracker.domain.model import TargetsModel
@@ -19,10 +19,17 @@ class Gap:
     expected_period: str
     expected: list[str]  # region codes that should have reported
     missing: list[str]  # those that have not
+    # With approval required (tracker.status.approval.report_states): region -> missing (未报送),
+    # submitted (已提交未审核) or approved (已审核); empty otherwise.
+    states: dict[str, str] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
         return not self.missing
+
+    def in_state(self, state: str) -> list[str]:
+        """The expected regions whose figure for the period is in `state`."""
+        return [c for c in self.expected if self.states.get(c) == state]
 
 
 def wanted_indicators(model: TargetsModel, latest: dict[str, dict[str, int]]) -> list[str]:

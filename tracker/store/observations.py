@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from tracker.domain.clock import aware
 from tracker.domain.model import MilestoneProgress, Observation
 from tracker.domain.series import knowledge_cutoff
+from tracker.store.counted import Counted, counted_clause, counted_params
 from tracker.store.tables import batch_table, meta_table, observation_table, progress_table
 
 
@@ -91,13 +92,14 @@ def current_progress(conn: Connection) -> dict[tuple[str, str], tuple[Any, ...]]
 
 @lru_cache(maxsize=16)
 def _latest_cells(columns: str, indicators: bool, regions: bool, as_of: bool, ordered: bool,
-                  start: bool = False, end: bool = False) -> Any:
+                  start: bool = False, end: bool = False, counted: bool = False) -> Any:
     """The latest revision of each (indicator, region, period) cell, as one statement built
     once per shape (query construction costs more than running it on a form's few cells):
     bound parameters `indicators` and `regions` (lists), `as_of` (a moment), `start` and `end`
-    (period ends), as asked for."""
+    (period ends), as asked for; with `counted`, of the values that count
+    (tracker.store.counted.counted_params)."""
     t = observation_table
-    conds = []
+    conds = [counted_clause(t)] if counted else []
     if start:
         conds.append(t.c.period_end >= bindparam("start", type_=t.c.period_end.type))
     if end:
@@ -133,11 +135,11 @@ def current_cells(conn: Connection, indicators: Iterable[str],
 
 def _latest_query(as_of: datetime | None, indicators: Iterable[str] | None,
                   regions: Iterable[str] | None = None, *, start: date | None = None,
-                  end: date | None = None) -> tuple[Any, dict[str, Any]]:
+                  end: date | None = None, counted: Counted | None = None) -> tuple[Any, dict[str, Any]]:
     """(statement, parameters): the latest revision of each (indicator, region, period) entered
     by `as_of`, of these indicators and regions (all when None), of periods ending within
-    [start, end] when given."""
-    params: dict[str, Any] = {}
+    [start, end] when given, of the values that count when `counted` says which."""
+    params: dict[str, Any] = counted_params(counted)
     if regions is not None:
         params["regions"] = list(regions)
     if start is not None:
@@ -148,8 +150,8 @@ def _latest_query(as_of: datetime | None, indicators: Iterable[str] | None,
         params["as_of"] = aware(as_of)
     if indicators is not None:
         params["indicators"] = list(indicators)
-    return _latest_cells("*", indicators is not None, regions is not None, as_of is not None, True,
-                         start is not None, end is not None), params
+    return (_latest_cells("*", indicators is not None, regions is not None, as_of is not None, True,
+                          start is not None, end is not None, counted is not None), params)
 
 
 def _to_observation(r: Any) -> Observation:
@@ -159,12 +161,13 @@ def _to_observation(r: Any) -> Observation:
 
 
 def latest_observations(engine: Engine, as_of: datetime | None = None,
-                        indicators: Iterable[str] | None = None) -> list[Observation]:
+                        indicators: Iterable[str] | None = None, counted: Counted | None = None) -> list[Observation]:
     """For each (indicator, region, period), the latest revision entered at or before
     `as_of` (default: now): what the database said at that moment, so a report can be
-    reproduced later even after corrections."""
+    reproduced later even after corrections. With `counted` (tracker.store.approvals.Counted),
+    only the values that count: approved figures."""
     with engine.connect() as conn:
-        return [_to_observation(r) for r in conn.execute(*_latest_query(as_of, indicators))]
+        return [_to_observation(r) for r in conn.execute(*_latest_query(as_of, indicators, counted=counted))]
 
 
 def observation_history(engine: Engine, indicator: str, region: str, period: str) -> list[dict[str, Any]]:

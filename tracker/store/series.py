@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from itertools import islice
 from operator import lt
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from tracker.domain.series import Series, SeriesSet, knowledge_cutoff
+from tracker.store.counted import Counted, counted_clause, counted_params
 from tracker.store.tables import observation_table
 
 
@@ -24,32 +26,39 @@ def _cutoff_utc(as_of: date) -> datetime:
     return knowledge_cutoff(as_of).astimezone(timezone.utc)
 
 
-def load_series(engine: Engine, as_of: date, indicators: Iterable[str] | None = None) -> SeriesSet:
-    """Every (indicator, region) series as known at the end of `as_of` (Shanghai)."""
+def load_series(engine: Engine, as_of: date, indicators: Iterable[str] | None = None,
+                counted: Counted | None = None) -> SeriesSet:
+    """Every (indicator, region) series as known at the end of `as_of` (Shanghai); with
+    `counted`, only the values that count (approved figures, tracker.store.approvals)."""
     if engine.dialect.name == "sqlite":
-        return _load_sqlite(engine, as_of, indicators)
-    return _load_generic(engine, as_of, indicators)
+        return _load_sqlite(engine, as_of, indicators, counted)
+    return _load_generic(engine, as_of, indicators, counted)
 
 
-def _conditions(as_of: date, indicators: Iterable[str] | None) -> list:
-    """Rows known at the end of `as_of`, of the indicators asked for."""
+def _conditions(as_of: date, indicators: Iterable[str] | None, counted: Counted | None) -> tuple[list, dict[str, Any]]:
+    """Rows known at the end of `as_of`, of the indicators asked for (and that count), with
+    the values bound to the conditions."""
     t = observation_table
 
     conds = [t.c.entered_at < _cutoff_utc(as_of)]
     if indicators is not None:
         conds.append(t.c.indicator.in_(list(indicators)))
-    return conds
+    if counted is not None:
+        conds.append(counted_clause(t))
+    return conds, counted_params(counted)
 
 
-def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None) -> SeriesSet:
+def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None,
+                 counted: Counted | None = None) -> SeriesSet:
     t = observation_table
 
     # One row per series, its days and values packed by group_concat in the unique index's
     # order (indicator, region, period, revision). A series with a corrected cell
     # (revision > 1) is read again cell by cell: corrections are few.
+    conds, params = _conditions(as_of, indicators, counted)
     packed = (select(t.c.indicator, t.c.region, func.group_concat(t.c.period_end), func.group_concat(t.c.value),
                      func.max(t.c.revision))
-              .where(*_conditions(as_of, indicators))
+              .where(*conds)
               .group_by(t.c.indicator, t.c.region))
     out = SeriesSet()
     revised: list[tuple[str, str]] = []
@@ -57,7 +66,7 @@ def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None) 
     # dates, as SQLite stores them) once and share the never-modified array between series.
     shared: dict[str, array] = {}
     with engine.connect() as conn:
-        for indicator, region, days_text, values_text, max_revision in conn.execute(packed):
+        for indicator, region, days_text, values_text, max_revision in conn.execute(packed, params):
             if max_revision > 1:
                 revised.append((indicator, region))
                 continue
@@ -67,12 +76,11 @@ def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None) 
                                                        for d in days_text.split(",")))
             values = array("d", map(float, values_text.split(",")))
             out.add(indicator, region, _ordered(days, values))
-        cut = _cutoff_utc(as_of)
         for indicator, region in revised:
             cells = conn.execute(
                 select(t.c.period_end, t.c.value)
-                .where(t.c.indicator == indicator, t.c.region == region, t.c.entered_at < cut)
-                .order_by(t.c.period, t.c.revision))
+                .where(t.c.indicator == indicator, t.c.region == region, *conds)
+                .order_by(t.c.period, t.c.revision), params)
             latest = {period_end.toordinal(): value for period_end, value in cells}
             out.add(indicator, region, _ordered(array("i", latest), array("d", latest.values())))
     return out
@@ -88,12 +96,14 @@ def _ordered(days: array, values: array) -> Series:
     return Series(array("i", keys), array("d", (merged[k] for k in keys)))
 
 
-def _load_generic(engine: Engine, as_of: date, indicators: Iterable[str] | None) -> SeriesSet:
+def _load_generic(engine: Engine, as_of: date, indicators: Iterable[str] | None,
+                  counted: Counted | None = None) -> SeriesSet:
     """Any other database: stream the latest revision per cell, ordered by series."""
     t = observation_table
 
+    conds, params = _conditions(as_of, indicators, counted)
     latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
-              .where(*_conditions(as_of, indicators))
+              .where(*conds)
               .group_by(t.c.indicator, t.c.region, t.c.period).subquery())
     q = (select(t.c.indicator, t.c.region, t.c.period_end, t.c.value)
          .join(latest, (t.c.indicator == latest.c.indicator) & (t.c.region == latest.c.region)
@@ -104,7 +114,7 @@ def _load_generic(engine: Engine, as_of: date, indicators: Iterable[str] | None)
     days, values = array("i"), array("d")
     with engine.connect() as conn:
         for indicator, region, period_end, value in conn.execution_options(
-                stream_results=True, yield_per=10_000).execute(q):
+                stream_results=True, yield_per=10_000).execute(q, params):
             if (indicator, region) != key:
                 if key is not None:
                     out.add(*key, _ordered(days, values))

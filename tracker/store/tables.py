@@ -267,3 +267,50 @@ class MetaRow(SQLModel, table=True):
 
 
 meta_table = MetaRow.__table__
+
+
+# ---------------------------------------------------------------------------------------
+# Review and approval of reported figures (created by migration 0016_approvals)
+
+class ApprovalRow(SQLModel, table=True):
+    """The state of one reporting unit's figures for one plan and period: draft (填报中),
+    submitted (已提交), approved (已审核) or accepted (已上报, locked). Changed only by a
+    conditional UPDATE on the state it was read in; every change is an approval_event row."""
+
+    __tablename__ = "approval"
+    __table_args__ = (UniqueConstraint("unit", "plan", "period", name="uq_approval_unit_plan_period"),
+                      Index("ix_approval_plan_state", "plan", "state"))
+    id: int | None = Field(default=None, sa_column=Column(ID_TYPE, primary_key=True, autoincrement=True))
+    unit: str  # a region code, or a department's name (as in indicator.reporter)
+    plan: str
+    period: str  # label: 2026-11, 2026Q3, 2025
+    frequency: str  # monthly | quarterly | yearly: the indicators the period's figures are of
+    period_start: date
+    period_end: date
+    state: str = "draft"
+    reopened: bool = False  # unlocked by the supervisor: open to entry though past its expiry
+    last_action: str = ""  # the latest transition (submit, approve, accept, return, unlock)
+    note: str = ""  # the reason given with it (a return's or an unlock's reason)
+    updated_by: str = ""
+    updated_at: datetime
+    created_at: datetime
+
+
+class ApprovalEventRow(SQLModel, table=True):
+    """One transition of an approval: who, when, why. Appended, never updated."""
+
+    __tablename__ = "approval_event"
+    __table_args__ = (Index("ix_approval_event_approval", "approval_id", "id"),)
+    id: int | None = Field(default=None, sa_column=Column(ID_TYPE, primary_key=True, autoincrement=True))
+    approval_id: int
+    action: str  # submit | approve | accept | return | unlock
+    from_state: str
+    to_state: str
+    actor: str  # the person (user name)
+    actor_unit: str = ""  # the unit they acted for ("" for the supervisor's account)
+    reason: str = ""
+    at: datetime
+
+
+approval_table = ApprovalRow.__table__
+approval_event_table = ApprovalEventRow.__table__

@@ -22,6 +22,14 @@ from starlette.routing import Route
 
 from tracker.domain.model import TargetsModel
 from tracker.web.admin import audit_log, user_active, users
+from tracker.web.approvals import (
+    approval_view,
+    approvals,
+    approvals_decide,
+    approvals_preview,
+    approvals_submit,
+    approvals_unlock,
+)
 from tracker.web.browse import (
     completeness,
     history,
@@ -87,6 +95,12 @@ def create_app(settings: Any, *, engine: Any = None, clock: Callable[[], datetim
         Route("/users", users, methods=["GET", "POST"]),
         Route("/users/{username}/{action:str}", user_active, methods=["POST"]),
         Route("/audit", audit_log),
+        Route("/approvals", approvals),
+        Route("/approvals/submit", approvals_submit, methods=["POST"]),
+        Route("/approvals/decide", approvals_decide, methods=["POST"]),
+        Route("/approvals/unlock", approvals_unlock, methods=["POST"]),
+        Route("/approvals/view", approval_view),
+        Route("/approvals/preview", approvals_preview),
     ]
     app = Starlette(routes=routes)
     app.state.web = WebState(settings, engine, clock or (lambda: datetime.now(UTC)), model)
