@@ -255,14 +255,35 @@ def test_the_chart_draws_values_trajectory_and_target():
     assert chart["target"] == 32 and chart["deadline"] == "2026-12-31"
     # the series the status engine judges: the ratio recomputed from summed components,
     # sum(beds) / sum(elderly), never a mean of ratios, on the days both are reported
-    assert len(chart["points"]) == 1
     beds = sum(1000 + 10 * 12 + i for i in range(19))
     elderly = sum(40 + i for i in range(19))
-    assert chart["points"][-1] == ["2025-12-31", round(beds / elderly, 4)]
+    whole = [p for p in chart["points"] if not p["partial"]]
+    assert whole == [{"date": "2025-12-31", "value": round(beds / elderly, 4), "period": "2025-12", "partial": False}]
     trainees = ctx["sections"][1]["items"][1]["chart"]
-    assert trainees["points"][-1][1] == 12 * 50 * 19  # cumulative sum of monthly flows over 19 市县
+    assert trainees["points"][-1]["value"] == 12 * 50 * 19  # cumulative sum of monthly flows over 19 市县
     svg = str(render.environment().globals["sparkline"](trainees, title="t"))
     assert 'class="values"' in svg and 'class="trajectory"' in svg and 'class="goal"' in svg
+    assert svg.count('class="point') == len(trainees["points"])  # every point drawn
+
+
+def test_a_figure_over_part_of_the_regions_is_drawn_hollow_and_said_as_the_reasons_say_it():
+    model = make_model()
+    model.targets.append(Target("beds-count", PLAN, 6, "elderly_beds", ">=", 30000, "bed", date(2026, 12, 31)))
+    statuses = [*make_statuses(), Status("beds-count", "target", "no_data", "", "", AS_OF.isoformat(), figures={
+        "latest": 1500, "latest_period": "2026-02", "partial": True, "coverage": "1/19"})]
+    for lang, latest in (("zh", "1/19 市县合计 1,500张（2026-02）"), ("en", "1,500 beds (2026-02), sum of 1 of 19 regions")):
+        ctx = report.build_context(model, statuses, make_observations(), load_regions(), AS_OF, lang=lang)
+        item = next(it for sec in ctx["sections"] for it in sec["items"] if it["id"] == "beds-count")
+        assert item["latest_text"] == latest
+        points = item["chart"]["points"]
+        assert len(points) == 13  # every month of 2025, and February 2026 …
+        assert points[-1]["partial"] and points[-1]["coverage"] == "1/19" and points[-1]["period"] == "2026-02"
+        assert not any(p["partial"] for p in points[:-1])
+        assert item["chart"]["legend"]["partial"]  # … which the chart's own legend explains
+        svg = str(render.environment().globals["sparkline"](item["chart"], title="t", lang=lang))
+        assert svg.count('class="point partial"') == 1 and svg.count('class="point"') == 12
+        assert "2026-02" in svg and "2025-01" in svg  # the first and the latest period under the axis
+        assert ">1,500<" in svg and ">19,361<" in svg  # the first and the latest value beside their points
 
 
 def test_the_region_matrix_has_a_row_per_region():
@@ -273,13 +294,29 @@ def test_the_region_matrix_has_a_row_per_region():
     assert matrix["rows"][0]["name"] == "海口市秀英区" and matrix["rows"][0]["cells"][0]["status"] == "overdue"
 
 
-def test_the_unit_view_lists_what_each_department_leads_and_its_overdue_items():
+def test_the_unit_view_sums_up_each_organisation_with_its_items_behind_a_disclosure():
     ctx = build()
     units = {u["unit"]: u for u in ctx["by_unit"]}
-    assert [r["title"] for r in units["省教育厅"]["overdue"]] == ["老年大学数"]
-    assert len(units["省民政厅"]["lead"]) == 3
-    assert units["省发展改革委"]["participating_count"] == 1
-    assert ctx["by_unit"][0]["overdue"]  # departments with overdue items come first
+    edu = units["省教育厅"]
+    assert edu["counts"] == {"red": 1, "yellow": 0, "grey": 0, "green": 0} and edu["roles"]["lead"] == 1
+    assert [(r["title"], r["role"]) for r in edu["items"]] == [("老年大学数", "lead")]
+    assert units["省民政厅"]["roles"]["lead"] == 3 and units["省民政厅"]["total"] == 3
+    assert units["省发展改革委"]["roles"]["participating"] == 1 and units["省发展改革委"]["roles_text"] == "参加 1"
+    assert ctx["by_unit"][0]["counts"]["red"]  # departments with overdue items come first
+    assert ctx["by_unit"][-1]["unit"] == "各市县政府" and ctx["by_unit"][-1]["local"]
+    html = render.render_report(ctx)
+    section = html.split('id="by-unit"', 1)[1].split("</section>", 1)[0]
+    assert section.count('<details class="unit"') == len(ctx["by_unit"]) and "<table" not in section
+
+
+def test_an_organisation_written_two_ways_is_one_unit():
+    model = make_model()
+    task = model.tasks[0]
+    model.tasks[0] = Task(task.plan, task.number, task.text,
+                          (*task.units[:-1], ResponsibleUnit("各市县人民政府", "local")))
+    ctx = report.build_context(model, make_statuses(), make_observations(), load_regions(), AS_OF)
+    local = [u for u in ctx["by_unit"] if u["local"]]
+    assert [u["unit"] for u in local] == ["各市县政府"] and local[0]["total"] == 5
 
 
 def test_completeness_names_who_has_not_reported():
@@ -348,7 +385,7 @@ def test_the_index_after_several_months(tmp_path):
     assert periods == ["2026-04", "2026-03", "2026-02", "2026-01"]
     row = re.search(r'id="report-2026-02".*?</tr>', index, re.S).group(0)
     assert "补发" in row or "late" in row.lower() or "定时任务延迟" in row
-    assert re.search(r'class="n-red">2<', row)
+    assert re.search(r'class="n-red">.*?<span class="v">2<', row)
     # each month compares with the one before
     april = json.loads((tmp_path / "2026-04.json").read_text(encoding="utf-8"))
     assert april["changes"]["previous"] == "2026-03"

@@ -75,6 +75,13 @@ class Site:
             return int(conn.execute(select(func.count()).select_from(table)).scalar())
 
 
+def text_of(html: str) -> str:
+    """The page's text with tags as spaces, runs of space as one: what a reader sees, in order."""
+    import html as html_module
+
+    return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
 def token(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, "no CSRF token in the page"
@@ -268,11 +275,13 @@ def test_the_entry_form_lists_the_indicators_due_with_units_last_values_and_dead
     assert 'name="value.elderly_care_beds"' in page and 'name="value.childcare_enrollment_rate"' not in page
     row = re.search(r'<tr id="row-elderly_care_beds".*?</tr>', page, re.DOTALL).group(0)
     assert 'value="2025"' in row  # the yearly period due on 10 March 2026
-    assert "2026-01-30" in row  # due 30 days after the year ended
+    assert "2026-01-10" in row  # due on the submission day (10th) of the month after the year ended, as reminded
+    assert "2026-01-30" not in row
     assert "2025-12-31" in row  # the target's deadline (beds per 1,000)
     assert "4,800" in row and "张" in row  # last value and unit
     trainees = re.search(r'<tr id="row-elderly_care_trainees".*?</tr>', page, re.DOTALL).group(0)
     assert 'value="2026-02"' in trainees and "人次" in trainees
+    assert "2026-03-10" in trainees  # February's figures are due on 10 March
 
 
 def test_a_region_reporter_enters_its_regions_value(site):
@@ -280,7 +289,7 @@ def test_a_region_reporter_enters_its_regions_value(site):
     assert r.status_code == 200 and "已保存 1 项" in r.text
     assert site.values() == [("senior_universities", "460100", "2025", 3.0, 1)]
     audit = auth.list_audit(site.engine)[0]
-    assert audit["actor"] == "hk" and audit["action"] == "entry" and "senior_universities 2025=3" in audit["detail"]
+    assert audit["actor"] == "hk" and audit["action"] == "entry" and "老年大学数 2025：3" in audit["detail"]
 
 
 def test_a_region_reporter_may_enter_its_cities_districts(site):
@@ -370,7 +379,7 @@ def test_a_correction_needs_a_reason_and_becomes_a_new_revision(site):
     assert site.values()[-1] == ("elderly_care_beds", "460000", "2025", 5200.0, 2)
     history = client.get("/history?indicator=elderly_care_beds&region=460000&period=2025").text
     assert "5,000" in history and "5,200" in history and "统计口径调整" in history
-    assert re.search(r"<td>mca</td>\s*<td>2026-03-10 10:0[05]:00</td>", history)
+    assert re.search(r"填报人 mca 填报时间 2026-03-10 10:0[05]:00", text_of(history))
 
 
 def test_the_same_value_again_is_not_a_new_revision(site):
@@ -536,8 +545,9 @@ def test_a_target_page_shows_its_chart_values_by_region_and_revisions(site):
     beds = site.client("reader").get("/history?indicator=elderly_care_beds&region=460100&period=2025").text
     assert beds.count("<tr>") == 3 and "补报养老机构" in beds
     listing = site.client("reader").get("/targets").text
-    row = re.search(r'<tr><td><a href="/targets/beds_ratio_2025">.*?</tr>', listing, re.DOTALL).group(0)
+    row = re.search(r'<tr id="target-beds_ratio_2025">.*?</tr>', listing, re.DOTALL).group(0)
     assert "逾期未完成" in row  # 5,100 beds for 180,000 elderly: 28.3 per 1,000 < 30 at the end of 2025
+    assert "每千名老年人口养老床位数" in row and "不低于30张/千人" in row and ">=" not in row
 
 
 # ---------------------------------------------------------------------------------------

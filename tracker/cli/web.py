@@ -26,11 +26,18 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
     host, port = host or cfg.host, port or cfg.port
     click.echo(f"http://{host}:{port}/  ({settings.database_url.split('@')[-1]})", err=True)
     if workers > 1:
+        import os
+
+        from tracker.web.auth import secret_note
+
+        click.echo(secret_note(cfg.secret_env, os.environ.get(cfg.secret_env)), err=True)
         # Each worker builds its own app from the same settings (the factory reads them again).
         uvicorn.run("tracker.cli.web:app_from_environment", factory=True, host=host, port=port, workers=workers,
                     log_level="warning")
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        app = create_app(settings)
+        click.echo(app.state.web.secret_note, err=True)  # where the cookie key comes from
+        uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def app_from_environment():  # -> starlette.applications.Starlette

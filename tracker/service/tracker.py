@@ -294,9 +294,10 @@ class Tracker:
     # -- reports, runs, alerts -------------------------------------------------------------------
 
     def write_report(self, as_of: date | None = None, *, lang: str | None = None, reports_dir: str | Path | None = None,
-                     late: bool = False, note: str = "") -> Any:
+                     late: bool = False, note: str = "", kind: str = "on_demand") -> Any:
         """Evaluate as of `as_of` and write the month's report (HTML, JSON and index) into
-        `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default)."""
+        `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default).
+        `kind`: "scheduled" for the monthly run, "on_demand" otherwise (the index says which)."""
         from tracker import store
         from tracker.report.files import generate_report, read_previous
 
@@ -312,7 +313,7 @@ class Tracker:
                                 evaluation.as_of, out, lang=lang, late_run=late, note=note,
                                 grace_days=self.settings.status.grace_days, generated_at=self.now(),
                                 new_values=fresh, sample=store.has_sample_data(self.engine),
-                                plans=[p.id for p in evaluation.plans])
+                                plans=[p.id for p in evaluation.plans], kind=kind)
         import dataclasses
 
         return dataclasses.replace(files, statuses=list(evaluation.tracked))
