@@ -548,3 +548,93 @@ def test_report_files_are_readable_by_others_as_the_umask_allows(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+# ---------------------------------------------------------------------------------------------
+# what the issue about circulating the report fixed
+
+
+def test_every_card_pairs_each_label_with_its_own_value_even_when_missing():
+    ctx = build()
+    html = render.render_report(ctx)
+    visits = html.split('id="item-home-visits-2022"', 1)[1].split("</article>", 1)[0]
+    rows = re.findall(r'<div class="row"><dt>(.*?)</dt><dd[^>]*>(.*?)</dd></div>', visits, re.S)
+    labels = [label for label, _ in rows]
+    assert labels[:4] == ["目标", "最新值", "期限", "判断依据"]  # a milestone has no gap row
+    latest = dict(rows)["最新值"]
+    assert "2026-03-01" in latest
+    # a milestone with no report: 最新值 shows the empty marker, and 期限 keeps its own value
+    statuses = make_statuses()
+    statuses[-1] = Status("home-visits-2022", "milestone", "overdue", "无进展。", "No progress.", AS_OF.isoformat(),
+                          figures={})
+    html = render.render_report(report.build_context(make_model(), statuses, make_observations(), load_regions(), AS_OF))
+    visits = html.split('id="item-home-visits-2022"', 1)[1].split("</article>", 1)[0]
+    rows = dict(re.findall(r'<div class="row"><dt>(.*?)</dt><dd[^>]*>(.*?)</dd></div>', visits, re.S))
+    assert '<span class="empty">—</span>' in rows["最新值"]
+    assert "2022-12-31（已逾期" in rows["期限"] and "无进展" in rows["判断依据"]
+
+
+def test_binding_targets_are_flagged_and_come_first_within_their_status():
+    from dataclasses import replace
+
+    model = make_model()
+    model.targets[:] = [replace(t, attribute="binding") if t.id == "trainees-2025" else t for t in model.targets]
+    statuses = make_statuses()
+    statuses[3] = Status("trainees-2025", "target", "lagging", "落后。", "Behind.", AS_OF.isoformat(),
+                         figures={"latest": 12000})
+    for lang, badge in (("zh", "约束性"), ("en", "binding")):
+        ctx = report.build_context(model, statuses, make_observations(), load_regions(), AS_OF, lang=lang)
+        attention = ctx["sections"][1]["items"]
+        assert [it["id"] for it in attention] == ["trainees-2025", "beds-2025"]  # both lagging: the binding first
+        assert attention[0]["binding"] and attention[0]["attribute_label"] == badge and not attention[1]["binding"]
+        html = render.render_report(ctx)
+        card = html.split('id="item-trainees-2025"', 1)[1].split("</article>", 1)[0]
+        assert f'<span class="badge binding" data-json="sections.1.items.0.attribute_label">{badge}</span>' in card
+
+
+def test_the_english_report_names_units_indicators_and_the_plan_in_english():
+    model = make_model()
+    from dataclasses import replace
+
+    model.indicators[:] = [replace(i, name_en="Senior universities") if i.id == "senior_universities" else i
+                           for i in model.indicators]
+    model.plans[:] = [replace(model.plans[0], title_en="Hainan's plan")]
+    ctx = report.build_context(model, make_statuses(), make_observations(), load_regions(), AS_OF, lang="en",
+                               generated_at=datetime(2026, 4, 1, 0, 5, tzinfo=UTC))
+    uni = next(it for it in ctx["sections"][0]["items"] if it["id"] == "universities-2022")
+    assert uni["title"] == "Senior universities" and uni["units"]["lead"] == ["Provincial Department of Education"]
+    assert uni["units"]["local"] == ["city and county governments"]
+    assert ctx["plan"]["title"] == "Hainan's plan" and ctx["generated_text"] == "1 April 2026, 08:05 (Beijing time)"
+    visits = next(it for it in ctx["sections"][0]["items"] if it["id"] == "home-visits-2022")
+    assert "in_progress" not in visits["latest_text"]
+    assert [u["unit"] for u in ctx["by_unit"]][-1] == "city and county governments"
+    assert ctx["completeness"]["by_unit"][0]["unit"].startswith("Provincial")
+
+
+def test_the_index_labels_each_report_with_its_date_and_kind(tmp_path):
+    write(tmp_path, date(2026, 2, 28), kind="scheduled")
+    write(tmp_path, date(2026, 3, 5))  # `tracker report` early in March
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    feb = re.search(r'id="report-2026-02".*?</tr>', index, re.S).group(0)
+    march = re.search(r'id="report-2026-03".*?</tr>', index, re.S).group(0)
+    assert "2026-02-28" in feb and "定时月报" in feb
+    assert "2026-03-05" in march and "按需生成" in march
+    assert 'id="sample"' not in index  # these are not samples
+
+
+def test_the_monthly_run_writes_a_scheduled_report_and_tracker_report_an_on_demand_one(engine, tmp_path):
+    from tracker.config import Settings
+    from tracker.service import Tracker
+
+    model = load_sample(engine)
+    settings = Settings(database_url="", targets_path=TARGETS, reports_dir=tmp_path)
+    tracker = Tracker(settings, engine=engine, model=model, clock=lambda: datetime(2026, 12, 2, 4, 19, tzinfo=UTC))
+    assert tracker.run_month("2026-11").state == "succeeded"
+    tracker.write_report()
+    november = json.loads((tmp_path / "2026-11.json").read_text(encoding="utf-8"))
+    december = json.loads((tmp_path / "2026-12.json").read_text(encoding="utf-8"))
+    assert (november["as_of"], november["run"]["kind"]) == ("2026-11-30", "scheduled")
+    assert (december["as_of"], december["run"]["kind"]) == ("2026-12-02", "on_demand")
+    assert december["generated_text"] == "2026年12月2日 12:19（北京时间）"
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "示例报告" in index  # the sample data makes sample reports, and the index says so

@@ -91,8 +91,11 @@ def add(ctx: click.Context, username: str, role: str, department: str, region: s
                              region=region, display_name=display_name, model=model, now=datetime.now(UTC))
     except auth.UserError as exc:
         raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
-    auth.audit(engine, "cli", "user_add", user.username, detail=f"role={user.role} department={user.department} "
-                                                                f"region={user.region}", now=datetime.now(UTC))
+    from tracker.domain.regions import load_regions
+    from tracker.web.admin import user_detail
+
+    auth.audit(engine, "cli", "user_add", user.username, now=datetime.now(UTC),
+               detail=user_detail(user, lambda code: load_regions().get(code).name))
     click.echo(f"已添加 added: {user.username} ({user.role}{' ' + user.department if user.department else ''}"
                f"{' ' + user.region if user.region else ''})")
 

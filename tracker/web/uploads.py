@@ -41,10 +41,10 @@ def template_choices(user: User, model: TargetsModel, state: Any) -> tuple[list[
             return [next((u for u in template_units(model) if same_unit(u, user.department)), user.department)], []
         return [], [state.region_name(user.region)] if user.region else []
     plans = {p.id for p in state.tracker.tracked_plans(model)}
-    departments = template_units(TargetsModel(
-        [], [i for i in model.indicators if i.reporter],
-        [t for t in model.tasks if t.plan in plans], [], []))
-    return departments, [r.name for r in state.regions.counties()]
+    reporters = template_units(TargetsModel([], [i for i in model.indicators if i.reporter], [], [], []))
+    others = template_units(TargetsModel([], [], [t for t in model.tasks if t.plan in plans], [], []))
+    # the departments that report figures first, then those answering for tasks only
+    return reporters + [u for u in others if u not in reporters], [r.name for r in state.regions.counties()]
 
 
 def _default_period(indicators: list[Indicator], today: date) -> str:
