@@ -558,7 +558,7 @@ def test_every_card_pairs_each_label_with_its_own_value_even_when_missing():
     ctx = build()
     html = render.render_report(ctx)
     visits = html.split('id="item-home-visits-2022"', 1)[1].split("</article>", 1)[0]
-    rows = re.findall(r'<div class="row"><dt>(.*?)</dt><dd[^>]*>(.*?)</dd></div>', visits, re.S)
+    rows = re.findall(r'<div class="row"><dt>(.*?)</dt><dd[^>]*>(.*?)</dd></div>', visits, re.DOTALL)
     labels = [label for label, _ in rows]
     assert labels[:4] == ["目标", "最新值", "期限", "判断依据"]  # a milestone has no gap row
     latest = dict(rows)["最新值"]
@@ -569,7 +569,7 @@ def test_every_card_pairs_each_label_with_its_own_value_even_when_missing():
                           figures={})
     html = render.render_report(report.build_context(make_model(), statuses, make_observations(), load_regions(), AS_OF))
     visits = html.split('id="item-home-visits-2022"', 1)[1].split("</article>", 1)[0]
-    rows = dict(re.findall(r'<div class="row"><dt>(.*?)</dt><dd[^>]*>(.*?)</dd></div>', visits, re.S))
+    rows = dict(re.findall(r'<div class="row"><dt>(.*?)</dt><dd[^>]*>(.*?)</dd></div>', visits, re.DOTALL))
     assert '<span class="empty">—</span>' in rows["最新值"]
     assert "2022-12-31（已逾期" in rows["期限"] and "无进展" in rows["判断依据"]
 
@@ -615,8 +615,8 @@ def test_the_index_labels_each_report_with_its_date_and_kind(tmp_path):
     write(tmp_path, date(2026, 2, 28), kind="scheduled")
     write(tmp_path, date(2026, 3, 5))  # `tracker report` early in March
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
-    feb = re.search(r'id="report-2026-02".*?</tr>', index, re.S).group(0)
-    march = re.search(r'id="report-2026-03".*?</tr>', index, re.S).group(0)
+    feb = re.search(r'id="report-2026-02".*?</tr>', index, re.DOTALL).group(0)
+    march = re.search(r'id="report-2026-03".*?</tr>', index, re.DOTALL).group(0)
     assert "2026-02-28" in feb and "定时月报" in feb
     assert "2026-03-05" in march and "按需生成" in march
     assert 'id="sample"' not in index  # these are not samples

@@ -10,12 +10,12 @@ Chromium or Playwright fails the test with what to install, so CI cannot skip it
 """
 
 import functools
-import re
 import http.server
 import json
 import os
+import re
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 from test_report import AS_OF, make_model, make_observations, make_statuses
@@ -112,7 +112,7 @@ def test_the_index_links_every_month(browser, served):
 # The sample report (and one from an empty database), zh and en, at a phone's and a desk's width
 
 
-SAMPLE_NOW = datetime(2026, 12, 2, 4, 19, 17, tzinfo=timezone.utc)  # 12:19 in Beijing
+SAMPLE_NOW = datetime(2026, 12, 2, 4, 19, 17, tzinfo=UTC)  # 12:19 in Beijing
 
 
 @pytest.fixture

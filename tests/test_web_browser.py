@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,17 +30,15 @@ if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
-@pytest.fixture
-def served(db_url, engine, tmp_path, small_model) -> Iterator[tuple[str, Any]]:
-    """(base URL, site): the app under uvicorn in a thread, on a socket bound to port 0."""
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """The app under uvicorn in a thread, on a socket bound to port 0; yields its base URL."""
     import uvicorn
 
-    site = make_site(db_url, engine, tmp_path, small_model, Clock(NOW))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(site.app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -48,11 +47,19 @@ def served(db_url, engine, tmp_path, small_model) -> Iterator[tuple[str, Any]]:
             pytest.fail("uvicorn did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}", site
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture
+def served(db_url, engine, tmp_path, small_model) -> Iterator[tuple[str, Any]]:
+    """(base URL, site): the small model's site, served."""
+    site = make_site(db_url, engine, tmp_path, small_model, Clock(NOW))
+    with serving(site.app) as base:
+        yield base, site
 
 
 class Watch:
@@ -164,23 +171,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ENGLISH_OK = {"Excel", "CSV", "JSON", "tracker", "import", "xlsx", "csv", "SAMPLE"}  # names of files and commands
 
 
-def serve(app: Any) -> tuple[str, Any, Any]:
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, (thread, sock)
-
-
 @pytest.fixture
 def hainan_site(db_url, engine, tmp_path):
     """The Hainan plan's site, empty at first: `fill()` loads the sample data and writes the
@@ -188,7 +178,6 @@ def hainan_site(db_url, engine, tmp_path):
     from tracker.targets.file import load_targets
 
     site = make_site(db_url, engine, tmp_path, load_targets(ROOT / "targets.yaml"), Clock(SAMPLE_NOW))
-    base, server, (thread, sock) = serve(site.app)
 
     def fill() -> None:
         tracker = site.app.state.web.tracker
@@ -196,12 +185,8 @@ def hainan_site(db_url, engine, tmp_path):
             tracker.import_file(ROOT / "examples" / name, entered_by="示例数据 sample")
         tracker.write_report()
 
-    try:
+    with serving(site.app) as base:
         yield base, site, fill
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 # With an empty database the pages whose content comes from the data (the others look the same).
@@ -248,7 +233,7 @@ def look_at_every_page(browser, base: str, shots: Any, data: str) -> None:
 def test_every_page_fits_a_phone_and_a_desk_with_data_and_without(browser, hainan_site, tmp_path):
     from pages import Shots
 
-    base, site, fill = hainan_site
+    base, _site, fill = hainan_site
     shots = Shots(tmp_path)
     look_at_every_page(browser, base, shots, "empty")
     fill()
@@ -257,7 +242,7 @@ def test_every_page_fits_a_phone_and_a_desk_with_data_and_without(browser, haina
 
 
 def test_the_region_reporter_sees_its_own_work_first(browser, hainan_site, tmp_path):
-    base, site, fill = hainan_site
+    base, _site, fill = hainan_site
     fill()
     watch = Watch(browser, base)
     watch.sign_in("hk")

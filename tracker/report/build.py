@@ -190,13 +190,13 @@ def _units(task: Task | None, lang: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {role: [] for role in ("lead", "participating", "joint", "local")}
     if task is None:
         return out
-    for role in out:
+    for role, names in out.items():
         seen: set[str] = set()
         for name in task.units_in(role):
             key = canonical(name)
             if key not in seen:
                 seen.add(key)
-                out[role].append(organisation_name(name, lang))
+                names.append(organisation_name(name, lang))
     return out
 
 

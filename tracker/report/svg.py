@@ -75,8 +75,8 @@ def sparkline(chart: dict[str, Any] | None, *, title: str = "", lang: str = "zh"
         return top + (y1 - y) / (y1 - y0) * (bottom - top)
 
     label = escape(title)
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'role="img" aria-label="{label}"><title>{label}</title>',
+    parts = [(f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+              f'role="img" aria-label="{label}"><title>{label}</title>'),
              f'<rect class="frame" x="{left}" y="{top}" width="{right - left}" height="{bottom - top}"/>',
              f'<line class="axis" x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"/>']
     if deadline is not None:
