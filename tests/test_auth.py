@@ -199,6 +199,11 @@ def test_usernames_are_unique(engine, small_model):
         auth.add_user(engine, "mca", "s3cret-pass", "viewer", model=small_model, now=datetime.now(UTC))
 
 
+def test_a_department_is_stored_by_its_one_name(engine, small_model):
+    user = auth.add_user(engine, "mca", "s3cret-pass", "reporter", department="海南省民政厅", model=small_model, now=NOW)
+    assert user.department == "省民政厅"
+
+
 def test_a_region_is_stored_by_its_code(engine, small_model):
     user = auth.add_user(engine, "hk", "s3cret-pass", "reporter", region="Haikou", model=small_model, now=datetime.now(UTC))
     assert user.region == "460100" and auth.find_user(engine, "hk").region == "460100"

@@ -28,7 +28,7 @@ UI: dict[str, dict[str, str]] = {
         "unassigned": "未指定", "items": "事项", "show_items": "查看 {n} 项",
         "kind_scheduled": "定时月报", "kind_on_demand": "按需生成", "kind": "类型",
         "sample_index": "本目录中的报告为示例报告（SAMPLE），数据为虚构，仅供演示。",
-        "sample_mark": "示例", "generated_at": "生成时间", "item": "事项", "whole_area": "全省",
+        "sample_mark": "示例", "generated_at": "生成时间", "item": "事项", "whole_area": "全省", "responsible": "责任单位",
     },
     "en": {
         "title": "Elderly care and childcare plan: monthly status report",
@@ -56,6 +56,6 @@ UI: dict[str, dict[str, str]] = {
         "unassigned": "unassigned", "items": "Items", "show_items": "show {n} items",
         "kind_scheduled": "monthly run", "kind_on_demand": "on demand", "kind": "Kind",
         "sample_index": "The reports listed here are SAMPLE reports made from made-up figures, for demonstration only.",
-        "sample_mark": "sample", "generated_at": "Generated", "item": "Item", "whole_area": "whole province",
+        "sample_mark": "sample", "generated_at": "Generated", "item": "Item", "whole_area": "whole province", "responsible": "Responsible units",
     },
 }

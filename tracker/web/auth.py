@@ -95,8 +95,10 @@ def _user(r: Any) -> User:
 
 def known_departments(model: TargetsModel) -> list[str]:
     """Departments that report an indicator or answer for a task: who a reporter can be."""
-    names = {i.reporter for i in model.indicators if i.reporter}
-    names |= {u.name for t in model.tasks for u in t.units if u.role != "local"}
+    from tracker.domain.organisations import canonical
+
+    names = {canonical(i.reporter) for i in model.indicators if i.reporter}
+    names |= {canonical(u.name) for t in model.tasks for u in t.units if u.role != "local"}
     return sorted(names)
 
 
@@ -128,9 +130,11 @@ def check_new_user(username: str, password: str, role: str, department: str, reg
             raise UserError(f"未知地区「{region}」", str(exc)) from exc
     if department and model is not None:
         known = known_departments(model)
-        if department not in known:
+        match = next((k for k in known if same_unit(k, department)), None)  # a synonym is its one name
+        if match is None:
             raise UserError(f"「{department}」不是目标文件中的责任单位；可选：{'、'.join(known)}",
                             f"{department!r} is not a unit in targets.yaml; known: {', '.join(known)}")
+        department = match
     return department, code
 
 
