@@ -51,7 +51,7 @@ from tracker.status.engine import (
     series_from_observations,
 )
 
-SCHEMA = 1
+SCHEMA = 2  # 2: chart points as objects (period, partial), by_unit as summaries, run.kind, generated_text
 
 # Traffic lights: red needs action now, yellow needs attention, grey is missing data.
 LIGHTS: dict[str, str] = {
