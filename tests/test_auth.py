@@ -68,11 +68,66 @@ def test_a_success_clears_the_earlier_failures(engine, small_model):
 
 
 def test_rate_limit_per_address_stops_guessing_many_names(engine):
-    limits = LoginLimits(max_failures=100, ip_max_failures=4)
+    limits = LoginLimits(max_failures=100, ip_max_failures=4, ip_window=timedelta(minutes=5))
     for i in range(4):
         auth.sign_in(engine, f"user{i}", "guess", ip="10.0.0.9", now=NOW, limits=limits)
     assert auth.sign_in(engine, "someone", "guess", ip="10.0.0.9", now=NOW, limits=limits).outcome == "limited"
     assert auth.sign_in(engine, "someone", "guess", ip="10.0.0.10", now=NOW, limits=limits).outcome == "failed"
+    # the address's lock is short
+    later = NOW + timedelta(minutes=5, seconds=1)
+    assert auth.sign_in(engine, "someone", "guess", ip="10.0.0.9", now=later, limits=limits).outcome == "failed"
+
+
+def _accounts(engine, model, *names):
+    for name, department in names:
+        auth.add_user(engine, name, "s3cret-pass", "reporter" if department else "supervisor", department=department,
+                      model=model, now=NOW)
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch):
+    """Fast argon2id parameters where a test signs in many times (the costs are checked above)."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(auth, "_DUMMY_HASH", None)
+
+
+def test_a_spray_of_fifty_names_from_one_address_leaves_other_accounts_signing_in(engine, small_model, cheap_hashes):
+    _accounts(engine, small_model, ("boss", ""), ("mca", "省民政厅"))
+    office = "10.1.2.3"
+    for i in range(50):  # one wrong password for each of fifty names, from the office's one address
+        auth.sign_in(engine, f"name{i}", "Summer2026", ip=office, now=NOW + timedelta(seconds=i))
+    after = NOW + timedelta(seconds=55)
+    # the address is throttled: a wrong password from it is refused as limited, with a short wait …
+    wrong = auth.sign_in(engine, "name0", "Winter2026", ip=office, now=after)
+    assert wrong.outcome == "limited" and wrong.locked == "address"
+    assert 0 < wrong.retry_after <= 5 * 60
+    # … but the supervisor in that office signs in with the right password, and so does a
+    # colleague from elsewhere: the spray locked neither of them out
+    assert auth.sign_in(engine, "boss", "s3cret-pass", ip=office, now=after).ok
+    assert auth.sign_in(engine, "mca", "s3cret-pass", ip="10.9.9.9", now=after).ok
+    # that success lifted the address's lock: failures count again from it
+    assert auth.sign_in(engine, "name1", "Autumn2026", ip=office, now=after + timedelta(seconds=1)).outcome == "failed"
+
+
+def test_an_accounts_lock_holds_that_account_only_and_says_how_long(engine, small_model, cheap_hashes):
+    _accounts(engine, small_model, ("boss", ""), ("mca", "省民政厅"))
+    limits = LoginLimits(max_failures=5, window=timedelta(minutes=15))
+    for i in range(5):
+        auth.sign_in(engine, "boss", "guess", ip="10.0.0.1", now=NOW + timedelta(minutes=i), limits=limits)
+    locked = auth.sign_in(engine, "boss", "s3cret-pass", ip="10.0.0.1", now=NOW + timedelta(minutes=5), limits=limits)
+    assert locked.outcome == "limited" and locked.locked == "account"
+    assert locked.retry_after == 10 * 60  # until the first of the five failures leaves the 15 minutes
+    # another account, from the same address, is not held by it
+    assert auth.sign_in(engine, "mca", "s3cret-pass", ip="10.0.0.1", now=NOW + timedelta(minutes=5), limits=limits).ok
+    for minute in (6, 7):  # refused attempts count too: hammering the account keeps it shut
+        auth.sign_in(engine, "boss", "guess", ip="10.9.9.9", now=NOW + timedelta(minutes=minute), limits=limits)
+    later = NOW + timedelta(minutes=16, seconds=1)
+    still = auth.sign_in(engine, "boss", "s3cret-pass", ip="10.0.0.1", now=later, limits=limits)
+    assert still.outcome == "limited" and still.retry_after == 119  # the failures from 3 min on: until 18 min
+    assert auth.sign_in(engine, "boss", "s3cret-pass", ip="10.0.0.1", now=NOW + timedelta(minutes=23),
+                        limits=limits).ok
 
 
 def test_rate_limit_holds_across_processes(engine, db_url, small_model):
@@ -142,6 +197,11 @@ def test_usernames_are_unique(engine, small_model):
     auth.add_user(engine, "mca", "s3cret-pass", "reporter", department="省民政厅", model=small_model, now=datetime.now(UTC))
     with pytest.raises(auth.UserError, match="exists"):
         auth.add_user(engine, "mca", "s3cret-pass", "viewer", model=small_model, now=datetime.now(UTC))
+
+
+def test_a_department_is_stored_by_its_one_name(engine, small_model):
+    user = auth.add_user(engine, "mca", "s3cret-pass", "reporter", department="海南省民政厅", model=small_model, now=NOW)
+    assert user.department == "省民政厅"
 
 
 def test_a_region_is_stored_by_its_code(engine, small_model):
@@ -239,3 +299,57 @@ def test_users_command_adds_lists_and_disables(engine, tmp_path, small_model, mo
     assert runner.invoke(cli, ["users", "disable", "nobody"]).exit_code == 1
     actions = [e["action"] for e in auth.list_audit(engine) if e["actor"] == "cli"]
     assert actions == ["user_disable", "user_add"]
+
+
+# ---------------------------------------------------------------------------------------
+# View scope (pure): what each account reads beyond the published reports
+
+
+def _web(**kw):
+    from tracker.config import WebSettings
+
+    return WebSettings(**kw)
+
+
+def test_a_reporter_reads_its_own_regions_or_departments_cells_and_the_province_figure(small_model):
+    beds, rate = small_model.indicator("elderly_care_beds"), small_model.indicator("childcare_enrollment_rate")
+    hk, mca, web = _u(region="460100"), _u(department="省民政厅"), _web()
+    assert auth.may_view_cell(hk, beds, "460100", REGIONS, web)
+    assert auth.may_view_cell(hk, rate, "460106", REGIONS, web)  # its district, any indicator
+    assert not auth.may_view_cell(hk, beds, "460200", REGIONS, web)  # Sanya's revisions are not Haikou's to read
+    assert auth.may_view_cell(hk, beds, "460000", REGIONS, web)  # the province figure is in the published report
+    assert auth.may_view_cell(mca, beds, "460200", REGIONS, web)  # its own indicator, anywhere
+    assert not auth.may_view_cell(mca, rate, "460200", REGIONS, web)  # another department's
+    assert {r.code for r in auth.visible_regions(hk, beds, REGIONS, web)} == {
+        "460000", "460100", "460105", "460106", "460107", "460108"}
+
+
+def test_a_reporter_downloads_its_own_template_only(small_model):
+    hk, mca, web = _u(region="460100"), _u(department="省民政厅"), _web()
+    assert auth.may_view_template(hk, "海口", REGIONS, web) and auth.may_view_template(hk, "460100", REGIONS, web)
+    assert not auth.may_view_template(hk, "三亚", REGIONS, web)
+    assert not auth.may_view_template(hk, "省民政厅", REGIONS, web)
+    assert auth.may_view_template(mca, "海南省民政厅", REGIONS, web)  # a synonym of its own name
+    assert not auth.may_view_template(mca, "省卫生健康委", REGIONS, web)
+    assert auth.may_view_template(_u("supervisor"), "省卫生健康委", REGIONS, web)
+    assert not auth.may_view_template(_u("viewer"), "省民政厅", REGIONS, web)  # viewers enter nothing
+
+
+def test_view_scopes_are_configurable(small_model):
+    beds = small_model.indicator("elderly_care_beds")
+    hk, reader = _u(region="460100"), _u("viewer")
+    assert auth.may_view_cell(reader, beds, "460200", REGIONS, _web())  # viewers read everything by default
+    assert not auth.may_view_cell(reader, beds, "460200", REGIONS, _web(viewer_view="reports"))
+    assert auth.may_view_cell(reader, beds, "460000", REGIONS, _web(viewer_view="reports"))
+    assert auth.may_view_cell(hk, beds, "460200", REGIONS, _web(reporter_view="all"))
+    assert auth.may_view_template(hk, "三亚", REGIONS, _web(reporter_view="all"))
+    assert auth.may_view_cell(_u("supervisor"), beds, "460200", REGIONS, _web(reporter_view="own"))
+    assert not auth.may_view_cell(_u(region="460100", active=False), beds, "460100", REGIONS, _web())
+
+
+def test_a_view_scope_the_settings_do_not_know_is_refused_with_what_is_accepted():
+    from tracker.config import ConfigError, settings_from_mapping
+
+    with pytest.raises(ConfigError, match=r"reporter_view = 'mine'; accepted: own, all"):
+        settings_from_mapping({"web": {"reporter_view": "mine"}})
+    assert settings_from_mapping({"web": {"viewer_view": "reports"}}).web.viewer_view == "reports"

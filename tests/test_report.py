@@ -255,14 +255,35 @@ def test_the_chart_draws_values_trajectory_and_target():
     assert chart["target"] == 32 and chart["deadline"] == "2026-12-31"
     # the series the status engine judges: the ratio recomputed from summed components,
     # sum(beds) / sum(elderly), never a mean of ratios, on the days both are reported
-    assert len(chart["points"]) == 1
     beds = sum(1000 + 10 * 12 + i for i in range(19))
     elderly = sum(40 + i for i in range(19))
-    assert chart["points"][-1] == ["2025-12-31", round(beds / elderly, 4)]
+    whole = [p for p in chart["points"] if not p["partial"]]
+    assert whole == [{"date": "2025-12-31", "value": round(beds / elderly, 4), "period": "2025-12", "partial": False}]
     trainees = ctx["sections"][1]["items"][1]["chart"]
-    assert trainees["points"][-1][1] == 12 * 50 * 19  # cumulative sum of monthly flows over 19 市县
+    assert trainees["points"][-1]["value"] == 12 * 50 * 19  # cumulative sum of monthly flows over 19 市县
     svg = str(render.environment().globals["sparkline"](trainees, title="t"))
     assert 'class="values"' in svg and 'class="trajectory"' in svg and 'class="goal"' in svg
+    assert svg.count('class="point') == len(trainees["points"])  # every point drawn
+
+
+def test_a_figure_over_part_of_the_regions_is_drawn_hollow_and_said_as_the_reasons_say_it():
+    model = make_model()
+    model.targets.append(Target("beds-count", PLAN, 6, "elderly_beds", ">=", 30000, "bed", date(2026, 12, 31)))
+    statuses = [*make_statuses(), Status("beds-count", "target", "no_data", "", "", AS_OF.isoformat(), figures={
+        "latest": 1500, "latest_period": "2026-02", "partial": True, "coverage": "1/19"})]
+    for lang, latest in (("zh", "1/19 市县合计 1,500张（2026-02）"), ("en", "1,500 beds (2026-02), sum of 1 of 19 regions")):
+        ctx = report.build_context(model, statuses, make_observations(), load_regions(), AS_OF, lang=lang)
+        item = next(it for sec in ctx["sections"] for it in sec["items"] if it["id"] == "beds-count")
+        assert item["latest_text"] == latest
+        points = item["chart"]["points"]
+        assert len(points) == 13  # every month of 2025, and February 2026 …
+        assert points[-1]["partial"] and points[-1]["coverage"] == "1/19" and points[-1]["period"] == "2026-02"
+        assert not any(p["partial"] for p in points[:-1])
+        assert item["chart"]["legend"]["partial"]  # … which the chart's own legend explains
+        svg = str(render.environment().globals["sparkline"](item["chart"], title="t", lang=lang))
+        assert svg.count('class="point partial"') == 1 and svg.count('class="point"') == 12
+        assert "2026-02" in svg and "2025-01" in svg  # the first and the latest period under the axis
+        assert ">1,500<" in svg and ">19,361<" in svg  # the first and the latest value beside their points
 
 
 def test_the_region_matrix_has_a_row_per_region():
@@ -273,13 +294,29 @@ def test_the_region_matrix_has_a_row_per_region():
     assert matrix["rows"][0]["name"] == "海口市秀英区" and matrix["rows"][0]["cells"][0]["status"] == "overdue"
 
 
-def test_the_unit_view_lists_what_each_department_leads_and_its_overdue_items():
+def test_the_unit_view_sums_up_each_organisation_with_its_items_behind_a_disclosure():
     ctx = build()
     units = {u["unit"]: u for u in ctx["by_unit"]}
-    assert [r["title"] for r in units["省教育厅"]["overdue"]] == ["老年大学数"]
-    assert len(units["省民政厅"]["lead"]) == 3
-    assert units["省发展改革委"]["participating_count"] == 1
-    assert ctx["by_unit"][0]["overdue"]  # departments with overdue items come first
+    edu = units["省教育厅"]
+    assert edu["counts"] == {"red": 1, "yellow": 0, "grey": 0, "green": 0} and edu["roles"]["lead"] == 1
+    assert [(r["title"], r["role"]) for r in edu["items"]] == [("老年大学数", "lead")]
+    assert units["省民政厅"]["roles"]["lead"] == 3 and units["省民政厅"]["total"] == 3
+    assert units["省发展改革委"]["roles"]["participating"] == 1 and units["省发展改革委"]["roles_text"] == "参加 1"
+    assert ctx["by_unit"][0]["counts"]["red"]  # departments with overdue items come first
+    assert ctx["by_unit"][-1]["unit"] == "各市县政府" and ctx["by_unit"][-1]["local"]
+    html = render.render_report(ctx)
+    section = html.split('id="by-unit"', 1)[1].split("</section>", 1)[0]
+    assert section.count('<details class="unit"') == len(ctx["by_unit"]) and "<table" not in section
+
+
+def test_an_organisation_written_two_ways_is_one_unit():
+    model = make_model()
+    task = model.tasks[0]
+    model.tasks[0] = Task(task.plan, task.number, task.text,
+                          (*task.units[:-1], ResponsibleUnit("各市县人民政府", "local")))
+    ctx = report.build_context(model, make_statuses(), make_observations(), load_regions(), AS_OF)
+    local = [u for u in ctx["by_unit"] if u["local"]]
+    assert [u["unit"] for u in local] == ["各市县政府"] and local[0]["total"] == 5
 
 
 def test_completeness_names_who_has_not_reported():
@@ -348,7 +385,7 @@ def test_the_index_after_several_months(tmp_path):
     assert periods == ["2026-04", "2026-03", "2026-02", "2026-01"]
     row = re.search(r'id="report-2026-02".*?</tr>', index, re.S).group(0)
     assert "补发" in row or "late" in row.lower() or "定时任务延迟" in row
-    assert re.search(r'class="n-red">2<', row)
+    assert re.search(r'class="n-red">.*?<span class="v">2<', row)
     # each month compares with the one before
     april = json.loads((tmp_path / "2026-04.json").read_text(encoding="utf-8"))
     assert april["changes"]["previous"] == "2026-03"
@@ -511,3 +548,93 @@ def test_report_files_are_readable_by_others_as_the_umask_allows(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+# ---------------------------------------------------------------------------------------------
+# what the issue about circulating the report fixed
+
+
+def test_every_card_pairs_each_label_with_its_own_value_even_when_missing():
+    ctx = build()
+    html = render.render_report(ctx)
+    visits = html.split('id="item-home-visits-2022"', 1)[1].split("</article>", 1)[0]
+    rows = re.findall(r'<div class="row"><dt>(.*?)</dt><dd[^>]*>(.*?)</dd></div>', visits, re.DOTALL)
+    labels = [label for label, _ in rows]
+    assert labels[:4] == ["目标", "最新值", "期限", "判断依据"]  # a milestone has no gap row
+    latest = dict(rows)["最新值"]
+    assert "2026-03-01" in latest
+    # a milestone with no report: 最新值 shows the empty marker, and 期限 keeps its own value
+    statuses = make_statuses()
+    statuses[-1] = Status("home-visits-2022", "milestone", "overdue", "无进展。", "No progress.", AS_OF.isoformat(),
+                          figures={})
+    html = render.render_report(report.build_context(make_model(), statuses, make_observations(), load_regions(), AS_OF))
+    visits = html.split('id="item-home-visits-2022"', 1)[1].split("</article>", 1)[0]
+    rows = dict(re.findall(r'<div class="row"><dt>(.*?)</dt><dd[^>]*>(.*?)</dd></div>', visits, re.DOTALL))
+    assert '<span class="empty">—</span>' in rows["最新值"]
+    assert "2022-12-31（已逾期" in rows["期限"] and "无进展" in rows["判断依据"]
+
+
+def test_binding_targets_are_flagged_and_come_first_within_their_status():
+    from dataclasses import replace
+
+    model = make_model()
+    model.targets[:] = [replace(t, attribute="binding") if t.id == "trainees-2025" else t for t in model.targets]
+    statuses = make_statuses()
+    statuses[3] = Status("trainees-2025", "target", "lagging", "落后。", "Behind.", AS_OF.isoformat(),
+                         figures={"latest": 12000})
+    for lang, badge in (("zh", "约束性"), ("en", "binding")):
+        ctx = report.build_context(model, statuses, make_observations(), load_regions(), AS_OF, lang=lang)
+        attention = ctx["sections"][1]["items"]
+        assert [it["id"] for it in attention] == ["trainees-2025", "beds-2025"]  # both lagging: the binding first
+        assert attention[0]["binding"] and attention[0]["attribute_label"] == badge and not attention[1]["binding"]
+        html = render.render_report(ctx)
+        card = html.split('id="item-trainees-2025"', 1)[1].split("</article>", 1)[0]
+        assert f'<span class="badge binding" data-json="sections.1.items.0.attribute_label">{badge}</span>' in card
+
+
+def test_the_english_report_names_units_indicators_and_the_plan_in_english():
+    model = make_model()
+    from dataclasses import replace
+
+    model.indicators[:] = [replace(i, name_en="Senior universities") if i.id == "senior_universities" else i
+                           for i in model.indicators]
+    model.plans[:] = [replace(model.plans[0], title_en="Hainan's plan")]
+    ctx = report.build_context(model, make_statuses(), make_observations(), load_regions(), AS_OF, lang="en",
+                               generated_at=datetime(2026, 4, 1, 0, 5, tzinfo=UTC))
+    uni = next(it for it in ctx["sections"][0]["items"] if it["id"] == "universities-2022")
+    assert uni["title"] == "Senior universities" and uni["units"]["lead"] == ["Provincial Department of Education"]
+    assert uni["units"]["local"] == ["city and county governments"]
+    assert ctx["plan"]["title"] == "Hainan's plan" and ctx["generated_text"] == "1 April 2026, 08:05 (Beijing time)"
+    visits = next(it for it in ctx["sections"][0]["items"] if it["id"] == "home-visits-2022")
+    assert "in_progress" not in visits["latest_text"]
+    assert [u["unit"] for u in ctx["by_unit"]][-1] == "city and county governments"
+    assert ctx["completeness"]["by_unit"][0]["unit"].startswith("Provincial")
+
+
+def test_the_index_labels_each_report_with_its_date_and_kind(tmp_path):
+    write(tmp_path, date(2026, 2, 28), kind="scheduled")
+    write(tmp_path, date(2026, 3, 5))  # `tracker report` early in March
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    feb = re.search(r'id="report-2026-02".*?</tr>', index, re.DOTALL).group(0)
+    march = re.search(r'id="report-2026-03".*?</tr>', index, re.DOTALL).group(0)
+    assert "2026-02-28" in feb and "定时月报" in feb
+    assert "2026-03-05" in march and "按需生成" in march
+    assert 'id="sample"' not in index  # these are not samples
+
+
+def test_the_monthly_run_writes_a_scheduled_report_and_tracker_report_an_on_demand_one(engine, tmp_path):
+    from tracker.config import Settings
+    from tracker.service import Tracker
+
+    model = load_sample(engine)
+    settings = Settings(database_url="", targets_path=TARGETS, reports_dir=tmp_path)
+    tracker = Tracker(settings, engine=engine, model=model, clock=lambda: datetime(2026, 12, 2, 4, 19, tzinfo=UTC))
+    assert tracker.run_month("2026-11").state == "succeeded"
+    tracker.write_report()
+    november = json.loads((tmp_path / "2026-11.json").read_text(encoding="utf-8"))
+    december = json.loads((tmp_path / "2026-12.json").read_text(encoding="utf-8"))
+    assert (november["as_of"], november["run"]["kind"]) == ("2026-11-30", "scheduled")
+    assert (december["as_of"], december["run"]["kind"]) == ("2026-12-02", "on_demand")
+    assert december["generated_text"] == "2026年12月2日 12:19（北京时间）"
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "示例报告" in index  # the sample data makes sample reports, and the index says so

@@ -75,6 +75,13 @@ class Site:
             return int(conn.execute(select(func.count()).select_from(table)).scalar())
 
 
+def text_of(html: str) -> str:
+    """The page's text with tags as spaces, runs of space as one: what a reader sees, in order."""
+    import html as html_module
+
+    return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
 def token(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, "no CSRF token in the page"
@@ -120,6 +127,7 @@ def cheap_hashes(monkeypatch):
     from argon2 import PasswordHasher
 
     monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(auth, "_DUMMY_HASH", None)  # made again with these parameters
 
 
 @pytest.fixture
@@ -168,9 +176,20 @@ def test_sign_in_is_rate_limited(site):
     for _ in range(5):
         assert sign_in(client, "hk", "wrong-password").status_code == 401
     r = sign_in(client, "hk")
-    assert r.status_code == 429 and "登录失败次数过多" in r.text
+    assert r.status_code == 429 and "该账号登录失败次数过多" in r.text
+    assert r.headers["retry-after"] == "900" and "15 分钟" in r.text  # the wait, said and in the header
+    assert sign_in(client, "mca").status_code == 303  # the lock holds that account only
     site.clock.advance(minutes=16)
     assert sign_in(client, "hk").status_code == 303
+
+
+def test_a_sprayed_address_still_lets_the_right_password_in(site):
+    client = site.client()
+    for i in range(25):
+        assert sign_in(client, f"guess{i}", "Summer2026").status_code in (401, 429)
+    r = sign_in(client, "guess0", "Winter2026")
+    assert r.status_code == 429 and "您所在网络地址" in r.text and 0 < int(r.headers["retry-after"]) <= 300
+    assert sign_in(client, "boss").status_code == 303
 
 
 def test_next_never_leaves_the_site(site):
@@ -268,11 +287,13 @@ def test_the_entry_form_lists_the_indicators_due_with_units_last_values_and_dead
     assert 'name="value.elderly_care_beds"' in page and 'name="value.childcare_enrollment_rate"' not in page
     row = re.search(r'<tr id="row-elderly_care_beds".*?</tr>', page, re.DOTALL).group(0)
     assert 'value="2025"' in row  # the yearly period due on 10 March 2026
-    assert "2026-01-30" in row  # due 30 days after the year ended
+    assert "2026-01-10" in row  # due on the submission day (10th) of the month after the year ended, as reminded
+    assert "2026-01-30" not in row
     assert "2025-12-31" in row  # the target's deadline (beds per 1,000)
     assert "4,800" in row and "张" in row  # last value and unit
     trainees = re.search(r'<tr id="row-elderly_care_trainees".*?</tr>', page, re.DOTALL).group(0)
     assert 'value="2026-02"' in trainees and "人次" in trainees
+    assert "2026-03-10" in trainees  # February's figures are due on 10 March
 
 
 def test_a_region_reporter_enters_its_regions_value(site):
@@ -280,7 +301,7 @@ def test_a_region_reporter_enters_its_regions_value(site):
     assert r.status_code == 200 and "已保存 1 项" in r.text
     assert site.values() == [("senior_universities", "460100", "2025", 3.0, 1)]
     audit = auth.list_audit(site.engine)[0]
-    assert audit["actor"] == "hk" and audit["action"] == "entry" and "senior_universities 2025=3" in audit["detail"]
+    assert audit["actor"] == "hk" and audit["action"] == "entry" and "老年大学数 2025：3" in audit["detail"]
 
 
 def test_a_region_reporter_may_enter_its_cities_districts(site):
@@ -370,7 +391,7 @@ def test_a_correction_needs_a_reason_and_becomes_a_new_revision(site):
     assert site.values()[-1] == ("elderly_care_beds", "460000", "2025", 5200.0, 2)
     history = client.get("/history?indicator=elderly_care_beds&region=460000&period=2025").text
     assert "5,000" in history and "5,200" in history and "统计口径调整" in history
-    assert re.search(r"<td>mca</td>\s*<td>2026-03-10 10:0[05]:00</td>", history)
+    assert re.search(r"填报人 mca 填报时间 2026-03-10 10:0[05]:00", text_of(history))
 
 
 def test_the_same_value_again_is_not_a_new_revision(site):
@@ -435,6 +456,42 @@ def test_the_template_downloads_and_uploads_back_through_the_import(site):
     assert sorted(site.values()) == [("elderly_care_beds", "460100", "2025", 5000.0, 1),
                                      ("elderly_care_beds", "460200", "2025", 12000.0, 1)]
     assert auth.list_audit(site.engine)[0]["action"] == "upload"
+
+
+def test_a_region_reporter_gets_its_own_regions_template(site):
+    from openpyxl import load_workbook
+
+    r = site.client("hk").get("/template", params={"unit": "海口", "period": "2025"})
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.content))["填报"]
+    assert [row[0] for row in sheet.iter_rows(min_row=3, values_only=True)] == ["海口市", "秀英区", "龙华区", "琼山区", "美兰区"]
+    assert "海口市" in site.client("hk").get("/upload").text
+
+
+def test_a_reporter_reads_only_its_own_cells_revisions_and_templates(site):
+    entry(site.client("mca"), "460200", value__elderly_care_beds="2000", period__elderly_care_beds="2025")
+    entry(site.client("mca"), "460100", value__elderly_care_beds="3000", period__elderly_care_beds="2025")
+    for region in ("460100", "460200"):
+        entry(site.client("health"), region, value__elderly_population="100000", period__elderly_population="2025")
+    hk = site.client("hk")
+    assert hk.get("/history?indicator=elderly_care_beds&region=460100&period=2025").status_code == 200
+    refused = hk.get("/history?indicator=elderly_care_beds&region=460200&period=2025")
+    assert refused.status_code == 403 and "本地区" in refused.text and "2,000" not in refused.text
+    assert hk.get("/template", params={"unit": "三亚", "period": "2025"}).status_code == 403
+    assert hk.get("/template", params={"unit": "省民政厅", "period": "2025"}).status_code == 403
+    assert site.client("edu").get("/template", params={"unit": "省民政厅", "period": "2025"}).status_code == 403
+    page = hk.get("/targets/beds_ratio_2025").text
+    assert 'id="values-460100"' in page and 'id="values-460200"' not in page and 'id="values-460000"' in page
+    # supervisors and viewers read everything
+    for who in ("boss", "reader"):
+        assert site.client(who).get("/history?indicator=elderly_care_beds&region=460200&period=2025").status_code == 200
+        assert 'id="values-460200"' in site.client(who).get("/targets/beds_ratio_2025").text
+
+
+def test_reporters_read_everything_when_the_settings_say_so(db_url, engine, tmp_path, small_model, clock):
+    site = make_site(db_url, engine, tmp_path, small_model, clock, raw={"web": {"reporter_view": "all"}})
+    entry(site.client("mca"), "460200", value__elderly_care_beds="2000", period__elderly_care_beds="2025")
+    assert site.client("hk").get("/history?indicator=elderly_care_beds&region=460200&period=2025").status_code == 200
 
 
 def test_an_upload_with_another_regions_row_is_refused_whole(site):
@@ -536,8 +593,9 @@ def test_a_target_page_shows_its_chart_values_by_region_and_revisions(site):
     beds = site.client("reader").get("/history?indicator=elderly_care_beds&region=460100&period=2025").text
     assert beds.count("<tr>") == 3 and "补报养老机构" in beds
     listing = site.client("reader").get("/targets").text
-    row = re.search(r'<tr><td><a href="/targets/beds_ratio_2025">.*?</tr>', listing, re.DOTALL).group(0)
+    row = re.search(r'<tr id="target-beds_ratio_2025">.*?</tr>', listing, re.DOTALL).group(0)
     assert "逾期未完成" in row  # 5,100 beds for 180,000 elderly: 28.3 per 1,000 < 30 at the end of 2025
+    assert "每千名老年人口养老床位数" in row and "不低于30张/千人" in row and ">=" not in row
 
 
 # ---------------------------------------------------------------------------------------
@@ -608,3 +666,38 @@ def test_concurrent_corrections_of_one_cell_all_land_as_successive_revisions(sit
         t.join()
     assert statuses == [200] * len(clients)
     assert sorted(rev for *_, rev in site.values()) == list(range(1, len(clients) + 2))
+
+
+@pytest.mark.parametrize("secret, said", [
+    ("", "未设置 $TRACKER_WEB_SECRET：Cookie 签名密钥为首次启动时生成并保存在数据库中"),
+    ("a-key-from-the-environment", "Cookie 签名密钥取自环境变量 $TRACKER_WEB_SECRET"),
+])
+def test_serve_says_where_the_cookie_key_comes_from(db_url, tmp_path, monkeypatch, secret, said):
+    import uvicorn
+    from click.testing import CliRunner
+
+    from tracker.cli.main import cli
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)  # start-up only, no server
+    monkeypatch.chdir(tmp_path)
+    if secret:
+        monkeypatch.setenv("TRACKER_WEB_SECRET", secret)
+    else:
+        monkeypatch.delenv("TRACKER_WEB_SECRET", raising=False)
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert said in result.stderr
+
+
+def test_the_target_list_flags_binding_targets_and_lists_them_first_within_a_status(db_url, engine, tmp_path,
+                                                                                    small_model, clock):
+    from dataclasses import replace
+
+    model = replace(small_model, targets=[replace(t, attribute="binding") if t.id == "universities_each" else t
+                                          for t in small_model.targets])
+    site = make_site(db_url, engine, tmp_path, model, clock)
+    page = site.client("reader").get("/targets").text
+    rows = re.findall(r'<tr id="target-([^"]+)">(.*?)</tr>', page, re.DOTALL)
+    assert [r[0] for r in rows] == ["universities_each", "beds_ratio_2025"]  # both overdue: the binding one first
+    assert "约束性" in rows[0][1] and "约束性" not in rows[1][1]
+    assert "不低于1所（每个市县（区））" in text_of(rows[0][1]) and "universities_each" not in text_of(page)

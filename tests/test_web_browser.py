@@ -12,11 +12,14 @@ Chromium or Playwright fails the test with what to install.
 """
 
 import os
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -157,4 +160,114 @@ def test_a_bad_value_shows_its_error_inline_and_saves_nothing(browser, served):
     if os.environ.get("TRACKER_SCREENSHOTS"):
         page.screenshot(path=os.path.join(os.environ["TRACKER_SCREENSHOTS"], "entry-errors.png"), full_page=True)
     assert watch.clean(allowed=("400",)) == []
+    watch.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Every page at a phone's and a desk's width, with the sample data and with an empty database
+
+
+SAMPLE_NOW = datetime(2026, 12, 2, 4, 19, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
+ENGLISH_OK = {"Excel", "CSV", "JSON", "tracker", "import", "xlsx", "csv", "SAMPLE"}  # names of files and commands
+
+
+@pytest.fixture
+def hainan_site(db_url, engine, tmp_path):
+    """The Hainan plan's site, empty at first: `fill()` loads the sample data and writes the
+    month's report as the supervisor's button would."""
+    from tracker.targets.file import load_targets
+
+    site = make_site(db_url, engine, tmp_path, load_targets(ROOT / "targets.yaml"), Clock(SAMPLE_NOW))
+
+    def fill() -> None:
+        tracker = site.app.state.web.tracker
+        for name in ("hainan-sample-values.csv", "hainan-sample-progress.csv"):
+            tracker.import_file(ROOT / "examples" / name, entered_by="示例数据 sample", allow_sample=True)
+        tracker.write_report()
+
+    with serving(site.app) as base:
+        yield base, site, fill
+
+
+# With an empty database the pages whose content comes from the data (the others look the same).
+EMPTY_PAGES = {"boss": ["/", "/entry", "/reports", "/targets", "/targets/hainan-22-childcare_places_per_1000_residents",
+                        "/completeness"],
+               "hk": ["/entry", "/targets/hainan-22-childcare_places_per_1000_residents"]}
+PAGES = {  # who -> the pages they use
+    "boss": ["/", "/entry", "/upload", "/progress", "/reports", "/targets",
+             "/targets/hainan-22-childcare_places_per_1000_residents",
+             "/history?indicator=childcare_places&region=460100&period=2026Q3", "/completeness", "/users", "/audit"],
+    "hk": ["/entry", "/progress", "/upload", "/targets/hainan-22-childcare_places_per_1000_residents", "/completeness"],
+    "mca": ["/entry", "/progress"],
+}
+
+
+def look_at_every_page(browser, base: str, shots: Any, data: str) -> None:
+    from pages import WIDTHS, check_layout, page_text
+
+    for who, paths in (EMPTY_PAGES if data == "empty" else PAGES).items():
+        for width in WIDTHS:
+            context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
+            page = context.new_page()
+            if who == "boss":
+                page.goto(f"{base}/login")
+                check_layout(page, f"login at {width}px")
+                shots.take(page, f"web-{data}-login")
+            page.goto(f"{base}/login")
+            page.fill("#username", who)
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/")
+            for path in paths:
+                response = page.goto(base + path)
+                where = f"{path} as {who} ({data}) at {width}px"
+                assert response.status == (403 if (who, path) == ("hk", "/completeness") else 200), where
+                check_layout(page, where)
+                english = set(re.findall(r"[A-Za-z]{2,}", page_text(page))) - ENGLISH_OK
+                assert english == set(), f"{where}: English on a Chinese page: {sorted(english)[:10]}"
+                name = re.sub(r"[^a-z0-9]+", "-", path.split("?")[0].lower()).strip("-") or "home"
+                shots.take(page, f"web-{data}-{who}-{name}")
+            context.close()
+
+
+def test_every_page_fits_a_phone_and_a_desk_with_data_and_without(browser, hainan_site, tmp_path):
+    from pages import Shots
+
+    base, _site, fill = hainan_site
+    shots = Shots(tmp_path)
+    look_at_every_page(browser, base, shots, "empty")
+    fill()
+    look_at_every_page(browser, base, shots, "sample")
+    print("screenshots:", *shots.paths, sep="\n  ")
+
+
+def test_the_region_reporter_sees_its_own_work_first(browser, hainan_site, tmp_path):
+    base, _site, fill = hainan_site
+    fill()
+    watch = Watch(browser, base)
+    watch.sign_in("hk")
+    page = watch.page
+    # progress: the province's plan before the national table, each milestone by its title
+    page.goto(f"{base}/progress")
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings[0].startswith("海南省") and "国务院" in headings[-1]
+    assert page.locator("legend").first.inner_text() == "制定基本养老服务清单和政府购买服务指南"
+    assert "hainan-1-m" not in page.inner_text("main")
+    # the upload page offers Haikou's own template, and nothing else
+    page.goto(f"{base}/upload")
+    assert page.locator("#unit option").all_inner_texts() == ["海口市"]
+    with page.expect_download() as download:
+        page.click("button:has-text('下载模板')")
+    from openpyxl import load_workbook
+
+    download.value.save_as(tmp_path / "haikou.xlsx")
+    sheet = load_workbook(tmp_path / "haikou.xlsx")["填报"]
+    assert [row[0] for row in sheet.iter_rows(min_row=3, values_only=True)] == ["海口市", "秀英区", "龙华区", "琼山区", "美兰区"]
+    # the target page lists the province and Haikou's own cells only
+    page.goto(f"{base}/targets/hainan-22-childcare_places_per_1000_residents")
+    codes = [i.removeprefix("values-") for i in page.locator("table.values tbody tr").evaluate_all("rs => rs.map(r => r.id)")]
+    assert codes[0] == "460000" and len(codes) > 1
+    assert set(codes[1:]) <= {"460100", "460105", "460106", "460107", "460108"}, codes
+    assert watch.clean(allowed=("/template?",)) == []  # a download ends its navigation: "failed"
     watch.close()

@@ -12,6 +12,7 @@ import os
 import tomllib
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -57,6 +58,18 @@ class ScheduleConfig:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def submission_deadline(self, period_end: date) -> date:
+        """When a period's figures are due: `submission_day` of the month after it ends (the day
+        the reminders name), or that month's last day when it is shorter."""
+        import calendar
+
+        year, month = (period_end.year + 1, 1) if period_end.month == 12 else (period_end.year, period_end.month + 1)
+        return date(year, month, min(self.submission_day, calendar.monthrange(year, month)[1]))
+
+
+VIEW_SCOPES: tuple[str, ...] = ("own", "all")
+VIEWER_SCOPES: tuple[str, ...] = ("all", "reports")
+
 
 @dataclass
 class WebSettings:
@@ -67,9 +80,21 @@ class WebSettings:
     max_upload_mb: float = 10.0
     secret_env: str = "TRACKER_WEB_SECRET"  # the variable holding the cookie key, if set
     threads: int = 4  # handler threads per server process (more only fight over the GIL)
-    login_max_failures: int = 5  # per user name, since its last success, within the window
-    login_ip_max_failures: int = 50  # per address within the window (guessing many names)
+    login_max_failures: int = 5  # per user name, since its last success, within the window: that account waits
     login_window_minutes: float = 15.0
+    login_ip_max_failures: int = 20  # per address within its (shorter) window: wrong passwords from it wait …
+    login_ip_window_minutes: float = 5.0  # … while a right one for an account not locked still signs in
+    # What each role may read beyond the published reports (DHIS2's view scope, apart from the
+    # capture scope that says what it may write): "own" — a reporter reads the cells, revisions
+    # and templates of its own region or department only; "all" — everything. Viewers: "all",
+    # or "reports" (the published reports and target statuses only). Supervisors read everything.
+    reporter_view: str = "own"
+    viewer_view: str = "all"
+
+    def __post_init__(self) -> None:
+        for key, accepted in (("reporter_view", VIEW_SCOPES), ("viewer_view", VIEWER_SCOPES)):
+            if getattr(self, key) not in accepted:
+                raise ConfigError(f"[web] {key} = {getattr(self, key)!r}; accepted: {', '.join(accepted)}")
 
 
 CHANNELS: tuple[str, ...] = ("email", "webhook", "wecom", "dingtalk")

@@ -1,26 +1,62 @@
-"""Templates (填报模板): an Excel form per responsible unit and period that imports back
-unchanged in shape."""
+"""Templates (填报模板): an Excel form per responsible unit (or per region) and period that
+imports back unchanged in shape.
 
+Whose form it is is matched exactly, or through the organisations' synonyms
+(tracker.domain.organisations), never by substring: "海口" is the region 海口市, not
+人行海口中心支行. A region's form holds its own rows (the city and its districts) for every
+indicator due in the period, and the milestones local governments carry out.
+"""
+
+from dataclasses import dataclass
 from pathlib import Path
 
 from tracker.actuals.bounds import plausible_bounds
 from tracker.actuals.layouts import column_letter
 from tracker.actuals.problems import EntryError, Problem
 from tracker.domain import units
-from tracker.domain.model import Indicator, Milestone, TargetsModel, unit_found
+from tracker.domain.model import Indicator, Milestone, TargetsModel, same_unit
+from tracker.domain.organisations import canonical
 from tracker.domain.periods import FREQUENCY_KIND, parse_period
-from tracker.domain.regions import Regions, load_regions
+from tracker.domain.regions import Region, RegionError, Regions, load_regions
 
 
 def template_indicators(model: TargetsModel, unit: str, period_kind: str) -> list[Indicator]:
     """The indicators `unit` reports that are due in a period of this kind."""
-    return [i for i in model.indicators if unit_found(i.reporter, unit)
+    return [i for i in model.indicators if same_unit(i.reporter, unit)
             and FREQUENCY_KIND.get(i.frequency, i.frequency) == period_kind]
 
 
 def template_milestones(model: TargetsModel, unit: str) -> list[Milestone]:
     """Milestones of tasks where `unit` is named among the responsible units."""
-    return model.milestones_of_tasks(lambda task: task.names(unit))
+    return model.milestones_of_tasks(lambda task: task.has_unit(unit))
+
+
+def template_units(model: TargetsModel) -> list[str]:
+    """The organisations a template can be made for: those reporting an indicator or named in a
+    task (not the local governments as a body), each by its one name."""
+    names = {canonical(i.reporter) for i in model.indicators if i.reporter}
+    names |= {canonical(u.name) for t in model.tasks for u in t.units if u.role != "local"}
+    return sorted(names)
+
+
+@dataclass(frozen=True)
+class TemplateOwner:
+    """Whose form: a responsible unit (by its one name), or a region."""
+
+    name: str
+    region: Region | None = None
+
+
+def template_owner(model: TargetsModel, who: str, regions: Regions) -> TemplateOwner | None:
+    """The unit named `who` exactly (or by a synonym), else the region it names, else None."""
+    for name in template_units(model):
+        if same_unit(name, who):
+            return TemplateOwner(name)
+    try:
+        region = regions.lookup(who)
+    except RegionError:
+        return None
+    return TemplateOwner(region.name, region)
 
 
 def write_template(path: str | Path, model: TargetsModel, unit: str, period: str,
@@ -36,10 +72,21 @@ def write_template(path: str | Path, model: TargetsModel, unit: str, period: str
 
     regions = regions or load_regions()
     p = parse_period(period)
-    indicators = template_indicators(model, unit, p.kind)
-    milestones = template_milestones(model, unit)
+    owner = template_owner(model, unit, regions)
+    known = template_units(model)
+    if owner is None:
+        raise EntryError([Problem(
+            f"「{unit}」不是责任单位，也不是地区", f"{unit!r} is neither a responsible unit nor a region",
+            value=unit, accepted_zh="、".join(known) + "；或地区名称（如 海口、三亚）",
+            accepted_en=", ".join(known) + "; or a region (Haikou, Sanya)")])
+    unit = owner.name
+    if owner.region is not None:
+        indicators = [i for i in model.indicators if FREQUENCY_KIND.get(i.frequency, i.frequency) == p.kind]
+        milestones = model.milestones_of_tasks(lambda task: any(u.role == "local" for u in task.units))
+    else:
+        indicators = template_indicators(model, unit, p.kind)
+        milestones = template_milestones(model, unit)
     if not indicators and not milestones:
-        known = sorted({i.reporter for i in model.indicators if i.reporter})
         raise EntryError([Problem(
             f"「{unit}」在该期间没有需要填报的指标或里程碑", f"{unit!r} reports no indicator due by "
             f"{p.kind} and no milestone", value=unit, accepted_zh="、".join(known), accepted_en=", ".join(known))])
@@ -52,7 +99,10 @@ def write_template(path: str | Path, model: TargetsModel, unit: str, period: str
     ws.append(header)
     for cell in ws[2]:
         cell.font, cell.fill = bold, head_fill
-    rows = [regions.province] + [r for c in regions.counties() for r in [c, *regions.children(c.code)]]
+    if owner.region is not None:  # the region's own rows: the city and its districts
+        rows = [owner.region, *regions.children(owner.region.code)]
+    else:
+        rows = [regions.province] + [r for c in regions.counties() for r in [c, *regions.children(c.code)]]
     for r in rows:
         ws.append([r.name, p.label])
     last = len(rows) + 2

@@ -154,7 +154,8 @@ def import_(ctx: click.Context, file: Path, correct: bool, period: str | None, i
 
 
 @click.command()
-@click.option("--unit", "unit_name", required=True, help="责任单位 Responsible unit, e.g. 省民政厅.")
+@click.option("--unit", "unit_name", required=True,
+              help="责任单位或地区 Responsible unit (省民政厅, matched exactly or by a synonym) or region (海口).")
 @click.option("--period", required=True, help="期间 Period, e.g. 2026-11, 2026Q3, 2025.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="输出文件 Output .xlsx (default: 填报_<unit>_<period>.xlsx).")

@@ -26,11 +26,18 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
     host, port = host or cfg.host, port or cfg.port
     click.echo(f"http://{host}:{port}/  ({settings.database_url.split('@')[-1]})", err=True)
     if workers > 1:
+        import os
+
+        from tracker.web.auth import secret_note
+
+        click.echo(secret_note(cfg.secret_env, os.environ.get(cfg.secret_env)), err=True)
         # Each worker builds its own app from the same settings (the factory reads them again).
         uvicorn.run("tracker.cli.web:app_from_environment", factory=True, host=host, port=port, workers=workers,
                     log_level="warning")
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        app = create_app(settings)
+        click.echo(app.state.web.secret_note, err=True)  # where the cookie key comes from
+        uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def app_from_environment():  # -> starlette.applications.Starlette
@@ -84,8 +91,11 @@ def add(ctx: click.Context, username: str, role: str, department: str, region: s
                              region=region, display_name=display_name, model=model, now=datetime.now(UTC))
     except auth.UserError as exc:
         raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
-    auth.audit(engine, "cli", "user_add", user.username, detail=f"role={user.role} department={user.department} "
-                                                                f"region={user.region}", now=datetime.now(UTC))
+    from tracker.domain.regions import load_regions
+    from tracker.web.admin import user_detail
+
+    auth.audit(engine, "cli", "user_add", user.username, now=datetime.now(UTC),
+               detail=user_detail(user, lambda code: load_regions().get(code).name))
     click.echo(f"已添加 added: {user.username} ({user.role}{' ' + user.department if user.department else ''}"
                f"{' ' + user.region if user.region else ''})")
 

@@ -7,9 +7,11 @@ wherever a person looks.
 
 import math
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tracker.domain import units
+from tracker.domain.periods import PLAN_TZ
 
 if TYPE_CHECKING:
     from tracker.domain.regions import Regions
@@ -60,6 +62,29 @@ def format_difference(value: float | None, unit: str, lang: str = "zh") -> str:
     if is_percentage(unit):
         return f"{format_number(value)}个百分点" if lang != "en" else f"{format_number(value)} percentage points"
     return format_value(value, unit, lang)
+
+
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December")
+
+
+def format_moment(moment: datetime, lang: str = "zh") -> str:
+    """A moment as officials write it, in Beijing time: 2026年12月2日 12:19（北京时间）, or
+    2 December 2026, 12:19 (Beijing time). A naive moment is taken as UTC."""
+    from datetime import UTC
+
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(PLAN_TZ)
+    if lang == "en":
+        return f"{local.day} {MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M} (Beijing time)"
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}（北京时间）"
+
+
+def format_share(covered: int, expected: int, value_text: str, lang: str = "zh") -> str:
+    """A figure summed over part of the regions, said as such: "3/19 市县合计 50张/千人" /
+    "50 beds per 1,000, sum of 3 of 19 regions" (the reasons say it in the same words)."""
+    if lang == "en":
+        return f"{value_text}, sum of {covered} of {expected} regions"
+    return f"{covered}/{expected} 市县合计 {value_text}"
 
 
 def name_list(names: Sequence[str], limit: int = 10, lang: str = "zh") -> str:

@@ -5,9 +5,13 @@ status engine all pass the same values around. Chinese terms are kept in the dat
 names say what a thing is in the domain.
 """
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable, Literal
+from typing import Literal
+
+from tracker.domain.organisations import same_organisation
 
 Role = Literal["lead", "participating", "joint", "local"]
 ROLES: tuple[str, ...] = ("lead", "participating", "joint", "local")
@@ -53,6 +57,11 @@ class Plan:
     start: date
     end: date
     source: str  # path of the source document inside the project
+    title_en: str = ""  # the title in English, as reviewed in targets.yaml
+
+    def label(self, lang: str = "zh") -> str:
+        """The title in `lang` (the Chinese title where no English one is written)."""
+        return self.title_en if lang == "en" and self.title_en else self.title
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,11 @@ class Task:
         """Whether a unit matching the search `query` is responsible for the task (any role)."""
         return any(unit_found(u.name, query) for u in self.units) or unit_found(self.units_text, query)
 
+    def has_unit(self, name: str, roles: tuple[str, ...] = ROLES) -> bool:
+        """Whether the organisation `name` (exactly, or by a synonym) answers for the task in
+        one of `roles`: what permissions and templates ask, never a substring."""
+        return any(u.role in roles and same_unit(u.name, name) for u in self.units)
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -91,6 +105,11 @@ class Indicator:
     denominator: str | None = None
     multiplier: float = 1.0  # ratio = numerator / denominator * multiplier, in `unit`
     description: str = ""
+    name_en: str = ""  # the name in English, as reviewed in targets.yaml
+
+    def label(self, lang: str = "zh") -> str:
+        """The name in `lang` (the Chinese name where no English one is written)."""
+        return self.name_en if lang == "en" and self.name_en else self.name
 
 
 @dataclass(frozen=True)
@@ -129,6 +148,31 @@ class Milestone:
     text: str
     deadline: date | None = None
     quote: str = ""
+    title: str = ""  # a short title (建立特殊困难老年人居家探访制度), edited in targets.yaml
+    title_en: str = ""
+
+    def label(self, lang: str = "zh") -> str:
+        """The short title in `lang`: the reviewed one, else one taken from the sentence (Chinese
+        then, having no English form)."""
+        if lang == "en" and self.title_en:
+            return self.title_en
+        return self.title or short_title(self.text)
+
+
+_DEADLINE_LEAD = re.compile(r"^(?:到|至)?(?:“十[四五六]五”末|\d{4}年(?:\d{1,2}月)?(?:底|末)?前?)[，,]?")
+
+
+def short_title(text: str, limit: int = 24) -> str:
+    """A milestone's title from its sentence: without the deadline that leads it (到2022年底，),
+    its first sentence, without the closing 。, and cut at a clause boundary when long:
+    "到2022年底，全面建立特殊困难老年人居家探访制度。" -> "全面建立特殊困难老年人居家探访制度"."""
+    body = _DEADLINE_LEAD.sub("", (text or "").strip())
+    body = re.split(r"[。；;]", body, maxsplit=1)[0].strip() or body.strip()
+    if len(body) > limit:
+        first = re.split(r"[，,]", body, maxsplit=1)[0]
+        if len(first) >= 6:
+            body = first
+    return body.rstrip("。；;，, ")
 
 
 @dataclass
@@ -172,13 +216,15 @@ def _unit_key(name: str) -> str:
 
 
 def same_unit(a: str, b: str) -> bool:
-    """The same organisation, written with the same name (full-width forms folded): what a
-    permission or a report's author is checked with."""
-    return bool(_unit_key(a)) and _unit_key(a) == _unit_key(b)
+    """The same organisation: the same name (full-width forms folded) or a synonym of it in
+    tracker.domain.organisations (各市县政府 = 各市县人民政府). What permissions, templates and
+    a report's author are checked with; never a substring."""
+    return same_organisation(a, b)
 
 
 def unit_found(name: str, query: str) -> bool:
-    """A search: '民政厅' finds '省民政厅'; what filters and templates use."""
+    """A search for people typing part of a name: '民政厅' finds '省民政厅'. For filters that
+    list things (tracker targets --unit); never for who may do what, or whose template it is."""
     n, q = _unit_key(name), _unit_key(query)
     return bool(n) and bool(q) and (q in n or n in q)
 

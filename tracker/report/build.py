@@ -17,22 +17,28 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from tracker.domain.format import format_difference, format_value, name_list, region_name
+from tracker.domain.format import format_difference, format_moment, format_share, format_value, name_list, region_name
 from tracker.domain.model import (
+    ATTRIBUTE_LABELS,
+    ATTRIBUTE_LABELS_EN,
     COMPARATOR_LABELS,
     COMPARATOR_LABELS_EN,
     MILESTONE_STATE_LABELS,
+    MILESTONE_STATE_LABELS_EN,
     Milestone,
     Observation,
     Target,
     TargetsModel,
     Task,
 )
+from tracker.domain.organisations import canonical, is_local, organisation_name
+from tracker.domain.periods import FREQUENCY_KIND, period_containing
 from tracker.domain.regions import Regions
+from tracker.domain.units import label as units_label
 from tracker.report.labels import UI
 from tracker.status.engine import (
     MET_CODES,
@@ -45,7 +51,7 @@ from tracker.status.engine import (
     series_from_observations,
 )
 
-SCHEMA = 1
+SCHEMA = 2  # 2: chart points as objects (period, partial), by_unit as summaries, run.kind, generated_text
 
 # Traffic lights: red needs action now, yellow needs attention, grey is missing data.
 LIGHTS: dict[str, str] = {
@@ -58,6 +64,7 @@ LIGHTS: dict[str, str] = {
 LIGHT_ORDER = ("red", "yellow", "grey", "green")
 SECTION_OF = {"overdue": "overdue", "lagging": "attention", "due_soon": "attention"}
 SAMPLE_MARKS = ("示例数据", "sample")
+RUN_KINDS = ("scheduled", "on_demand")  # the monthly run; `tracker report` or the web's button
 
 
 @dataclass(frozen=True)
@@ -149,11 +156,11 @@ def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSe
     return _Digest(series, SeriesResolver(model, series, regions), latest, new, sample)
 
 
-def _whole_series(model: TargetsModel, t: Target, digest: _Digest) -> list[tuple[int, float]]:
+def _whole_series(model: TargetsModel, t: Target, digest: _Digest) -> list[tuple[tuple[int, float], tuple[int | None, int]]]:
     """The series a whole-area target is judged on, as the status engine builds it (the
     plan region's own figures, or counts summed over the 市县 and ratios from summed
-    components), cumulated for cumulative targets. Points missing regions are left out, so a
-    month with late reporters does not show as a fall."""
+    components), cumulated for cumulative targets: ((day, value), (regions covered or None,
+    regions expected)) for every point, those over part of the regions included."""
     ind = digest.resolver.indicators.get(t.indicator)
     if ind is None:
         return []
@@ -167,18 +174,30 @@ def _whole_series(model: TargetsModel, t: Target, digest: _Digest) -> list[tuple
             if s is None:
                 return []
     covered = s.covered
-    return [(d, v) for i, (d, v) in enumerate(zip(s.days, s.values))
-            if covered is None or covered[i] >= s.expected_regions]
+    return [((d, v), (covered[i] if covered is not None else None, s.expected_regions))
+            for i, (d, v) in enumerate(zip(s.days, s.values))]
 
 
 # ---------------------------------------------------------------------------------------------
 # items
 
 
-def _units(task: Task | None) -> dict[str, list[str]]:
+ROLE_ORDER = ("lead", "joint", "participating", "local")
+
+
+def _units(task: Task | None, lang: str) -> dict[str, list[str]]:
+    """The task's organisations by role, each once (synonyms folded) and named in `lang`."""
+    out: dict[str, list[str]] = {role: [] for role in ("lead", "participating", "joint", "local")}
     if task is None:
-        return {"lead": [], "participating": [], "joint": [], "local": []}
-    return {role: task.units_in(role) for role in ("lead", "participating", "joint", "local")}
+        return out
+    for role, names in out.items():
+        seen: set[str] = set()
+        for name in task.units_in(role):
+            key = canonical(name)
+            if key not in seen:
+                seen.add(key)
+                names.append(organisation_name(name, lang))
+    return out
 
 
 def _task_of(model: TargetsModel, plan: str, number: int) -> Task | None:
@@ -231,21 +250,81 @@ def _deadline_text(deadline: date | None, as_of: date, lang: str, met: bool = Fa
     return f"{deadline.isoformat()}（剩余{-days}天）" if lang == "zh" else f"{deadline.isoformat()} ({-days} days left)"
 
 
-def _chart(model: TargetsModel, t: Target, digest: _Digest, figures: dict[str, Any]) -> dict[str, Any] | None:
+def _point(day: int, value: float, frequency: str, covered: int | None, expected: int) -> dict[str, Any]:
+    end = date.fromordinal(day)
+    point: dict[str, Any] = {"date": end.isoformat(), "value": round(value, 4),
+                             "period": period_containing(end, FREQUENCY_KIND.get(frequency, "month")).label,
+                             "partial": covered is not None and covered < expected}
+    if point["partial"]:
+        point["coverage"] = f"{covered}/{expected}"
+    return point
+
+
+def _chart(model: TargetsModel, t: Target, digest: _Digest, figures: dict[str, Any],
+           lang: str) -> dict[str, Any] | None:
+    """The series a whole-area target is judged on, every point of it (a point summed over part
+    of the regions marked partial, so a month with late reporters is not read as a fall), with
+    the trajectory, the target and the words of its legend."""
     if t.scope != "whole":
         return None
-    series = _whole_series(model, t, digest)
-    if not series:
+    ind = digest.resolver.indicators.get(t.indicator)
+    points = [_point(*p, ind.frequency, *c) for p, c in _whole_series(model, t, digest)] if ind else []
+    if not points:
         return None
-    chart: dict[str, Any] = {"points": [[date.fromordinal(d).isoformat(), round(v, 4)] for d, v in series],
-                             "target": t.value, "deadline": t.deadline.isoformat() if t.deadline else None}
+    chart: dict[str, Any] = {"points": points, "target": t.value, "unit": t.unit,
+                             "deadline": t.deadline.isoformat() if t.deadline else None}
     start_value = figures.get("baseline", t.baseline)
-    start_day = figures.get("baseline_date") or date.fromordinal(series[0][0]).isoformat()
+    start_day = figures.get("baseline_date") or points[0]["date"]
     if start_value is None:
-        start_value = series[0][1]
+        start_value = next((p["value"] for p in points if not p["partial"]), None)
     if t.deadline and isinstance(start_value, (int, float)):
         chart["trajectory"] = [[start_day, float(start_value)], [t.deadline.isoformat(), t.value]]
+    words = UI[lang]
+    unit = units_label(t.unit, lang)
+    chart["legend"] = {
+        "values": words["chart_values"] + (f"（{unit}）" if lang == "zh" and unit else f" ({unit})" if unit else ""),
+        "partial": words["chart_partial"] if any(p["partial"] for p in points) else "",
+        "trajectory": words["chart_trajectory"] if "trajectory" in chart else "",
+        "target": f"{words['chart_target']} {_target_text(t, lang)}",
+    }
     return chart
+
+
+def _latest_text(t: Target, figures: dict[str, Any], chart: dict[str, Any] | None, lang: str) -> tuple[Any, str]:
+    """(the latest value, as the card says it): the status' figure with its period, or over
+    part of the regions "3/19 市县合计 …" as the reasons say it; else the chart's last point."""
+    latest, period = figures.get("latest"), figures.get("latest_period")
+    covered = expected = None
+    if figures.get("partial") and figures.get("coverage"):
+        covered, expected = (int(x) for x in str(figures["coverage"]).split("/"))
+    if latest is None and chart:
+        last = chart["points"][-1]
+        latest, period = last["value"], last["period"]
+        if last["partial"]:
+            covered, expected = (int(x) for x in last["coverage"].split("/"))
+    if not isinstance(latest, (int, float)):
+        return None, ""
+    text = format_value(latest, t.unit, lang)
+    if period:
+        text += f"（{period}）" if lang == "zh" else f" ({period})"
+    if covered is not None and expected is not None and t.scope == "whole":
+        text = format_share(covered, expected, text, lang)
+    return latest, text
+
+
+def _states_text(figures: dict[str, Any], lang: str) -> str:
+    """'最新报告 2026-09-30；省卫生健康委：已完成；省民政厅：推进中' — states in words, reporters by name."""
+    text = ""
+    if figures.get("latest_report"):
+        text = f"最新报告 {figures['latest_report']}" if lang == "zh" else f"latest report {figures['latest_report']}"
+    states = figures.get("states") or {}
+    if len(states) > 1:  # several reporters: say who is where
+        labels = MILESTONE_STATE_LABELS if lang == "zh" else MILESTONE_STATE_LABELS_EN
+        words = [f"{organisation_name(who, lang)}{'：' if lang == 'zh' else ': '}{labels.get(st, st.replace('_', ' '))}"
+                 for who, st in states.items()]
+        sep = "；" if lang == "zh" else "; "
+        text = sep.join(([text] if text else []) + words)
+    return text
 
 
 def _item(status: Status, model: TargetsModel, targets: dict[str, Target], milestones: dict[str, Milestone],
@@ -254,8 +333,7 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
     item: dict[str, Any] = {
         "id": status.item_id, "anchor": "item-" + re.sub(r"[^A-Za-z0-9_-]", "-", status.item_id),
         "kind": status.kind, "status": code, "light": _light(code),
-        "status_label": status.display_label(lang) if hasattr(status, "display_label") and code in STATUS_LABELS
-        else _status_label(code, lang),
+        "status_label": status.display_label(lang) if code in STATUS_LABELS else _status_label(code, lang),
         "region": status.region, "region_name": _region_name(regions, status.region, lang),
         "reason": status.reason(lang) if code in STATUS_LABELS else (status.reason_zh if lang == "zh" else status.reason_en),
     }
@@ -265,60 +343,47 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
     if t is not None:
         ind = next((i for i in model.indicators if i.id == t.indicator), None)
         task = _task_of(model, t.plan, t.task)
-        latest = figures.get("latest")
-        chart = _chart(model, t, digest, figures)
-        if latest is None and chart and t.scope == "whole":
-            latest = chart["points"][-1][1]
-            figures = {**figures, "latest_period": figures.get("latest_period") or chart["points"][-1][0][:7]}
-        gap = figures.get("gap", _gap(t, latest) if t.scope == "whole" else None)
-        latest_text = format_value(latest, t.unit, lang) if isinstance(latest, (int, float)) else ""
-        if latest_text and figures.get("latest_period"):
-            latest_text += f"（{figures['latest_period']}）" if lang == "zh" else f" ({figures['latest_period']})"
-        if latest_text and figures.get("coverage") and t.scope == "whole":
-            latest_text += f"，{figures['coverage']}个地区" if lang == "zh" else f", {figures['coverage']} regions"
+        chart = _chart(model, t, digest, figures, lang)
+        latest, latest_text = _latest_text(t, figures, chart, lang)
+        gap = figures.get("gap", _gap(t, latest) if t.scope == "whole" and not figures.get("partial") else None)
         failing = [s for s in status.regions if _light(s.code) != "green"]
         if t.scope == "each_region" and status.regions:
             met = len(status.regions) - len(failing)
             latest_text = (f"{met}/{len(status.regions)} 个地区达标" if lang == "zh"
-                           else f"{met}/{len(status.regions)} regions meet it")
+                           else f"{met} of {len(status.regions)} regions meet it")
         if isinstance(gap, (int, float)) and gap > 0:
             gap_text = ("差" if lang == "zh" else "short by ") + format_difference(gap, t.unit, lang)
         elif t.scope == "each_region" and failing:
-            gap_text = (f"{len(failing)}个地区未达标" if lang == "zh" else f"{len(failing)} regions not meeting it")
+            gap_text = (f"{len(failing)}个地区未达标" if lang == "zh"
+                        else f"{len(failing)} {'region' if len(failing) == 1 else 'regions'} not meeting it")
         else:
             gap_text = ""
-        title = ind.name if ind else t.indicator
         item.update({
-            "title": title, "indicator": t.indicator, "unit": t.unit, "scope": t.scope, "soft": t.soft,
+            "title": ind.label(lang) if ind else t.indicator, "indicator": t.indicator, "unit": t.unit,
+            "scope": t.scope, "soft": t.soft, "binding": t.binding,
+            "attribute": t.attribute, "attribute_label": _attribute_label(t.attribute, lang),
             "target_text": _target_text(t, lang), "latest": latest, "latest_text": latest_text,
             "gap": gap, "gap_text": gap_text,
             "deadline": t.deadline.isoformat() if t.deadline else None,
             "deadline_text": _deadline_text(t.deadline, as_of, lang, code in MET_CODES),
-            "quote": t.quote, "task": t.task, "task_label": _task_label(t.task, lang), "plan": t.plan, "units": _units(task), "chart": chart,
+            "quote": t.quote, "task": t.task, "task_label": _task_label(t.task, lang), "plan": t.plan,
+            "units": _units(task, lang), "chart": chart,
             "failing_regions": name_list([_region_name(regions, s.region, lang) for s in failing], limits.names, lang),
         })
         if figures.get("unapproved"):  # approval required: figures not approved yet
             item.update(_unapproved(figures["unapproved"], regions, lang, limits))
     else:
         task = _task_of(model, m.plan, m.task) if m else None
-        latest_text = ""
-        if figures.get("latest_report"):
-            latest_text = (f"最新报告 {figures['latest_report']}" if lang == "zh"
-                           else f"latest report {figures['latest_report']}")
-        states = figures.get("states") or {}
-        if len(states) > 1:  # several reporters: say who is where
-            words = [f"{who}：{MILESTONE_STATE_LABELS.get(st, st)}" if lang == "zh" else f"{who}: {st}"
-                     for who, st in states.items()]
-            latest_text += ("；" if lang == "zh" else "; ").join([""] + words) if latest_text else "；".join(words)
         item.update({
-            "title": m.text if m else status.item_id, "indicator": None, "unit": "", "scope": "whole", "soft": False,
+            "title": m.label(lang) if m else status.item_id, "indicator": None, "unit": "", "scope": "whole",
+            "soft": False, "binding": False, "attribute": "", "attribute_label": "",
             "target_text": ("按期完成" if lang == "zh" else "done on time") if m and m.deadline else "",
-            "latest": None, "latest_text": latest_text, "gap": None, "gap_text": "",
+            "latest": None, "latest_text": _states_text(figures, lang), "gap": None, "gap_text": "",
             "deadline": m.deadline.isoformat() if m and m.deadline else None,
             "deadline_text": _deadline_text(m.deadline if m else None, as_of, lang, code in MET_CODES),
-            "quote": m.quote if m else "", "task": m.task if m else None,
+            "quote": (m.quote or m.text) if m else "", "task": m.task if m else None,
             "task_label": _task_label(m.task, lang) if m else "", "plan": m.plan if m else "",
-            "units": _units(task), "chart": None, "failing_regions": "",
+            "units": _units(task, lang), "chart": None, "failing_regions": "",
             "note": str(figures.get("note") or ""), "evidence": str(figures.get("evidence") or ""),
         })
     return item
@@ -327,34 +392,49 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
 def _unapproved(codes: list[str], regions: Regions, lang: str, limits: Limits) -> dict[str, Any]:
     names = name_list([_region_name(regions, c, lang) for c in codes], limits.names, lang)
     return {"unapproved": len(codes), "unapproved_text": UI[lang]["unapproved_text"].format(n=len(codes), names=names)}
+def _attribute_label(attribute: str, lang: str) -> str:
+    return (ATTRIBUTE_LABELS if lang == "zh" else ATTRIBUTE_LABELS_EN).get(attribute, "")
 
 
 def _sort_key(item: dict[str, Any]) -> tuple:
-    return (_severity(item["status"]), item["deadline"] or "9999", item["plan"] or "", item["task"] or 0, item["id"])
+    """Worst first; within a status the 约束性 (binding) targets before the others."""
+    return (_severity(item["status"]), not item.get("binding"), item["deadline"] or "9999", item["plan"] or "",
+            item["task"] or 0, item["id"])
 
 
 # ---------------------------------------------------------------------------------------------
 # views
 
 
-def _by_unit(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What each department answers for: the items it leads or shares by its duties, and which
-    of those are overdue; participation is counted, not listed, to keep the view short."""
+def _by_unit(items: list[dict[str, Any]], tasks: list[Task | None], lang: str) -> list[dict[str, Any]]:
+    """What each organisation answers for, as one summary line: how many of its items stand
+    where (by light) and in which role, with the items themselves behind a disclosure. An
+    organisation written two ways (各市县政府, 各市县人民政府) is one organisation."""
     units: dict[str, dict[str, Any]] = {}
-    for it in items:
-        ref = {"anchor": it["anchor"], "title": it["title"], "status_label": it["status_label"], "light": it["light"]}
-        for role, key in (("lead", "lead"), ("joint", "joint"), ("local", "joint"), ("participating", "participating")):
-            for name in it["units"][role]:
-                u = units.setdefault(name, {"unit": name, "lead": [], "joint": [], "participating": [], "overdue": []})
-                u[key].append(ref)
-                if it["status"] == "overdue" and role != "participating":
-                    u["overdue"].append(ref)
-    local = {name for it in items for name in it["units"]["local"]}
+    for it, task in zip(items, tasks):
+        if task is None:
+            continue
+        roles: dict[str, str] = {}
+        for role in ROLE_ORDER:  # one role per organisation and item: the strongest
+            for name in task.units_in(role):
+                roles.setdefault(canonical(name), role)
+        for key, role in roles.items():
+            u = units.setdefault(key, {
+                "unit": organisation_name(key, lang), "local": is_local(key),
+                "counts": {light: 0 for light in LIGHT_ORDER}, "roles": {r: 0 for r in ROLE_ORDER}, "items": []})
+            u["counts"][it["light"]] += 1
+            u["roles"][role] += 1
+            u["items"].append({"anchor": it["anchor"], "title": it["title"], "status": it["status"],
+                               "status_label": it["status_label"], "light": it["light"],
+                               "role": role, "role_label": UI[lang]["role_" + role]})
     out = list(units.values())
     for u in out:
-        u["participating_count"] = len(u.pop("participating"))
-    # departments first (worst first); the local governments, who carry every task, last
-    out.sort(key=lambda u: (u["unit"] in local, -len(u["overdue"]), -len(u["lead"]), u["unit"]))
+        u["total"] = len(u["items"])
+        u["items"].sort(key=lambda r: (_severity(r["status"]), ROLE_ORDER.index(r["role"])))
+        u["roles_text"] = ("，" if lang == "zh" else ", ").join(
+            f"{UI[lang]['role_' + r]} {n}" for r, n in u["roles"].items() if n)
+    # departments first, the worst first; the local governments, who carry every task, last
+    out.sort(key=lambda u: (u["local"], -u["counts"]["red"], -u["counts"]["yellow"], -u["total"], u["unit"]))
     return out
 
 
@@ -406,14 +486,16 @@ def _completeness(model: TargetsModel, digest: _Digest, regions: Regions, plan_r
 
     units: dict[str, list[dict[str, Any]]] = defaultdict(list)
     missing_by_region: dict[str, list[str]] = defaultdict(list)
+    names = {i.id: i.label(lang) for i in model.indicators}
     if gaps is None:
         gaps = missing_reports(model, digest.latest, regions, plan_region, as_of, grace_days)
     for gap in gaps:
+        name = names.get(gap.indicator, gap.name)
         for c in gap.missing:
-            missing_by_region[c].append(gap.name)
-        unit = gap.reporter or ("未指定" if lang == "zh" else "unassigned")
+            missing_by_region[c].append(name)
+        unit = organisation_name(gap.reporter, lang) if gap.reporter else UI[lang]["unassigned"]
         units[unit].append({
-            "indicator": gap.name, "expected_period": gap.expected_period,
+            "indicator": name, "expected_period": gap.expected_period,
             "reported": f"{len(gap.expected) - len(gap.missing)}/{len(gap.expected)}",
             "complete": gap.complete,
             "missing": name_list([_region_name(regions, c, lang) for c in gap.missing], limits.names, lang),
@@ -474,7 +556,7 @@ def _changes(context: dict[str, Any], previous: dict[str, Any] | None, digest: _
             "light": _light(code),
         })
     changes.sort(key=lambda c: (c["direction"] != "worse", _severity(c["to"]), c["id"], c["region"]))
-    names = {i.id: (i.name, i.unit) for i in model.indicators}
+    names = {i.id: (i.label(lang), i.unit) for i in model.indicators}
     new = sorted(digest.new, key=lambda o: (o.indicator, o.region, o.period_end))
     listed = []
     for o in new[: limits.new_values]:
@@ -500,7 +582,8 @@ def _changes(context: dict[str, Any], previous: dict[str, Any] | None, digest: _
 def build_context(model: TargetsModel, statuses: Sequence[Status],
                   observations: "Iterable[Observation] | SeriesSet", regions: Regions, as_of: date,
                   previous: dict[str, Any] | None = None, *, new_values: Iterable[Observation] | None = None,
-                  sample: bool | None = None, plans: Sequence[str] | None = None, lang: str = "zh", generated_at: str = "", late_run: bool = False, note: str = "",
+                  sample: bool | None = None, plans: Sequence[str] | None = None, lang: str = "zh",
+                  generated_at: "str | datetime" = "", late_run: bool = False, note: str = "", kind: str = "on_demand",
                   grace_days: int = 30, limits: Limits = Limits(), approval: dict[str, Any] | None = None,
                   completeness: Sequence[Any] | None = None) -> dict[str, Any]:
     """Everything the report shows, as JSON-ready data in `lang`.
@@ -511,11 +594,15 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     `sample` says the data is sample data (default: any value's note or source says so).
     `statuses` are the items the report covers (tracker.service chooses the plans); `plans`
     names the plan ids the report is about, for its heading (default: the plan of the
-    province the regions describe). `approval` (where approval is required: which figures count,
-    and per target the regions not approved) and `completeness` (the gaps with approval states)
-    come from the service."""
+    province the regions describe). `kind` says how it was made: "scheduled" (the monthly run,
+    as of the month's last day) or "on_demand" (`tracker report`, the web's button).
+    `approval` (where approval is required: which figures count, and per target the regions not
+    approved) and `completeness` (the gaps with approval states) come from the service."""
     if lang not in UI:
         raise ValueError(f"unknown language {lang!r}; accepted: {', '.join(UI)}")
+    if kind not in RUN_KINDS:
+        raise ValueError(f"unknown report kind {kind!r}; accepted: {', '.join(RUN_KINDS)}")
+    moment = datetime.fromisoformat(generated_at) if isinstance(generated_at, str) and generated_at else generated_at
     plan_region = regions.province.code
     chosen = [p for p in model.plans if p.id in plans] if plans else [p for p in model.plans if p.region == plan_region]
     plan = chosen[0] if chosen else (model.plans[0] if model.plans else None)
@@ -527,6 +614,8 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     milestones = {m.id: m for m in model.milestones}
     items = sorted((_item(s, model, targets, milestones, digest, regions, as_of, lang, limits) for s in statuses),
                    key=_sort_key)
+    owners = {t.id: (t.plan, t.task) for t in model.targets} | {m.id: (m.plan, m.task) for m in model.milestones}
+    tasks = [_task_of(model, *owners[it["id"]]) if it["id"] in owners else None for it in items]
     sections = []
     for key in ("overdue", "attention", "rest"):
         sections.append({"key": key, "title": UI[lang]["sec_" + key],
@@ -544,12 +633,15 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     items_by_id = {it["id"]: it for it in items}
     context: dict[str, Any] = {
         "schema": SCHEMA, "lang": lang, "title": UI[lang]["title"],
-        "plan": {"id": plan.id, "title": plan.title, "issuer": plan.issuer} if plan else None,
-        "period": f"{as_of.year}-{as_of.month:02d}", "as_of": as_of.isoformat(), "generated_at": generated_at,
-        "run": {"late": bool(late_run), "note": note or ""},
+        "plan": {"id": plan.id, "title": plan.label(lang), "issuer": organisation_name(plan.issuer, lang)}
+        if plan else None,
+        "period": f"{as_of.year}-{as_of.month:02d}", "as_of": as_of.isoformat(),
+        "generated_at": moment.isoformat(timespec="seconds") if isinstance(moment, datetime) else "",
+        "generated_text": format_moment(moment, lang) if isinstance(moment, datetime) else "",
+        "run": {"late": bool(late_run), "note": note or "", "kind": kind, "kind_label": UI[lang]["kind_" + kind]},
         "sample": digest.sample, "total": len(items), "lights": lights, "counts": counts,
         "sections": sections,
-        "by_unit": _by_unit(items),
+        "by_unit": _by_unit(items, tasks, lang),
         "by_region": _by_region(statuses, items_by_id, regions, lang, limits),
         "completeness": _completeness(model, digest, regions, plan_region, as_of, grace_days, lang, limits,
                                       completeness),

@@ -27,9 +27,14 @@ REPORT_NAME = re.compile(r"^(\d{4}-\d{2})\.json$")
 
 
 def headline(context: dict[str, Any]) -> dict[str, Any]:
-    """What the index shows for one report."""
+    """What the index shows for one report: its month, the date it is as of and how it was made
+    (the scheduled monthly run, as of the month's last day, or on demand, as of the day asked
+    for), so two reports of a month that look alike are told apart; whether it is a sample."""
+    run = context.get("run") or {}
     return {"period": context["period"], "as_of": context["as_of"], "generated_at": context.get("generated_at", ""),
-            "late": bool((context.get("run") or {}).get("late")), "total": context.get("total", 0),
+            "generated_text": context.get("generated_text", ""), "kind": run.get("kind", ""),
+            "sample": bool(context.get("sample")),
+            "late": bool(run.get("late")), "total": context.get("total", 0),
             "lights": {x["light"]: x["count"] for x in context.get("lights", [])},
             "href": f"{context['period']}.html"}
 
@@ -147,15 +152,14 @@ def generate_report(model: TargetsModel, statuses: Sequence[Status],
                     late_run: bool = False, note: str = "", grace_days: int = 30,
                     generated_at: datetime, new_values: Iterable[Observation] | None = None,
                     sample: bool | None = None, limits: Limits = Limits(),
-                    plans: Sequence[str] | None = None, approval: dict[str, Any] | None = None,
+                    plans: Sequence[str] | None = None, kind: str = "on_demand", approval: dict[str, Any] | None = None,
                     completeness: Sequence[Any] | None = None) -> ReportFiles:
     """Build this month's report against the previous one in `reports_dir` and write it
     (tracker.service's write_report calls this with the evaluation's figures)."""
     period = f"{as_of.year}-{as_of.month:02d}"
     previous = read_previous(Path(reports_dir), period)
-    stamp = generated_at.astimezone(PLAN_TZ).isoformat(timespec="seconds")
     context = build_context(model, statuses, observations, regions, as_of, previous, lang=lang,
-                            generated_at=stamp, late_run=late_run, note=note, grace_days=grace_days,
-                            new_values=new_values, sample=sample, limits=limits, plans=plans,
-                            approval=approval, completeness=completeness)
+                            generated_at=generated_at.astimezone(PLAN_TZ), late_run=late_run, note=note,
+                            grace_days=grace_days, new_values=new_values, sample=sample, limits=limits, plans=plans,
+                            kind=kind, approval=approval, completeness=completeness)
     return write_report(context, reports_dir)

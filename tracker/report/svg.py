@@ -1,22 +1,33 @@
-"""Small inline SVG charts for the report: reported values, the trajectory and the target.
+"""Small inline SVG charts: reported values, the trajectory and the target, with their scale.
 
 Inline SVG keeps the report one self-contained file (no scripts, no chart library, nothing
 fetched), prints sharply and scales on a phone. The chart is drawn from the same plain data
 the report's JSON holds, so the picture and the machine copy cannot disagree. No `xmlns`
 attribute: inline SVG in HTML does not need one, and the report then holds no URL at all.
+
+What a reader needs to read one without the page around it: every point (a point summed over
+part of the regions hollow, and not joined to the line, so a month with late reporters does
+not read as a fall), the first and the latest value written beside their points, the target
+line labelled in the margin right of the data (never over the lines), the period of the first
+and the latest point and the deadline under the axis. The legend is HTML beside the chart
+(the report's words, in its language).
 """
 
 from datetime import date
+from typing import Any
 
 from markupsafe import Markup, escape
 
 from tracker.domain.format import format_number
+from tracker.report.labels import UI
 
-WIDTH = 240
-HEIGHT = 72
-PAD_X = 6
-PAD_TOP = 8
-PAD_BOTTOM = 14
+WIDTH = 360
+HEIGHT = 180
+PAD_LEFT = 10
+PAD_RIGHT = 84  # the margin the target's and the latest value's labels sit in
+PAD_TOP = 16
+PAD_BOTTOM = 38  # two rows under the axis: periods, then the deadline
+LINE = 13  # px between two labels that must not overlap
 
 
 def _num(x: float) -> str:
@@ -27,63 +38,98 @@ def _day(text: str) -> int:
     return date.fromisoformat(text).toordinal()
 
 
-def sparkline(chart: dict | None, *, title: str = "", width: int = WIDTH,
+def _text(x: float, y: float, text: str, anchor: str = "start", cls: str = "") -> str:
+    klass = f' class="{cls}"' if cls else ""
+    return f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}"{klass}>{escape(text)}</text>'
+
+
+def sparkline(chart: dict[str, Any] | None, *, title: str = "", lang: str = "zh", width: int = WIDTH,
               height: int = HEIGHT) -> Markup:
-    """Draw `chart` (points [[iso_date, value], ...], optional trajectory [[iso, v], [iso, v]],
-    target, deadline) as inline SVG; empty markup when there is nothing to draw."""
+    """Draw `chart` — points [{date, value, period, partial}], optional trajectory [[iso, v],
+    [iso, v]], target, deadline — as inline SVG; empty markup when there is nothing to draw."""
     if not chart or not chart.get("points"):
         return Markup("")
-    points = [(_day(d), float(v)) for d, v in chart["points"]]
+    words = UI["en" if lang == "en" else "zh"]
+    points = [(_day(p["date"]), float(p["value"]), p.get("period") or p["date"][:7], bool(p.get("partial")))
+              for p in chart["points"]]
     trajectory = [(_day(d), float(v)) for d, v in chart.get("trajectory") or []]
-    target = chart.get("target")
+    target = float(chart["target"]) if chart.get("target") is not None else None
     deadline = _day(chart["deadline"]) if chart.get("deadline") else None
 
-    xs = [x for x, _ in points] + [x for x, _ in trajectory] + ([deadline] if deadline else [])
-    ys = [y for _, y in points] + [y for _, y in trajectory] + ([float(target)] if target is not None else [])
+    xs = [x for x, *_ in points] + [x for x, _ in trajectory] + ([deadline] if deadline else [])
+    ys = [y for _, y, *_ in points] + [y for _, y in trajectory] + ([target] if target is not None else [])
     x0, x1 = min(xs), max(xs)
     y0, y1 = min(ys), max(ys)
     if x1 == x0:
         x1 = x0 + 1
     if y1 == y0:
         y1 = y0 + 1
-    margin = (y1 - y0) * 0.08  # keep the lines off the frame
+    margin = (y1 - y0) * 0.1  # keep the lines off the frame
     y0, y1 = y0 - margin, y1 + margin
-    span_x, span_y = x1 - x0, y1 - y0
-    inner_w, inner_h = width - 2 * PAD_X, height - PAD_TOP - PAD_BOTTOM
+    left, right, top, bottom = PAD_LEFT, width - PAD_RIGHT, PAD_TOP, height - PAD_BOTTOM
 
-    def px(x: float) -> str:
-        return _num(PAD_X + (x - x0) / span_x * inner_w)
+    def px(x: float) -> float:
+        return left + (x - x0) / (x1 - x0) * (right - left)
 
-    def py(y: float) -> str:
-        return _num(PAD_TOP + (y1 - y) / span_y * inner_h)
+    def py(y: float) -> float:
+        return top + (y1 - y) / (y1 - y0) * (bottom - top)
 
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>']
-    parts.append(f'<line class="axis" x1="{PAD_X}" y1="{py(y0)}" x2="{width - PAD_X}" y2="{py(y0)}"/>')
-    if target is not None:
-        parts.append(f'<line class="target" x1="{PAD_X}" y1="{py(float(target))}" '
-                     f'x2="{width - PAD_X}" y2="{py(float(target))}"/>')
-    if len(trajectory) >= 2:
-        path = " ".join(f"{px(x)},{py(y)}" for x, y in trajectory)
-        parts.append(f'<polyline class="trajectory" points="{path}"/>')
+    label = escape(title)
+    parts = [(f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+              f'role="img" aria-label="{label}"><title>{label}</title>'),
+             f'<rect class="frame" x="{left}" y="{top}" width="{right - left}" height="{bottom - top}"/>',
+             f'<line class="axis" x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"/>']
     if deadline is not None:
-        parts.append(f'<line class="deadline" x1="{px(deadline)}" y1="{PAD_TOP}" '
-                     f'x2="{px(deadline)}" y2="{height - PAD_BOTTOM}"/>')
-        if target is not None:
-            parts.append(f'<circle class="goal" cx="{px(deadline)}" cy="{py(float(target))}" r="3"/>')
-    if len(points) > 1:
-        path = " ".join(f"{px(x)},{py(y)}" for x, y in points)
+        parts.append(f'<line class="deadline" x1="{_num(px(deadline))}" y1="{top}" x2="{_num(px(deadline))}" '
+                     f'y2="{bottom + 16}"/>')
+    target_y = py(target) if target is not None else None
+    if target_y is not None:
+        parts.append(f'<line class="target" x1="{left}" y1="{_num(target_y)}" x2="{right}" y2="{_num(target_y)}"/>')
+    if len(trajectory) >= 2:
+        path = " ".join(f"{_num(px(x))},{_num(py(y))}" for x, y in trajectory)
+        parts.append(f'<polyline class="trajectory" points="{path}"/>')
+    if deadline is not None and target_y is not None:
+        parts.append(f'<circle class="goal" cx="{_num(px(deadline))}" cy="{_num(target_y)}" r="3.5"/>')
+    whole = [(x, y) for x, y, _, partial in points if not partial]
+    if len(whole) > 1:
+        path = " ".join(f"{_num(px(x))},{_num(py(y))}" for x, y in whole)
         parts.append(f'<polyline class="values" points="{path}"/>')
-    last_x, last_y = points[-1]
-    parts.append(f'<circle class="latest" cx="{px(last_x)}" cy="{py(last_y)}" r="2.5"/>')
-    base = height - 3
-    parts.append(f'<text x="{PAD_X}" y="{base}">{escape(date.fromordinal(x0).isoformat()[:7])}</text>')
-    parts.append(f'<text x="{width - PAD_X}" y="{base}" text-anchor="end">'
-                 f'{escape(date.fromordinal(x1).isoformat()[:7])}</text>')
-    if target is not None:
-        anchor_x = _num(float(px(deadline)) - 5) if deadline is not None else str(width - PAD_X)
-        label_y = float(py(float(target)))
-        label_y = label_y - 3 if label_y > PAD_TOP + 8 else label_y + 10
-        parts.append(f'<text x="{anchor_x}" y="{_num(label_y)}" text-anchor="end">{escape(format_number(float(target)))}</text>')
+    for x, y, _, partial in points:
+        parts.append(f'<circle class="point{" partial" if partial else ""}" cx="{_num(px(x))}" cy="{_num(py(y))}" '
+                     f'r="{3 if partial else 2.6}"/>')
+
+    # the scale: the target in the right margin, the first and latest values beside their points
+    if target_y is not None:
+        parts.append(_text(right + 6, target_y + 4, f"{words['chart_target']} {format_number(target)}", cls="goal-label"))
+    first_x, first_y, first_period, _ = points[0]
+    last_x, last_y, last_period, _ = points[-1]
+    ly = py(last_y)
+    if px(last_x) >= right - 1:  # the latest point is the right edge: its value in the margin
+        if target_y is not None and abs(ly - target_y) < LINE:
+            ly = target_y + LINE if ly >= target_y else target_y - LINE
+        parts.append(_text(right + 6, ly + 4, format_number(last_y), cls="value"))
+    else:
+        above = ly - 7 if ly - 7 > top + 8 else ly + 15
+        if target_y is not None and abs(above - 4 - target_y) < LINE - 4:
+            above = ly + 15 if above < ly else ly - 7
+        parts.append(_text(px(last_x), above, format_number(last_y), "middle", "value"))
+    if len(points) > 1:
+        fy = py(first_y)
+        fy = fy - 7 if fy - 7 > top + 8 else fy + 15
+        parts.append(_text(px(first_x) + 2, fy, format_number(first_y), cls="value"))
+
+    # the time axis: first and latest periods, and the deadline under them
+    row1, row2 = bottom + 14, bottom + 29
+    parts.append(_text(px(first_x), row1, first_period))
+    if len(points) > 1:
+        lx = px(last_x)
+        anchor = "end" if lx > right - 30 else "middle"
+        if lx - px(first_x) > 60:
+            parts.append(_text(lx, row1, last_period, anchor))
+    if deadline is not None:
+        dx = px(deadline)
+        anchor = "end" if dx > right - 50 else "start" if dx < left + 50 else "middle"
+        when = date.fromordinal(deadline).isoformat()
+        parts.append(_text(dx, row2, f"{words['deadline']} {when}" if lang != "en" else f"deadline {when}", anchor))
     parts.append("</svg>")
     return Markup("".join(parts))

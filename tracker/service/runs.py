@@ -9,10 +9,11 @@ APScheduler fires them in tracker.jobs.scheduler).
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tracker.config import ScheduleConfig
@@ -105,7 +106,7 @@ def _period_index(period: str) -> int:
 
 def _report(tracker: Any, period: str, late: bool) -> tuple[str, list[Any]]:
     """targets -> actuals -> statuses -> report, as of the period's last day."""
-    files = tracker.write_report(period_end(period), late=late)
+    files = tracker.write_report(period_end(period), late=late, kind="scheduled")
     return str(files.html), files.statuses
 
 

@@ -424,11 +424,12 @@ class Tracker:
     # -- reports, runs, alerts -------------------------------------------------------------------
 
     def write_report(self, as_of: date | None = None, *, lang: str | None = None, reports_dir: str | Path | None = None,
-                     late: bool = False, note: str = "", preview: bool = False) -> Any:
+                     late: bool = False, note: str = "", preview: bool = False, kind: str = "on_demand") -> Any:
         """Evaluate as of `as_of` and write the month's report (HTML, JSON and index) into
         `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default).
         `preview`: count the figures awaiting review too, into reports/preview/ (never over the
-        report of approved figures)."""
+        report of approved figures). `kind`: "scheduled" for the monthly run, "on_demand"
+        otherwise (the index says which)."""
         from tracker import store
         from tracker.report.files import generate_report, read_previous
 
@@ -446,7 +447,7 @@ class Tracker:
                                 evaluation.as_of, out, lang=lang, late_run=late, note=note,
                                 grace_days=self.settings.status.grace_days, generated_at=self.now(),
                                 new_values=fresh, sample=store.has_sample_data(self.engine),
-                                plans=[p.id for p in evaluation.plans], **self._report_approval(evaluation))
+                                plans=[p.id for p in evaluation.plans], kind=kind, **self._report_approval(evaluation))
         import dataclasses
 
         return dataclasses.replace(files, statuses=list(evaluation.tracked))

@@ -45,20 +45,29 @@ def update_user(engine: Engine, values: dict[str, Any], *, user_id: int | None =
         return conn.execute(user_table.update().where(cond).values(**values)).rowcount == 1
 
 
-def last_sign_in(engine: Engine, username: str) -> datetime | None:
+def last_sign_in(engine: Engine, username: str | None = None, *, ip: str | None = None) -> datetime | None:
+    """The latest successful sign-in of this user name, or from this address."""
     t = attempt_table
+    column, value = (t.c.username, username) if username is not None else (t.c.ip, ip)
     with engine.connect() as conn:
-        return aware(conn.execute(select(func.max(t.c.at)).where(t.c.username == username, t.c.ok.is_(True)))
-                     .scalar())
+        return aware(conn.execute(select(func.max(t.c.at)).where(column == value, t.c.ok.is_(True))).scalar())
 
 
 def failed_sign_ins(engine: Engine, *, since: datetime, username: str | None = None, ip: str | None = None) -> int:
     """Failed attempts after `since` for this user name or this address."""
+    return len(failed_sign_in_times(engine, since=since, username=username, ip=ip))
+
+
+def failed_sign_in_times(engine: Engine, *, since: datetime, username: str | None = None,
+                         ip: str | None = None) -> list[datetime]:
+    """When the failed attempts after `since` for this user name (or this address) were made,
+    oldest first: how long a lock lasts is read from them."""
     t = attempt_table
     column, value = (t.c.username, username) if username is not None else (t.c.ip, ip)
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(t)
-                                .where(column == value, t.c.ok.is_(False), t.c.at > since)).scalar() or 0)
+        rows = conn.execute(select(t.c.at).where(column == value, t.c.ok.is_(False), t.c.at > since)
+                            .order_by(t.c.at))
+        return [aware(r.at) for r in rows]
 
 
 def record_sign_in(engine: Engine, username: str, ip: str, ok: bool, now: datetime, audit_row: dict[str, Any]) -> None:

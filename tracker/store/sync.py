@@ -42,7 +42,8 @@ def sync_targets(engine: Engine, model: TargetsModel, now: datetime,
             return counts  # another process synced this very file while we waited
         existing = {r.id: r for r in conn.execute(select(ind_t))}
         for ind in model.indicators:
-            row = {**asdict(ind), "active": True, "updated_at": now}
+            # the columns the table keeps (display names such as name_en live in targets.yaml only)
+            row = {**{k: v for k, v in asdict(ind).items() if k in ind_t.c}, "active": True, "updated_at": now}
             old = existing.pop(ind.id, None)
             if old is None:
                 conn.execute(ind_t.insert(), row)

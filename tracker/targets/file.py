@@ -8,10 +8,11 @@ would change, so reviewed edits are never overwritten.
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, fields
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -36,6 +37,11 @@ from tracker.targets.extract import extract_indicator_row, extract_task, indicat
 from tracker.targets.plans import draft_plan, plan_id_from, read_facts
 
 FORMAT_VERSION = 1
+SHORT_TITLE = 40  # characters of a milestone's short title
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+# Fields people add in review that extraction never writes: a re-extraction leaving them empty
+# is no difference.
+REVIEWED_ONLY = ("name_en", "title_en", "title")
 TOP_LEVEL = ("version", "plans", "indicators", "tasks", "targets", "milestones")
 PLAN_LEVELS = ("national", "province", "city")
 COMPARATOR_ALIASES = {"≥": ">=", "≤": "<=", "达到": ">=", "不低于": ">=", "至少": ">=", "不高于": "<=",
@@ -48,7 +54,8 @@ HEADER = """\
 # extraction would change.
 # Fields: comparator one of >=, >, <=, <; scope whole | each_region (每个市县（区）);
 # soft: true for 力争/原则上; cumulative: true when flows since the plan's start are summed;
-# attribute: binding (约束性) | expected (预期性), as a main-indicator table states it.
+# attribute: binding (约束性) | expected (预期性), as a main-indicator table states it;
+# name_en, title_en: the English names the English report shows; title: a milestone's short title.
 """
 
 
@@ -193,10 +200,18 @@ def _drop_empty(d: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]
     return {k: v for k, v in d.items() if k in keep or v not in (None, "", [], (), False)}
 
 
+def _ordered(d: dict[str, Any], first: tuple[str, ...]) -> dict[str, Any]:
+    """`d` with the keys `first` leading, so a name and its English form sit together."""
+    return {**{k: d[k] for k in first if k in d}, **{k: v for k, v in d.items() if k not in first}}
+
+
 def model_to_data(model: TargetsModel) -> dict[str, Any]:
     data: dict[str, Any] = {"version": FORMAT_VERSION}
-    data["plans"] = [asdict(p) for p in model.plans]
-    data["indicators"] = [_drop_empty({k: v for k, v in asdict(i).items() if not (k == "multiplier" and v == 1.0)},
+    data["plans"] = [_drop_empty(_ordered(asdict(p), ("id", "title", "title_en")),
+                                 keep=tuple(f.name for f in fields(Plan) if f.name != "title_en"))
+                     for p in model.plans]
+    data["indicators"] = [_drop_empty(_ordered({k: v for k, v in asdict(i).items()
+                                                if not (k == "multiplier" and v == 1.0)}, ("id", "name", "name_en")),
                                       keep=("id", "name", "unit", "kind", "frequency"))
                           for i in model.indicators]
     tasks = []
@@ -214,7 +229,8 @@ def model_to_data(model: TargetsModel) -> dict[str, Any]:
     data["tasks"] = tasks
     data["targets"] = [_drop_empty(asdict(t), keep=("deadline", "soft", "cumulative", "scope"))
                        for t in model.targets]
-    data["milestones"] = [_drop_empty(asdict(m), keep=("deadline",)) for m in model.milestones]
+    data["milestones"] = [_drop_empty(_ordered(asdict(m), ("id", "plan", "task", "title", "title_en")),
+                                      keep=("deadline",)) for m in model.milestones]
     return data
 
 
@@ -382,6 +398,25 @@ class _Checker:
             return None
         return str(value)
 
+    def english(self, item: dict, key: str) -> str:
+        """A name or title in English (name_en, title_en): optional, and never Chinese, since
+        the English report shows it where a reader cannot read the Chinese one."""
+        value = self.text(item, key, required=False).strip()
+        if value and _CJK.search(value):
+            self.fail(item, key, f"{value!r} has Chinese characters; write it in English, or leave {key} out "
+                      "(the Chinese name is shown then)")
+            return ""
+        return value
+
+    def short(self, item: dict, key: str, limit: int = SHORT_TITLE) -> str:
+        """A short title (a milestone's `title`): one line, without the sentence's closing 。."""
+        value = self.text(item, key, required=False).strip()
+        if len(value) > limit or "\n" in value:
+            self.fail(item, key, f"{len(value)} characters; a title is one line of at most {limit} characters "
+                      "(the full sentence stays in text and quote)")
+            return ""
+        return value.rstrip("。")
+
     def unit(self, item: dict, key: str) -> str:
         from tracker.domain.units import UnitError, normalize
 
@@ -417,7 +452,7 @@ class _Checker:
 def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
     """Validate and read a targets file's text; raises TargetsFileError listing every problem."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "?"
@@ -446,7 +481,8 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
             c.fail(p, "end", f"{end} is before start {start}")
         model.plans.append(Plan(pid, c.text(p, "title"), c.text(p, "issuer", False),
                                 c.choice(p, "level", PLAN_LEVELS), str(p.get("region") or ""),  # type: ignore[arg-type]
-                                start or date.min, end or date.max, c.text(p, "source", False)))
+                                start or date.min, end or date.max, c.text(p, "source", False),
+                                c.english(p, "title_en")))
     plan_ids = {p.id for p in model.plans}
 
     raw_indicators = c.items(data, "indicators")
@@ -459,7 +495,7 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
             iid, c.text(i, "name"), c.unit(i, "unit"), c.choice(i, "kind", KINDS, "count"),  # type: ignore[arg-type]
             c.choice(i, "frequency", FREQUENCIES, "yearly"), c.text(i, "reporter", False),  # type: ignore[arg-type]
             i.get("numerator"), i.get("denominator"), mult if mult is not None else 1.0,
-            c.text(i, "description", False)))
+            c.text(i, "description", False), c.english(i, "name_en")))
     indicator_ids = {i.id for i in model.indicators}
     for raw, ind in zip(raw_indicators, model.indicators):
         for key in ("numerator", "denominator"):
@@ -551,7 +587,7 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
         plan, task = c.text(m, "plan"), c.integer(m, "task")
         check_refs(m, plan, task)
         model.milestones.append(Milestone(mid, plan, task, c.text(m, "text"), c.day(m, "deadline"),
-                                          str(m.get("quote") or "")))
+                                          str(m.get("quote") or ""), c.short(m, "title"), c.english(m, "title_en")))
     if c.problems:
         raise TargetsFileError(path, c.problems)
     return model
@@ -711,6 +747,8 @@ def diff_models(reviewed: TargetsModel, draft: TargetsModel) -> list[str]:
             continue
         for field_name, before in old[key].items():
             after = new[key].get(field_name)
+            if field_name in REVIEWED_ONLY and not after:
+                continue  # written in review; extraction never does
             if before != after:
                 lines.append(f"~ {key}: {field_name}: reviewed {before!r}, extracted {after!r}{_source(items.get(key))}")
     return lines

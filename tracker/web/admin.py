@@ -1,6 +1,8 @@
 """Accounts and the audit log (the supervisor's)."""
 
 
+from collections.abc import Callable
+
 from starlette.responses import Response
 
 from tracker.web import auth
@@ -22,7 +24,7 @@ def users(ctx: Ctx) -> Response:
         except auth.UserError as exc:
             error = exc.zh
         else:
-            ctx.audit("user_add", new.username, detail=f"role={new.role} department={new.department} region={new.region}")
+            ctx.audit("user_add", new.username, detail=user_detail(new, state.region_name))
             message = f"已添加用户 {new.username}。"
     return ctx.render("web/users.html", 400 if error else 200, users=auth.list_users(state.engine), error=error,
                       message=message, departments=auth.known_departments(model), regions=state.regions.all,
@@ -44,4 +46,11 @@ def user_active(ctx: Ctx) -> Response:
 
 @page(roles=("supervisor",))
 def audit_log(ctx: Ctx) -> Response:
-    return ctx.render("web/audit.html", entries=auth.list_audit(ctx.state.engine, 300))
+    return ctx.render("web/audit.html", entries=auth.list_audit(ctx.state.engine, 300),
+                      actions=auth.AUDIT_ACTIONS, outcomes=auth.AUDIT_OUTCOMES)
+
+
+def user_detail(user: auth.User, region_name: Callable[[str], str]) -> str:
+    """角色：填报；部门：省民政厅 — what an added account may do, as the audit log says it."""
+    scope = f"；部门：{user.department}" if user.department else f"；地区：{region_name(user.region)}" if user.region else ""
+    return f"角色：{auth.ROLE_LABELS.get(user.role, user.role)}{scope}"

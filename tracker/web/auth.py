@@ -15,6 +15,7 @@
 """
 
 import hmac
+import math
 import re
 import secrets
 import unicodedata
@@ -31,6 +32,12 @@ from tracker.store import accounts
 
 ROLES: tuple[str, ...] = ("supervisor", "reporter", "viewer")
 ROLE_LABELS = {"supervisor": "监督管理", "reporter": "填报", "viewer": "查看"}
+# The audit log's words for what was done and how it went (the log stores the codes).
+AUDIT_ACTIONS = {"login": "登录", "logout": "退出", "entry": "数据填报", "upload": "表格上传", "template": "下载模板",
+                 "progress": "里程碑进展", "report": "生成报告", "remind": "发送提醒", "user_add": "添加用户",
+                 "user_disable": "停用用户", "user_enable": "启用用户", "user_passwd": "设置密码",
+                 "csrf": "表单校验", "page": "访问页面", "history": "查看修订记录"}
+AUDIT_OUTCOMES = {"ok": "成功", "failed": "失败", "limited": "限制登录", "refused": "拒绝", "invalid": "数据有误"}
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MIN_PASSWORD_LENGTH = 8
 # The roles in which a department answers for a task's milestones (牵头, 按职责分工负责).
@@ -88,8 +95,10 @@ def _user(r: Any) -> User:
 
 def known_departments(model: TargetsModel) -> list[str]:
     """Departments that report an indicator or answer for a task: who a reporter can be."""
-    names = {i.reporter for i in model.indicators if i.reporter}
-    names |= {u.name for t in model.tasks for u in t.units if u.role != "local"}
+    from tracker.domain.organisations import canonical
+
+    names = {canonical(i.reporter) for i in model.indicators if i.reporter}
+    names |= {canonical(u.name) for t in model.tasks for u in t.units if u.role != "local"}
     return sorted(names)
 
 
@@ -121,9 +130,11 @@ def check_new_user(username: str, password: str, role: str, department: str, reg
             raise UserError(f"未知地区「{region}」", str(exc)) from exc
     if department and model is not None:
         known = known_departments(model)
-        if department not in known:
+        match = next((k for k in known if same_unit(k, department)), None)  # a synonym is its one name
+        if match is None:
             raise UserError(f"「{department}」不是目标文件中的责任单位；可选：{'、'.join(known)}",
                             f"{department!r} is not a unit in targets.yaml; known: {', '.join(known)}")
+        department = match
     return department, code
 
 
@@ -217,57 +228,106 @@ def _dummy_hash() -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Sign-in with a rate limit kept in the database
+# Sign-in with rate limits kept in the database: per account and per address, apart
 
 
 @dataclass(frozen=True)
 class LoginLimits:
-    max_failures: int = 5  # per user name, since its last success, within the window
-    ip_max_failures: int = 50  # per address within the window (guessing many names)
+    """Two throttles that cannot lock others out.
+
+    - An account that failed `max_failures` times (since its last success) within `window`
+      waits: even the right password is refused until the oldest of those failures leaves the
+      window. Only that account waits.
+    - An address that failed `ip_max_failures` times (since its last success) within the
+      shorter `ip_window` gets its wrong passwords refused as "limited" until then, but a right
+      password for an account that is not itself locked still signs in, and lifts the address's
+      lock (failures count from the last success): fifty names sprayed from one office's address
+      do not lock its supervisor out.
+    """
+
+    max_failures: int = 5
     window: timedelta = timedelta(minutes=15)
+    ip_max_failures: int = 20
+    ip_window: timedelta = timedelta(minutes=5)
 
 
 def login_limits(web: Any) -> LoginLimits:
     """The limits of the [web] settings (tracker.config.WebSettings)."""
-    return LoginLimits(web.login_max_failures, web.login_ip_max_failures,
-                       timedelta(minutes=web.login_window_minutes))
+    return LoginLimits(web.login_max_failures, timedelta(minutes=web.login_window_minutes),
+                       web.login_ip_max_failures, timedelta(minutes=web.login_ip_window_minutes))
 
 
 @dataclass(frozen=True)
 class SignIn:
     user: User | None
     outcome: str  # ok | failed | limited
+    retry_after: int = 0  # seconds until a limited attempt may succeed (the Retry-After header)
+    locked: str = ""  # what waits when limited: "account" or "address"
 
     @property
     def ok(self) -> bool:
         return self.outcome == "ok"
 
 
+def _lock_end(failures: list[datetime], limit: int, window: timedelta, now: datetime) -> datetime | None:
+    """When a lock made of these failures (oldest first) ends, or None: locked while `limit` of
+    them lie within `window`, until the oldest of the latest `limit` leaves it."""
+    if limit <= 0 or len(failures) < limit:
+        return None
+    end = failures[len(failures) - limit] + window
+    return end if end > now else None
+
+
+def _since(start: datetime, last_ok: datetime | None) -> datetime:
+    return max(start, last_ok) if last_ok is not None else start
+
+
+def account_lock(engine: Engine, username: str, now: datetime, limits: LoginLimits = LoginLimits()) -> datetime | None:
+    """When this account's lock ends (None: not locked)."""
+    since = _since(now - limits.window, accounts.last_sign_in(engine, username))
+    return _lock_end(accounts.failed_sign_in_times(engine, since=since, username=username), limits.max_failures,
+                     limits.window, now)
+
+
+def address_lock(engine: Engine, ip: str, now: datetime, limits: LoginLimits = LoginLimits()) -> datetime | None:
+    """When this address's lock ends (None: not locked, or no address known)."""
+    if not ip:
+        return None
+    since = _since(now - limits.ip_window, accounts.last_sign_in(engine, ip=ip))
+    return _lock_end(accounts.failed_sign_in_times(engine, since=since, ip=ip), limits.ip_max_failures,
+                     limits.ip_window, now)
+
+
 def rate_limited(engine: Engine, username: str, ip: str, now: datetime, limits: LoginLimits = LoginLimits()) -> bool:
-    """Too many recent failures for this name (since its last success) or this address."""
-    start = now - limits.window
-    last_ok = accounts.last_sign_in(engine, username)
-    since = max(start, last_ok) if last_ok is not None else start
-    if accounts.failed_sign_ins(engine, since=since, username=username) >= limits.max_failures:
-        return True
-    return bool(ip) and accounts.failed_sign_ins(engine, since=start, ip=ip) >= limits.ip_max_failures
+    """Whether a wrong password for this name from this address would be refused as limited."""
+    return account_lock(engine, username, now, limits) is not None or address_lock(engine, ip, now, limits) is not None
+
+
+def _seconds(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds()))
 
 
 def sign_in(engine: Engine, username: str, password: str, *, ip: str = "", now: datetime,
             limits: LoginLimits = LoginLimits()) -> SignIn:
-    """Check a name and password, unless the rate limit is reached; every attempt is
-    recorded (a refused one too, so hammering keeps the limit in force) and audited."""
+    """Check a name and password against both throttles (see LoginLimits); every attempt is
+    recorded (a refused one too, so hammering keeps a lock in force) and audited."""
     username = (username or "").strip()[:64]
-    if rate_limited(engine, username, ip, now, limits):
-        outcome, user = "limited", None
+    user, retry, locked, detail = None, 0, "", ""
+    until = account_lock(engine, username, now, limits)
+    if until is not None:
+        outcome, retry, locked = "limited", _seconds(until, now), "account"
+        detail = "该账号登录失败次数过多，暂停登录"
     else:
         row = accounts.user_row(engine, username=username)
         good = verify_password(row.password_hash if row else _dummy_hash(), password or "")
         user = _user(row) if row and good and row.active else None
         outcome = "ok" if user else "failed"
+        if user is None and (until := address_lock(engine, ip, now, limits)) is not None:
+            outcome, retry, locked = "limited", _seconds(until, now), "address"
+            detail = "该地址登录失败次数过多，错误密码暂被拒绝"
     accounts.record_sign_in(engine, username, ip, outcome == "ok", now,
-                            _audit_row(username, "login", "", outcome, "", ip, now))
-    return SignIn(user, outcome)
+                            _audit_row(username, "login", "", outcome, detail, ip, now))
+    return SignIn(user, outcome, retry, locked)
 
 
 # ---------------------------------------------------------------------------------------
@@ -322,6 +382,15 @@ class SessionCodec:
 def csrf_ok(session: Session | None, submitted: Any) -> bool:
     return bool(session and isinstance(submitted, str) and submitted
                 and hmac.compare_digest(session.csrf.encode(), submitted.encode()))
+
+
+def secret_note(env_name: str, env_value: str | None) -> str:
+    """Where the cookie key comes from, said at start-up (`tracker serve`)."""
+    if env_value:
+        return f"Cookie 签名密钥取自环境变量 ${env_name} / cookie key: from ${env_name}"
+    return (f"未设置 ${env_name}：Cookie 签名密钥为首次启动时生成并保存在数据库中（secret 表），各服务进程共用；"
+            f"如需自行管理，请设置 ${env_name} / ${env_name} is not set: the cookie key was generated once and is "
+            "kept in the database (table secret), shared by every server process; set it to manage the key yourself")
 
 
 def session_secret(engine: Engine, env_value: str | None = None, *, now: datetime) -> str:
@@ -423,3 +492,54 @@ def may_report_progress(user: User, model: TargetsModel, milestone_id: str, repo
         if not same_unit(reporter, own):
             return False
     return any(ms.id == milestone_id for ms in reportable_milestones(user, model))
+
+
+# ---------------------------------------------------------------------------------------
+# View scope: what an account may read beyond the published reports (DHIS2 keeps the capture
+# scope, what a user enters, apart from the view scope, what it reads). Pure functions of the
+# user and the [web] settings (reporter_view, viewer_view).
+
+
+def sees_everything(user: User, web: Any) -> bool:
+    """Supervisors; viewers unless [web] viewer_view = "reports"; reporters when reporter_view = "all"."""
+    if user.role == "supervisor":
+        return True
+    if user.role == "viewer":
+        return web.viewer_view == "all"
+    return web.reporter_view == "all"
+
+
+def may_view_cell(user: User, indicator: Indicator, region_code: str, regions: Regions, web: Any) -> bool:
+    """Whether the user may read one cell's values and revisions. The plan's whole-area figure is
+    in the published report, so everyone reads it; beyond it a reporter reads its own region's
+    cells (with its districts), or its own department's indicators, unless it sees everything."""
+    if not user.active:
+        return False
+    if sees_everything(user, web) or region_code == regions.province.code:
+        return True
+    if user.role != "reporter":
+        return False
+    if user.region:
+        return region_code == user.region or any(r.code == region_code and r.parent == user.region
+                                                 for r in regions.all)
+    return same_unit(indicator.reporter, user.department)
+
+
+def visible_regions(user: User, indicator: Indicator, regions: Regions, web: Any) -> list[Region]:
+    """The regions whose cells of `indicator` the user may read."""
+    return [r for r in regions.all if may_view_cell(user, indicator, r.code, regions, web)]
+
+
+def may_view_template(user: User, unit: str, regions: Regions, web: Any) -> bool:
+    """Whether the user may download the template of `unit` (a department or a region): a
+    reporter its own, unless it sees everything; the supervisor any."""
+    if not user.can_write:
+        return False
+    if user.is_supervisor or sees_everything(user, web):
+        return True
+    if user.department:
+        return same_unit(unit, user.department)
+    try:
+        return regions.lookup(unit).code == user.region
+    except RegionError:
+        return False

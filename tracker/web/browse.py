@@ -1,22 +1,31 @@
 """Browsing: reports, targets with their values by region and period, each value's
 revisions; the supervisor's completeness view and reminder button."""
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from starlette.responses import FileResponse, Response
 
-from tracker.domain.model import Indicator, TargetsModel
+from tracker.domain.format import format_value
+from tracker.domain.model import COMPARATOR_LABELS, Indicator, Target, TargetsModel
 from tracker.domain.regions import Region
+from tracker.web import auth
 from tracker.web.core import REPORT_FILE, Ctx, _redirect, page
+
+SOURCE_LABELS = {"web": "网页填报", "command": "命令行录入"}
 
 
 @page()
 def reports(ctx: Ctx) -> Response:
-    from tracker.report.files import report_periods
+    from tracker.report.files import headline, read_report, report_periods
 
-    periods = list(reversed(report_periods(Path(ctx.state.settings.reports_dir))))
-    return ctx.render("web/reports.html", periods=periods, message=ctx.request.query_params.get("made", ""))
+    directory = Path(ctx.state.settings.reports_dir)
+    entries = []
+    for period in reversed(report_periods(directory)):
+        found = read_report(directory, period)
+        entries.append(headline(found) if found and "period" in found else {"period": period, "as_of": "", "kind": ""})
+    return ctx.render("web/reports.html", entries=entries, message=ctx.request.query_params.get("made", ""))
 
 
 @page(roles=("supervisor",))
@@ -50,7 +59,19 @@ def targets(ctx: Ctx) -> Response:
     evaluation = ctx.state.tracker.evaluate()
     model = evaluation.model
     by_id = {s.item_id: s for s in evaluation.statuses}
-    return ctx.render("web/targets.html", targets=model.targets, statuses=by_id, model=model)
+    names = {i.id: i.name for i in model.indicators}
+    rows = [(t, by_id.get(t.id), names.get(t.indicator, t.indicator)) for t in model.targets]
+    # the worst first; within a status the 约束性 (binding) targets first
+    rows.sort(key=lambda r: (r[1].severity if r[1] is not None else 99, not r[0].binding,
+                             r[0].deadline or date.max, r[0].plan, r[0].task))
+    return ctx.render("web/targets.html", rows=rows, requirement=requirement)
+
+
+def requirement(t: Target) -> str:
+    """不低于32张/千人（每个市县（区），力争）: what a target asks, in words."""
+    text = COMPARATOR_LABELS.get(t.comparator, t.comparator) + format_value(t.value, t.unit)
+    extra = (["每个市县（区）"] if t.scope == "each_region" else []) + ([t.qualifier or "力争"] if t.soft else [])
+    return text + (f"（{'，'.join(extra)}）" if extra else "")
 
 
 def value_table(observations: list[Any], region_order: list[Region], periods: int = 8) -> tuple[list[str], list[tuple[Region, dict[str, Any]]]]:
@@ -66,7 +87,8 @@ def value_table(observations: list[Any], region_order: list[Region], periods: in
 
 @page()
 def target_page(ctx: Ctx) -> Response:
-    state = ctx.state
+    state, user = ctx.state, ctx.user
+    assert user is not None
     state.model()
     evaluation = state.tracker.evaluate()
     model, regions, statuses = evaluation.model, evaluation.regions, evaluation.statuses
@@ -74,18 +96,22 @@ def target_page(ctx: Ctx) -> Response:
     if target is None:
         return ctx.render("web/error.html", 404, title="没有这个目标", message="找不到该目标。", detail="")
     status = next((s for s in statuses if s.item_id == target.id), None)
-    figures = state.tracker.values(target.indicator, evaluation.as_of)
-    province = regions.province.code
-    series = sorted((f for f in figures if f.region == province), key=lambda f: f.period_end)
-    chart = {"points": [[f.period_end.isoformat(), f.value] for f in series], "target": target.value,
-             "deadline": target.deadline.isoformat() if target.deadline else None}
-    periods, table = value_table(figures, regions.all)
     try:
         indicator = model.indicator(target.indicator)
     except KeyError:
         indicator = Indicator(target.indicator, target.indicator, target.unit)
+    figures = state.tracker.values(target.indicator, evaluation.as_of)
+    province = regions.province.code
+    series = sorted((f for f in figures if f.region == province), key=lambda f: f.period_end)
+    chart = {"points": [{"date": f.period_end.isoformat(), "value": f.value, "period": f.period,
+                         "partial": f.partial} for f in series],
+             "target": target.value, "deadline": target.deadline.isoformat() if target.deadline else None}
+    # the cells this account may read (its view scope); the whole area is in the published report
+    shown = auth.visible_regions(user, indicator, regions, state.config)
+    periods, table = value_table([f for f in figures if any(r.code == f.region for r in shown)], shown)
     return ctx.render("web/target.html", target=target, status=status, indicator=indicator, chart=chart,
-                      periods=periods, table=table, task=_task(model, target.plan, target.task))
+                      periods=periods, table=table, task=_task(model, target.plan, target.task),
+                      requirement=requirement(target), partial_scope=len(shown) < len(regions.all))
 
 
 def _task(model: TargetsModel, plan: str, number: int) -> Any:
@@ -97,13 +123,20 @@ def _task(model: TargetsModel, plan: str, number: int) -> Any:
 
 @page()
 def history(ctx: Ctx) -> Response:
+    state, user = ctx.state, ctx.user
+    assert user is not None
     q = ctx.request.query_params
     indicator, region, period = q.get("indicator", ""), q.get("region", ""), q.get("period", "")
-    revisions = ctx.state.tracker.history(indicator, region, period)
-    model = ctx.state.model()
-    name = next((i.name for i in model.indicators if i.id == indicator), indicator)
-    return ctx.render("web/history.html", revisions=revisions, indicator=indicator, name=name, region=region,
-                      period=period)
+    model = state.model()
+    found = next((i for i in model.indicators if i.id == indicator), None)
+    if found is None:
+        return ctx.render("web/error.html", 404, title="没有这个指标", message=f"找不到指标「{indicator}」。", detail="")
+    if not auth.may_view_cell(user, found, region, state.regions, state.config):
+        return ctx.forbid("history", f"{indicator} / {region} / {period}",
+                          f"本账号只能查看本{'地区' if user.region else '部门'}数据的修订记录。")
+    revisions = state.tracker.history(indicator, region, period)
+    return ctx.render("web/history.html", revisions=revisions, indicator=found, region=region, period=period,
+                      source_labels=SOURCE_LABELS)
 
 
 # ---------------------------------------------------------------------------------------
@@ -123,5 +156,5 @@ def remind(ctx: Ctx) -> Response:
     state = ctx.state
     state.model()
     queued = ctx.write(lambda: state.tracker.remind(force=True))
-    ctx.audit("remind", detail=f"queued {queued}")
+    ctx.audit("remind", detail=f"已排队 {queued} 条提醒")
     return _redirect(f"/completeness?sent={queued}")

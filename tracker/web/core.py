@@ -53,7 +53,9 @@ class WebState:
         self.clock = clock
         self.config = settings.web
         self.login_limits = auth.login_limits(settings.web)
-        secret = auth.session_secret(engine, os.environ.get(self.config.secret_env), now=aware(clock()))
+        env_secret = os.environ.get(self.config.secret_env)
+        secret = auth.session_secret(engine, env_secret, now=aware(clock()))
+        self.secret_note = auth.secret_note(self.config.secret_env, env_secret)  # said by `tracker serve`
         self.codec = auth.SessionCodec(secret, timedelta(hours=self.config.session_hours))
         self.tracker = Tracker(settings, engine=engine, clock=clock, model=model)
         self.regions = self.tracker.regions
@@ -131,7 +133,8 @@ class Ctx:
     def render(self, template: str, code: int = 200, **values: Any) -> HTMLResponse:
         html = self.state.templates.get_template(template).render(
             user=self.user, csrf=self.session.csrf, path=self.request.url.path, today=self.state.today(),
-            region_name=self.state.region_name, role_labels=auth.ROLE_LABELS, **values)
+            region_name=self.state.region_name, role_labels=auth.ROLE_LABELS, schedule=self.state.settings.schedule,
+            **values)
         return HTMLResponse(html, status_code=code)
 
     def audit(self, action: str, obj: str = "", *, outcome: str = "ok", detail: str = "") -> None:
@@ -209,7 +212,9 @@ def _handle(fn: Handler, request: Request, state: WebState, form: dict[str, Any]
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         response = RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
     elif roles and user is not None and user.role not in roles:
-        response = ctx.forbid("page", request.url.path, f"role {user.role}")
+        allowed = "、".join(auth.ROLE_LABELS[r] for r in roles)
+        response = ctx.forbid("page", request.url.path,
+                              f"本页面仅供{allowed}用户使用，您的角色是{auth.ROLE_LABELS.get(user.role, user.role)}。")
     else:
         response = fn(ctx)
     if ctx.cookie is not None:

@@ -1,9 +1,11 @@
 """The data-entry form: a region's cells for the indicators the account reports, with the
-period due, the value already held and each problem next to its field."""
+period due, its submission deadline (the one the reminders name: [schedule] submission_day of
+the month after the period), the value already held and each problem next to its field."""
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from starlette.responses import Response
@@ -21,7 +23,7 @@ class EntryRow:
 
     indicator: Indicator
     period: str  # the period due (or the one typed)
-    deadline: date  # when that period's figure is due: period end + grace days
+    deadline: date  # when that period's figure is due: the submission day after the period ends
     target_deadline: date | None
     last: Any = None  # the latest Observation of this region, any period
     stored: tuple[int, float] | None = None  # (revision, value) already held for `period`
@@ -31,10 +33,12 @@ class EntryRow:
     errors: list[str] = field(default_factory=list)
 
 
-def due_rows(model: TargetsModel, indicators: list[Indicator], today: date, grace_days: int) -> list[EntryRow]:
+def due_rows(model: TargetsModel, indicators: list[Indicator], today: date,
+             submission_deadline: Callable[[date], date]) -> list[EntryRow]:
     """The period each indicator is due for on `today` (the latest that has ended) and its
-    submission deadline; for context, the nearest deadline of a target it is judged by,
-    directly or as a ratio's component (pure)."""
+    submission deadline (`submission_deadline(period end)`: ScheduleConfig's, the reminders'
+    day); for context, the nearest deadline of a target it is judged by, directly or as a
+    ratio's component (pure)."""
     judged_by: dict[str, set[str]] = {}  # indicator -> the indicators whose targets it feeds
     for i in model.indicators:
         for part in (i.id, i.numerator, i.denominator):
@@ -46,7 +50,7 @@ def due_rows(model: TargetsModel, indicators: list[Indicator], today: date, grac
         feeds = judged_by.get(ind.id, {ind.id})
         deadlines = sorted(t.deadline for t in model.targets if t.indicator in feeds and t.deadline)
         upcoming = [d for d in deadlines if d >= today]
-        rows.append(EntryRow(ind, period.label, period.end + timedelta(days=grace_days),
+        rows.append(EntryRow(ind, period.label, submission_deadline(period.end),
                              upcoming[0] if upcoming else (deadlines[-1] if deadlines else None)))
     return rows
 
@@ -80,6 +84,12 @@ def _fill_stored(ctx: Ctx, rows: list[EntryRow], region: str) -> None:
             row.last = cell
 
 
+def _rows(ctx: Ctx, model: TargetsModel) -> list[EntryRow]:
+    assert ctx.user is not None
+    return due_rows(model, auth.writable_indicators(ctx.user, model), ctx.state.today(),
+                    ctx.state.settings.schedule.submission_deadline)
+
+
 @page(roles=("supervisor", "reporter"))
 def entry(ctx: Ctx) -> Response:
     state, user = ctx.state, ctx.user
@@ -88,8 +98,9 @@ def entry(ctx: Ctx) -> Response:
     source = ctx.form if ctx.request.method == "POST" else ctx.request.query_params
     region = _entry_region(ctx, source.get("region"))
     if region is None:
-        return ctx.forbid("entry", f"region {source.get('region', '')}", "not a region this account reports")
-    rows = due_rows(model, auth.writable_indicators(user, model), state.today(), state.settings.status.grace_days)
+        return ctx.forbid("entry", f"region {source.get('region', '')}",
+                          f"「{source.get('region', '')}」不是本账号可以填报的地区。")
+    rows = _rows(ctx, model)
     if ctx.request.method == "GET":
         _fill_stored(ctx, rows, region.code)
         return ctx.render("web/entry.html", rows=rows, region=region,
@@ -112,7 +123,8 @@ def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryR
         ind_id, text = key[len("value."):], str(raw).strip()
         ind = indicators.get(ind_id)
         if ind is not None and not auth.may_write_value(user, ind, region.code, state.regions):
-            return ctx.forbid("entry", f"{ind_id} / {region.code}", "indicator or region not this account's")
+            return ctx.forbid("entry", f"{ind_id} / {region.code}",
+                              f"本账号不能填报「{ind.name}」在{region.name}的数值。")
         row = by_id.get(ind_id)
         if row is None:  # posted for an indicator not on this user's form
             if not text:
@@ -145,9 +157,11 @@ def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryR
         return ctx.render("web/entry.html", 400, rows=rows, region=region, message="", warnings=[],
                           regions=auth.writable_regions(user, state.regions),
                           form_error=f"未保存任何数据：发现 {len(exc.problems)} 处问题，请修改标出的各项后重新提交。")
-    ctx.audit("entry", region.code, detail="; ".join(f"{c.indicator} {c.period}={c.value}" for c in cells)
-              + f" | written {result.written}, corrections {result.corrections}")
-    fresh = due_rows(model, auth.writable_indicators(user, model), state.today(), state.settings.status.grace_days)
+    ctx.audit("entry", region.code, detail="；".join(f"{indicators[c.indicator].name} {c.period}：{c.value}"
+                                                     if c.indicator in indicators else f"{c.indicator} {c.period}：{c.value}"
+                                                     for c in cells)
+              + f"｜保存 {result.written} 项，其中更正 {result.corrections} 项")
+    fresh = _rows(ctx, model)
     _fill_stored(ctx, fresh, region.code)
     message = f"已保存 {result.written} 项" + (f"（其中更正 {result.corrections} 项）" if result.corrections else "")
     if result.unchanged:

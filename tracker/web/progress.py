@@ -1,8 +1,12 @@
-"""Milestone progress: 未启动 / 推进中 / 已完成, reported by the account's unit or region."""
+"""Milestone progress: 未启动 / 推进中 / 已完成, reported by the account's unit or region.
 
+The account's own work first: the milestones of the plans followed (the province's own plan)
+before those of the national table, each by its short title, with where it stands now (its
+status, and the state the account last reported, which the form starts from)."""
 
 from starlette.responses import Response
 
+from tracker.domain.model import Milestone, same_unit
 from tracker.web import auth
 from tracker.web.core import Ctx, page
 from tracker.web.entry import _problem_text
@@ -15,13 +19,12 @@ def progress(ctx: Ctx) -> Response:
     state, user = ctx.state, ctx.user
     assert user is not None
     model = state.model()
-    milestones = auth.reportable_milestones(user, model)
     error, message, failed = "", "", ""
     if ctx.request.method == "POST":
         ms_id = str(ctx.form.get("milestone", ""))
         reporter = auth.progress_reporter(user) if not user.is_supervisor else str(ctx.form.get("reporter", "")).strip()
         if not auth.may_report_progress(user, model, ms_id, reporter, state.regions):
-            return ctx.forbid("progress", f"{ms_id} / {reporter}", "milestone not this account's")
+            return ctx.forbid("progress", f"{ms_id} / {reporter}", "该里程碑不由本账号报告进展。")
         try:
             ctx.write(lambda: state.tracker.record_progress(
                 ms_id, str(ctx.form.get("state", "")), reporter=reporter, entered_by=user.username,
@@ -29,10 +32,31 @@ def progress(ctx: Ctx) -> Response:
         except EntryError as exc:
             error, failed = "；".join(_problem_text(p) for p in exc.problems), ms_id
         else:
-            ctx.audit("progress", f"{ms_id} / {reporter}", detail=f"state={ctx.form.get('state', '')}")
+            ctx.audit("progress", f"{ms_id} / {reporter}",
+                      detail=f"状态：{state_label(str(ctx.form.get('state', '')))}")
             message = "已保存里程碑进展。"
     mine = auth.progress_reporter(user)
-    latest = {p.milestone: p for p in state.tracker.progress()
-              if user.is_supervisor or p.reporter == mine}
-    return ctx.render("web/progress.html", 400 if error else 200, milestones=milestones, latest=latest,
-                      error=error, failed=failed, message=message, form=ctx.form)
+    latest: dict[str, list] = {}
+    for p in state.tracker.progress():
+        if user.is_supervisor or same_unit(p.reporter, mine):
+            latest.setdefault(p.milestone, []).append(p)
+    evaluation = state.tracker.evaluate()
+    statuses = {s.item_id: s for s in evaluation.statuses if s.kind != "target"}
+    groups = _groups(auth.reportable_milestones(user, model), [p.id for p in evaluation.plans],
+                     {p.id: p.title for p in model.plans})
+    return ctx.render("web/progress.html", 400 if error else 200, groups=groups, latest=latest,
+                      statuses=statuses, error=error, failed=failed, message=message, form=ctx.form)
+
+
+def state_label(code: str) -> str:
+    from tracker.domain.model import MILESTONE_STATE_LABELS
+
+    return MILESTONE_STATE_LABELS.get(code, code)
+
+
+def _groups(milestones: list[Milestone], followed: list[str], titles: dict[str, str]) -> list[tuple[str, list[Milestone]]]:
+    """(plan title, its milestones), the plans followed first, each in task order."""
+    order = {pid: i for i, pid in enumerate(followed)}
+    plans = sorted({m.plan for m in milestones}, key=lambda pid: (order.get(pid, len(order)), pid))
+    return [(titles.get(pid, pid), sorted((m for m in milestones if m.plan == pid), key=lambda m: (m.task, m.id)))
+            for pid in plans]

@@ -20,8 +20,12 @@ def login_page(ctx: Ctx) -> Response:
                           limits=state.login_limits)
     nxt = _safe_next(ctx.form.get("next"))
     if result.outcome == "limited":
-        return ctx.render("web/login.html", 429, next=nxt, username=username,
-                          error=f"登录失败次数过多，请 {int(state.login_limits.window.total_seconds() // 60)} 分钟后再试。")
+        wait = f"{result.retry_after} 秒" if result.retry_after < 60 else f"{-(-result.retry_after // 60)} 分钟"
+        error = (f"该账号登录失败次数过多，请 {wait}后再试。" if result.locked == "account" else
+                 f"您所在网络地址登录失败次数过多，请 {wait}后再试（密码正确的账号仍可登录）。")
+        response = ctx.render("web/login.html", 429, next=nxt, username=username, error=error)
+        response.headers["Retry-After"] = str(result.retry_after)
+        return response
     if result.user is None:
         return ctx.render("web/login.html", 401, next=nxt, username=username, error="用户名或密码错误。")
     ctx.cookie = state.codec.dumps(auth.new_session(state.now(), result.user.id))

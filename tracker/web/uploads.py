@@ -5,11 +5,12 @@ import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from starlette.responses import Response
 
-from tracker.domain.model import Indicator, TargetsModel
+from tracker.domain.model import Indicator, TargetsModel, same_unit
 from tracker.domain.periods import latest_closed_period
 from tracker.domain.regions import Regions
 from tracker.web import auth
@@ -29,6 +30,23 @@ def _permit(user: User, model: TargetsModel, regions: Regions) -> Callable[[str,
     return permit
 
 
+def template_choices(user: User, model: TargetsModel, state: Any) -> tuple[list[str], list[str]]:
+    """(departments, regions) whose templates the upload page offers the user: a reporter its
+    own; the supervisor the departments of the plans followed (not every ministry of the
+    national table) and every city and county."""
+    from tracker.actuals.templates import template_units
+
+    if not user.is_supervisor and not auth.sees_everything(user, state.config):
+        if user.department:
+            return [next((u for u in template_units(model) if same_unit(u, user.department)), user.department)], []
+        return [], [state.region_name(user.region)] if user.region else []
+    plans = {p.id for p in state.tracker.tracked_plans(model)}
+    reporters = template_units(TargetsModel([], [i for i in model.indicators if i.reporter], [], [], []))
+    others = template_units(TargetsModel([], [], [t for t in model.tasks if t.plan in plans], [], []))
+    # the departments that report figures first, then those answering for tasks only
+    return reporters + [u for u in others if u not in reporters], [r.name for r in state.regions.counties()]
+
+
 def _default_period(indicators: list[Indicator], today: date) -> str:
     freqs = [i.frequency for i in indicators] or ["quarterly"]
     common = max(set(freqs), key=freqs.count)
@@ -42,10 +60,12 @@ def upload(ctx: Ctx) -> Response:
     state, user = ctx.state, ctx.user
     assert user is not None
     model = state.model()
-    units = auth.known_departments(model)
-    unit = user.department or (units[0] if units else "")
+    departments, regions = template_choices(user, model, state)
+    own = user.department and next((d for d in departments if same_unit(d, user.department)), user.department)
+    unit = own or (state.region_name(user.region) if user.region else "") or (departments[0] if departments else "")
     period = _default_period(auth.writable_indicators(user, model), state.today())
-    values = {"units": units, "unit": unit, "period": period, "problems": [], "message": "", "warnings": []}
+    values = {"departments": departments, "region_choices": regions, "unit": unit, "period": period, "problems": [],
+              "message": "", "warnings": []}
     if ctx.request.method == "GET":
         return ctx.render("web/upload.html", **values)
     name, content = ctx.files.get("file") or ("", b"")
@@ -74,11 +94,11 @@ def upload(ctx: Ctx) -> Response:
             forbidden = [p for p in exc.problems if p.code == "forbidden"]
             if forbidden:
                 return ctx.forbid("upload", safe, "; ".join(p.format("zh") for p in forbidden[:20]))
-            ctx.audit("upload", safe, outcome="invalid", detail=f"{len(exc.problems)} problems")
+            ctx.audit("upload", safe, outcome="invalid", detail=f"发现 {len(exc.problems)} 处问题，未导入")
             return ctx.render("web/upload.html", 400, **{**values, "problems": [p.format("zh") for p in exc.problems]
                                                          + ([f"另有 {exc.dropped} 处问题未列出"] if exc.dropped else [])})
-    ctx.audit("upload", safe, detail=f"written {result.written}, corrections {result.corrections}, "
-                                     f"progress {result.progress_written}" + (f" | 更正原因：{reason}" if reason else ""))
+    ctx.audit("upload", safe, detail=f"导入 {result.written} 个数值，其中更正 {result.corrections} 项，"
+                                     f"里程碑进展 {result.progress_written} 条" + (f"｜更正原因：{reason}" if reason else ""))
     message = f"已导入 {result.written} 个数值" + (f"（其中更正 {result.corrections} 项）" if result.corrections else "") \
         + (f"、{result.progress_written} 条里程碑进展" if result.progress_written else "") + "。"
     return ctx.render("web/upload.html", **{**values, "message": message,
@@ -90,10 +110,14 @@ def template_download(ctx: Ctx) -> Response:
     from tracker.actuals.problems import EntryError
     from tracker.domain.periods import PeriodError, parse_period
 
-    state = ctx.state
+    state, user = ctx.state, ctx.user
+    assert user is not None
     state.model()
-    unit = ctx.request.query_params.get("unit", "")
+    unit = ctx.request.query_params.get("unit", "").strip()
     period = ctx.request.query_params.get("period", "")
+    if not auth.may_view_template(user, unit, state.regions, state.config):
+        return ctx.forbid("template", unit, f"本账号只能下载本{'地区' if user.region else '部门'}的填报模板，"
+                                            f"不能下载「{unit}」的。")
     try:
         parse_period(period)
     except PeriodError:
@@ -106,6 +130,7 @@ def template_download(ctx: Ctx) -> Response:
         except EntryError as exc:
             return ctx.render("web/error.html", 400, title="无法生成模板", message=exc.format("zh"), detail="")
         body = path.read_bytes()
+    ctx.audit("template", f"{unit} {period}")
     filename = f"{unit}-{period}-填报模板.xlsx"
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"content-disposition": f"attachment; filename=\"template.xlsx\"; "
