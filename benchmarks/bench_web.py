@@ -250,16 +250,20 @@ async def bench(port: int, people: list[tuple[str, str, list[str]]], seconds: fl
             status, _, _ = await clients[w].request("GET", path)
             return None if status == 200 else f"HTTP {status}"
 
-        async def submit(w: int, i: int) -> str | None:
+        async def submit(w: int, i: int, follow: bool = False) -> str | None:
             csrf, region, indicators, periods = forms[w]
             data = {"csrf": csrf, "region": region}
             for k, ind in enumerate(indicators):
-                data[f"value.{ind}"] = str(100 + (w * 7 + i * 3 + k) % 900)
+                data[f"value.{ind}"] = str(1 + (w * 7 + i * 3 + k) % 90)  # plausible for every kind
                 data[f"period.{ind}"] = periods[ind]
                 data[f"reason.{ind}"] = f"复核第{i}次"
-            status, _, text = await clients[w].request("POST", "/entry", data)
+            status, headers, text = await clients[w].request("POST", "/entry", data)
             if "database is locked" in text:
                 return "database is locked"
+            if status == 303:  # saved: redirected to the form again (redirect after POST)
+                if not follow:
+                    return None
+                status, _, text = await clients[w].request("GET", headers.get("location", "/entry"))
             if status != 200 or "已保存" not in text:
                 return f"HTTP {status}"
             return None
@@ -268,7 +272,8 @@ async def bench(port: int, people: list[tuple[str, str, list[str]]], seconds: fl
         for name, fn, secs, pause in (
                 ("GET /healthz (baseline)", lambda w, i: get("/healthz", w, i), baseline_seconds, 0.0),
                 ("GET /login (template)", lambda w, i: get("/login", w, i), baseline_seconds, 0.0),
-                ("POST /entry (3 values)", submit, seconds, think)):
+                ("POST /entry (3 values)", submit, seconds, think),
+                ("POST /entry + GET it redirects to", lambda w, i: submit(w, i, True), seconds, think)):
             figures = Figures(name)
             await run_for(secs, len(people), fn, figures, pause)
             out.append(figures)
@@ -336,11 +341,11 @@ def main(argv: list[str] | None = None) -> int:
     for f in figures:
         print("  " + f.line(None if f is baseline else baseline))
     print(f"  observation rows written: {written}; server log: {locks} 'database is locked', {tracebacks} tracebacks")
-    entry = figures[-1]
+    entry = figures[-2]  # the POST; the last line adds the page it redirects to, as a browser loads it
     lat = sorted(entry.latencies)
     p95 = lat[int(0.95 * (len(lat) - 1))] if lat else float("inf")
-    ok = not entry.errors and locks == 0 and p95 < 0.300
-    print(f"  goal (no errors, no lock errors, p95 < 300 ms): {'met' if ok else 'NOT met'}")
+    ok = not entry.errors and not figures[-1].errors and locks == 0 and p95 < 0.300
+    print(f"  goal (no errors, no lock errors, POST p95 ≤ 300 ms): {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 
 

@@ -104,7 +104,10 @@ def entry(client: Any, region: str, **cells: str) -> Any:
     """Post the entry form: value.<id>=..., period.<id>=..., reason.<id>=... given as
     value__<id>, period__<id>, reason__<id> keyword arguments."""
     data = {"region": region, **{k.replace("__", ".", 1): v for k, v in cells.items()}}
-    return post_form(client, f"/entry?region={region}", "/entry", data)
+    r = post_form(client, f"/entry?region={region}", "/entry", data)
+    if r.status_code == 303 and r.headers["location"].startswith("/entry?"):
+        return client.get(r.headers["location"])  # as the browser follows the redirect after a save
+    return r
 
 
 def make_site(db_url: str, engine: Any, tmp_path: Path, model: Any, clock: Clock,
@@ -302,6 +305,18 @@ def test_a_region_reporter_enters_its_regions_value(site):
     assert site.values() == [("senior_universities", "460100", "2025", 3.0, 1)]
     audit = auth.list_audit(site.engine)[0]
     assert audit["actor"] == "hk" and audit["action"] == "entry" and "老年大学数 2025：3" in audit["detail"]
+
+
+def test_a_saved_form_redirects_so_a_reload_does_not_post_it_again(site):
+    client = site.client("hk")
+    data = {"region": "460100", "value.senior_universities": "3", "period.senior_universities": "2025"}
+    r = post_form(client, "/entry?region=460100", "/entry", data)
+    assert r.status_code == 303 and r.headers["location"].startswith("/entry?region=460100&saved=1")
+    again = client.get(r.headers["location"])  # a reload of the page after the save is a GET
+    assert "已保存 1 项" in again.text and site.values() == [("senior_universities", "460100", "2025", 3.0, 1)]
+    assert len([a for a in auth.list_audit(site.engine) if a["action"] == "entry"]) == 1
+    forged = client.get("/entry?region=460100&saved=请拨打电话&corrected=0&unchanged=0")
+    assert "请拨打电话" not in forged.text and "已保存" not in forged.text  # only counts, never text
 
 
 def test_a_region_reporter_may_enter_its_cities_districts(site):

@@ -110,7 +110,8 @@ class CellEntry:
 def record_values(engine: Any, model: TargetsModel, cells: Iterable[CellEntry], *, entered_by: str,
                   source: str = "command", now: datetime,
                   regions: Regions | None = None, allow_sample: bool = False,
-                  locked: "Locked | None" = None) -> EntryResult:
+                  locked: "Locked | None" = None,
+                  also: "Callable[[Any, EntryResult], None] | None" = None) -> EntryResult:
     """Enter several values at once (a web form), all or nothing: every cell is checked like
     a file's cell, and if any is wrong nothing is written and EntryError lists every problem.
     The problems name the field (数值, 期间), not a file's row and column; the result's
@@ -156,6 +157,8 @@ def record_values(engine: Any, model: TargetsModel, cells: Iterable[CellEntry], 
             db.ObservationWriter(conn).write([_row(a, result.batch_id, entered_by, entered_at) for a in accepted])
             db.finish_batch(conn, result.batch_id, len(accepted))
             result.written, result.corrections = len(accepted), v.corrections
+        if also is not None:  # e.g. the web's audit row: in the values' transaction, not one more
+            also(conn, result)
     return result
 
 

@@ -173,12 +173,14 @@ class Tracker:
                             note=note, source=source, correct=correct, now=self.now(), regions=self.regions,
                             allow_sample=self._sample_allowed(allow_sample), locked=self._locks())
 
-    def record_values(self, cells: Iterable[Any], *, entered_by: str, source: str = "web") -> Any:
-        """Enter several values (a form), all or nothing."""
+    def record_values(self, cells: Iterable[Any], *, entered_by: str, source: str = "web", also: Any = None) -> Any:
+        """Enter several values (a form), all or nothing. `also(connection, result)` runs in the
+        same write transaction after the values are written (the web's audit row)."""
         from tracker.actuals.entry import record_values
 
         return record_values(self.engine, self.model, cells, entered_by=entered_by, source=source, now=self.now(),
-                             regions=self.regions, allow_sample=self._sample_allowed(False), locked=self._locks())
+                             regions=self.regions, allow_sample=self._sample_allowed(False), locked=self._locks(),
+                             also=also)
 
     def import_file(self, path: str | Path, *, entered_by: str, correct: bool = False, period: str | None = None,
                     indicator: str | None = None, dry_run: bool = False, permit: Any = None,
@@ -207,11 +209,15 @@ class Tracker:
         from tracker import store
 
         store.mark_sample_database(self.engine, self.now())
+        self._sample = True
 
     def is_sample_database(self) -> bool:
+        """Whether this is the demo's database (read once: a database does not become one)."""
         from tracker import store
 
-        return store.is_sample_database(self.engine)
+        if getattr(self, "_sample", None) is None:
+            self._sample = store.is_sample_database(self.engine)
+        return bool(self._sample)
 
     def _sample_allowed(self, asked: bool) -> bool:
         return asked or self.is_sample_database()

@@ -95,6 +95,11 @@ def put_secret_once(engine: Engine, name: str, value: str, now: datetime) -> str
     return found
 
 
+def insert_audit_on(conn: Any, row: dict[str, Any]) -> None:
+    """The audit row, in the caller's transaction (a write and its audit entry commit together)."""
+    conn.execute(audit_table.insert(), row)
+
+
 def insert_audit(engine: Engine, row: dict[str, Any]) -> None:
     with write_transaction(engine) as conn:
         conn.execute(audit_table.insert(), row)

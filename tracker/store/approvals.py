@@ -97,14 +97,17 @@ def approval_rows(engine: Engine, plan: str | None = None, *, units: Sequence[st
         return list(conn.execute(q))
 
 
+_LOCK_ROWS = select(approval_table.c.unit, approval_table.c.plan, approval_table.c.period, approval_table.c.frequency,
+                    approval_table.c.period_start, approval_table.c.period_end, approval_table.c.state,
+                    approval_table.c.reopened).where(or_(approval_table.c.state.in_(HELD_STATES),
+                                                         approval_table.c.reopened.is_(True)))  # every entry reads it
+
+
 def lock_rows(engine: Engine) -> list[Any]:
     """The approvals that hold their values (submitted, approved, accepted) or lift a
     period's expiry (reopened): all an entry needs to know which cells it may write."""
-    a = approval_table
-    q = select(a.c.unit, a.c.plan, a.c.period, a.c.frequency, a.c.period_start, a.c.period_end, a.c.state,
-               a.c.reopened).where(or_(a.c.state.in_(HELD_STATES), a.c.reopened.is_(True)))
     with engine.connect() as conn:
-        return list(conn.execute(q))
+        return list(conn.execute(_LOCK_ROWS))
 
 
 def approval_events(engine: Engine, unit: str, plan: str, period: str) -> list[Any]:

@@ -417,6 +417,12 @@ def audit(engine: Engine, actor: str, action: str, obj: str = "", *, outcome: st
     accounts.insert_audit(engine, _audit_row(actor, action, obj, outcome, detail, ip, now))
 
 
+def audit_on(conn: Any, actor: str, action: str, obj: str = "", *, outcome: str = "ok", detail: str = "",
+             ip: str = "", now: datetime) -> None:
+    """Record one action in the audit log, in the caller's write transaction."""
+    accounts.insert_audit_on(conn, _audit_row(actor, action, obj, outcome, detail, ip, now))
+
+
 def list_audit(engine: Engine, limit: int = 200, actor: str | None = None,
                outcome: str | None = None) -> list[dict[str, Any]]:
     return [{**r._asdict(), "at": aware(r.at)} for r in accounts.audit_rows(engine, limit, actor, outcome)]

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from tracker.domain.model import Indicator, TargetsModel
 from tracker.domain.periods import latest_closed_period
@@ -103,8 +104,9 @@ def entry(ctx: Ctx) -> Response:
     rows = _rows(ctx, model)
     if ctx.request.method == "GET":
         _fill_stored(ctx, rows, region.code)
+        message = _saved_from(ctx.request.query_params)  # after the redirect from a saved form
         return ctx.render("web/entry.html", rows=rows, region=region,
-                          regions=auth.writable_regions(user, state.regions), message="", warnings=[])
+                          regions=auth.writable_regions(user, state.regions), message=message, warnings=[])
     return _entry_post(ctx, model, region, rows)
 
 
@@ -146,8 +148,15 @@ def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryR
         return ctx.render("web/entry.html", 400, rows=rows, region=region, message="",
                           regions=auth.writable_regions(user, state.regions), warnings=[],
                           form_error="没有填写任何数值。")
+    def audited(conn: Any, result: Any) -> None:  # the audit entry commits with the values
+        detail = "；".join(f"{indicators[c.indicator].name} {c.period}：{c.value}" if c.indicator in indicators
+                          else f"{c.indicator} {c.period}：{c.value}" for c in cells)
+        auth.audit_on(conn, ctx.actor, "entry", region.code, ip=ctx.ip, now=state.now(),
+                      detail=detail + f"｜保存 {result.written} 项，其中更正 {result.corrections} 项")
+
     try:
-        result = ctx.write(lambda: state.tracker.record_values(cells, entered_by=user.username, source="web"))
+        result = ctx.write(lambda: state.tracker.record_values(cells, entered_by=user.username, source="web",
+                                                               also=audited))
     except EntryError as exc:
         for problem in exc.problems:
             ind_id = problem.column.split(":", 1)[0]
@@ -157,15 +166,30 @@ def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryR
         return ctx.render("web/entry.html", 400, rows=rows, region=region, message="", warnings=[],
                           regions=auth.writable_regions(user, state.regions),
                           form_error=f"未保存任何数据：发现 {len(exc.problems)} 处问题，请修改标出的各项后重新提交。")
-    ctx.audit("entry", region.code, detail="；".join(f"{indicators[c.indicator].name} {c.period}：{c.value}"
-                                                     if c.indicator in indicators else f"{c.indicator} {c.period}：{c.value}"
-                                                     for c in cells)
-              + f"｜保存 {result.written} 项，其中更正 {result.corrections} 项")
-    fresh = _rows(ctx, model)
+    message = saved_message(result.written, result.corrections, result.unchanged)
+    if not result.warnings:  # redirect after POST: a reload does not post the form again
+        counts = {"saved": result.written, "corrected": result.corrections, "unchanged": result.unchanged}
+        return RedirectResponse(f"/entry?{urlencode({'region': region.code, **counts})}", status_code=303)
+    fresh = _rows(ctx, model)  # warnings to read: shown at once, beside the values they concern
     _fill_stored(ctx, fresh, region.code)
-    message = f"已保存 {result.written} 项" + (f"（其中更正 {result.corrections} 项）" if result.corrections else "")
-    if result.unchanged:
-        message += f"；{result.unchanged} 项与已有数值相同，未重复保存"
-    return ctx.render("web/entry.html", rows=fresh, region=region, message=message + "。",
+    return ctx.render("web/entry.html", rows=fresh, region=region, message=message,
                       regions=auth.writable_regions(user, state.regions),
                       warnings=[w.format("zh") for w in result.warnings])
+
+
+def _saved_from(query: Any) -> str:
+    """The saved message again, from the counts the redirect carries (numbers only: nothing a
+    link could make the page say)."""
+    try:
+        counts = [int(query.get(k, "")) for k in ("saved", "corrected", "unchanged")]
+    except ValueError:
+        return ""
+    return saved_message(*counts) if all(0 <= n < 10**6 for n in counts) else ""
+
+
+def saved_message(written: int, corrections: int, unchanged: int) -> str:
+    """What a saved form says: how many values, corrections and unchanged ones."""
+    message = f"已保存 {written} 项" + (f"（其中更正 {corrections} 项）" if corrections else "")
+    if unchanged:
+        message += f"；{unchanged} 项与已有数值相同，未重复保存"
+    return message + "。"
