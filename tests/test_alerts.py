@@ -97,18 +97,22 @@ def test_email_over_real_smtp_server(engine, model):
                   "recipients": {"省民政厅": {"email": ["mzt@example.org"]}},
                   "supervisors": ["省发展改革委"]}
         config["recipients"]["省发展改革委"] = {"email": ["fgw@example.org"]}
-        assert enqueue(engine, model, [_event()], "2026-11", config, "reports/2026-11.html", now=NOW) == 1
-        assert deliver_pending(engine, config, now=NOW) == {"sent": 1, "retry": 0, "dead": 0}
-    assert len(smtp.messages) == 1
-    rcpts, raw = smtp.messages[0]
-    assert rcpts == ["mzt@example.org", "fgw@example.org"]
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    assert "进度滞后" in msg["Subject"] and msg["To"] == "mzt@example.org" and msg["Cc"] == "fgw@example.org"
-    key = _rows(engine)[0]["key"]
-    assert msg["X-Tracker-Idempotency-Key"] == key
+        # one flip: the lead unit's digest and the supervisors' digest
+        assert enqueue(engine, model, [_event()], "2026-11", config, "reports/2026-11.html", now=NOW) == 2
+        assert deliver_pending(engine, config, now=NOW) == {"sent": 2, "retry": 0, "dead": 0}
+    assert len(smtp.messages) == 2
+    by_rcpt = {tuple(rcpts): email.message_from_bytes(raw, policy=email.policy.default) for rcpts, raw in smtp.messages}
+    assert set(by_rcpt) == {("mzt@example.org",), ("fgw@example.org",)}
+    msg = by_rcpt[("mzt@example.org",)]
+    assert msg["Subject"].startswith("【督办通知】2026-11 省民政厅") and "进度滞后 1 项" in msg["Subject"]
+    assert msg["To"] == "mzt@example.org" and msg["Cc"] is None
+    rows = {r["recipient"]: r for r in _rows(engine)}
+    assert msg["X-Tracker-Idempotency-Key"] == rows["省民政厅"]["key"]
+    assert msg["Message-ID"] == f"<{rows['省民政厅']['key']}@tracker>"
     body = msg.get_body(("plain",)).get_content()
-    assert "reports/2026-11.html" in body and "原因" in body
-    assert _rows(engine)[0]["state"] == "sent"
+    assert "reports/2026-11.html" in body and "原因" in body and "进展正常 → 进度滞后" in body
+    assert by_rcpt[("fgw@example.org",)]["Subject"].startswith("【督办汇总】2026-11")
+    assert {r["state"] for r in _rows(engine)} == {"sent"}
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
@@ -181,7 +185,9 @@ def test_wecom_and_dingtalk_group_bot_formats(engine, model, monkeypatch):
         assert deliver_pending(engine, config, now=NOW)["sent"] == 2
     wecom, ding = sorted(bot.requests, key=lambda r: "access_token" in r["path"])
     assert wecom["json"]["msgtype"] == "markdown" and "进度滞后" in wecom["json"]["markdown"]["content"]
-    assert ding["json"]["msgtype"] == "markdown" and ding["json"]["markdown"]["title"].startswith("【状态变化】")
+    # a group bot is one chat: it gets the supervisors' digest of the run, once
+    assert len(bot.requests) == 2
+    assert ding["json"]["msgtype"] == "markdown" and ding["json"]["markdown"]["title"].startswith("【督办汇总】")
     assert "timestamp=" in ding["path"] and "sign=" in ding["path"]
 
 

@@ -6,6 +6,7 @@ sits at the end).
 """
 
 import json
+import os
 import re
 from datetime import date, datetime, timezone
 from html.parser import HTMLParser
@@ -336,7 +337,8 @@ def test_it_writes_html_json_and_index(tmp_path):
     assert files.html == tmp_path / "2026-03.html"
     assert json.loads(files.json.read_text(encoding="utf-8"))["as_of"] == "2026-03-31"
     assert "2026-03.html" in files.index.read_text(encoding="utf-8")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-03.html", "2026-03.json", "index.html"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "2026-03.html", "2026-03.json", "index.html"]
 
 
 def test_the_index_after_several_months(tmp_path):
@@ -356,8 +358,10 @@ def test_the_index_after_several_months(tmp_path):
     assert 'id="late-run"' in feb and "补发" in feb
 
 
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in directory.iterdir()}
+def snapshot(directory: Path) -> dict[str, bytes | str]:
+    """Everything under the report directory: files' bytes, symlinks' targets."""
+    return {str(p.relative_to(directory)): (os.readlink(p) if p.is_symlink() else p.read_bytes())
+            for p in sorted(directory.rglob("*")) if p.is_symlink() or p.is_file()}
 
 
 def test_a_crash_while_rendering_leaves_everything_as_it_was(tmp_path, monkeypatch):

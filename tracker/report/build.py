@@ -17,7 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from tracker.domain.model import (
     TargetsModel,
     Task,
 )
+from tracker.domain.periods import PLAN_TZ, submission_deadline
 from tracker.domain.regions import Regions
 from tracker.report.labels import UI
 from tracker.status.engine import (
@@ -118,9 +119,12 @@ class _Digest:
 
 
 def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSet", regions: Regions,
-            as_of: date, since: date | None, new_values: Iterable[Observation] | None) -> _Digest:
+            as_of: date, since: date | None, new_values: Iterable[Observation] | None,
+            known: tuple[datetime | None, datetime | None] = (None, None)) -> _Digest:
     """`since` is the previous report's as-of date: values entered after the end of that day
-    (Asia/Shanghai) and known by the end of `as_of` are new."""
+    (Asia/Shanghai) and known by the end of `as_of` are new. `known` (the previous report's and
+    this one's knowledge moments, when they were written with the figures known at a run)
+    replaces those two ends."""
     if isinstance(observations, SeriesSet):
         series, listed = observations, list(new_values or [])
     else:
@@ -128,8 +132,8 @@ def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSe
         series = series_from_observations(listed, as_of)
     new: list[Observation] = []
     sample = False
-    start = knowledge_cutoff(since) if since is not None else None
-    end = knowledge_cutoff(as_of)
+    start = known[0] or (knowledge_cutoff(since) if since is not None else None)
+    end = known[1] or knowledge_cutoff(as_of)
     for obs in listed:
         if not sample and (obs.note or obs.source):
             text = f"{obs.note} {obs.source}".lower()
@@ -481,7 +485,8 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
                   observations: "Iterable[Observation] | SeriesSet", regions: Regions, as_of: date,
                   previous: dict[str, Any] | None = None, *, new_values: Iterable[Observation] | None = None,
                   sample: bool | None = None, plans: Sequence[str] | None = None, lang: str = "zh", generated_at: str = "", late_run: bool = False, note: str = "",
-                  grace_days: int = 30, limits: Limits = Limits()) -> dict[str, Any]:
+                  grace_days: int = 30, limits: Limits = Limits(), known_at: datetime | None = None,
+                  submission_day: int = 10) -> dict[str, Any]:
     """Everything the report shows, as JSON-ready data in `lang`.
 
     `observations` is what `evaluate` was given: Observations, or a SeriesSet at national
@@ -490,14 +495,18 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     `sample` says the data is sample data (default: any value's note or source says so).
     `statuses` are the items the report covers (tracker.service chooses the plans); `plans`
     names the plan ids the report is about, for its heading (default: the plan of the
-    province the regions describe)."""
+    province the regions describe). `known_at`: the figures are those known at that moment
+    (a scheduled run after the submission day), not at the end of `as_of`; values that
+    arrived after their submission deadline (`submission_day`) are listed as late."""
     if lang not in UI:
         raise ValueError(f"unknown language {lang!r}; accepted: {', '.join(UI)}")
     plan_region = regions.province.code
     chosen = [p for p in model.plans if p.id in plans] if plans else [p for p in model.plans if p.region == plan_region]
     plan = chosen[0] if chosen else (model.plans[0] if model.plans else None)
     since = date.fromisoformat(previous["as_of"]) if previous and previous.get("as_of") else None
-    digest = _digest(model, observations, regions, as_of, since, new_values)
+    previous_known = previous.get("known_at") if previous else None
+    known = (datetime.fromisoformat(previous_known) if previous_known else None, known_at)
+    digest = _digest(model, observations, regions, as_of, since, new_values, known)
     if sample is not None:
         digest.sample = sample
     targets = {t.id: t for t in model.targets}
@@ -523,6 +532,7 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
         "schema": SCHEMA, "lang": lang, "title": UI[lang]["title"],
         "plan": {"id": plan.id, "title": plan.title, "issuer": plan.issuer} if plan else None,
         "period": f"{as_of.year}-{as_of.month:02d}", "as_of": as_of.isoformat(), "generated_at": generated_at,
+        "known_at": known_at.astimezone(PLAN_TZ).isoformat(timespec="seconds") if known_at else "",
         "run": {"late": bool(late_run), "note": note or ""},
         "sample": digest.sample, "total": len(items), "lights": lights, "counts": counts,
         "sections": sections,
@@ -531,4 +541,28 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
         "completeness": _completeness(model, digest, regions, plan_region, as_of, grace_days, lang, limits),
     }
     context["changes"] = _changes(context, previous, digest, model, regions, lang, limits)
+    context["late_values"] = late_values(digest.new, model, regions, submission_day, lang, limits.new_values)
     return context
+
+
+def late_values(new: Iterable[Observation], model: TargetsModel, regions: Regions, submission_day: int,
+                lang: str, limit: int) -> dict[str, Any]:
+    """The values new in this report that arrived after their submission deadline (the
+    `submission_day` of the month after their period), latest first: which figures a report
+    could not have had on time, and who sent them late."""
+    names = {i.id: (i.name, i.unit) for i in model.indicators}
+    rows = []
+    for o in new:
+        if o.entered_at is None:
+            continue
+        due = submission_deadline(o.period_end, submission_day)
+        entered = o.entered_at.astimezone(PLAN_TZ).date()
+        if entered <= due:
+            continue
+        name, unit = names.get(o.indicator, (o.indicator, ""))
+        rows.append({"indicator": name, "region": o.region, "region_name": _region_name(regions, o.region, lang),
+                     "period": o.period or o.period_end.isoformat(), "value_text": format_value(o.value, unit, lang),
+                     "due": due.isoformat(), "entered": entered.isoformat(), "days_late": (entered - due).days})
+    rows.sort(key=lambda r: (-r["days_late"], r["indicator"], r["region"], r["period"]))
+    return {"submission_day": submission_day, "total": len(rows), "rows": rows[:limit],
+            "omitted": max(0, len(rows) - limit)}

@@ -216,22 +216,26 @@ class Tracker:
 
         return data_version(self.engine)
 
-    def evaluate(self, as_of: date | None = None) -> Evaluation:
-        """Every target and milestone as known at the end of `as_of` (default: today in
-        Asia/Shanghai); computed once per as-of date and state of the data."""
+    def evaluate(self, as_of: date | None = None, *, known_at: datetime | None = None) -> Evaluation:
+        """Every target and milestone as of `as_of` (default: today in Asia/Shanghai), with the
+        figures known at the end of that day, or at `known_at` (the monthly run, after the
+        submission day, knows the month's figures); computed once per date and state of the data."""
         from tracker import store
         from tracker.status.engine import SeriesResolver, evaluate
         from tracker.status.figures import indicators_needed
 
         as_of = as_of or self.today()
         model = self.model
-        key = (as_of, (self._synced, self._data_version()))
+        key = (as_of, known_at, (self._synced, self._data_version()))
         found = self._evaluations.get(key)
         if found is not None:
             return found
-        series = store.load_series(self.engine, as_of, indicators_needed(model))
-        progress = store.milestone_progress(self.engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
-        statuses = evaluate(model, series, progress, self.regions, as_of, self.settings.status)
+        series = store.load_series(self.engine, as_of, indicators_needed(model), known_at=known_at)
+        if known_at is None:
+            progress = store.milestone_progress(self.engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
+        else:
+            progress = store.milestone_progress(self.engine, known_at, reported_by=as_of)
+        statuses = evaluate(model, series, progress, self.regions, as_of, self.settings.status, known_at=known_at)
         plans = self.tracked_plans(model)
         evaluation = Evaluation(as_of, model, self.regions, statuses, series,
                                 SeriesResolver(model, series, self.regions), plans,
@@ -294,25 +298,34 @@ class Tracker:
     # -- reports, runs, alerts -------------------------------------------------------------------
 
     def write_report(self, as_of: date | None = None, *, lang: str | None = None, reports_dir: str | Path | None = None,
-                     late: bool = False, note: str = "") -> Any:
+                     late: bool = False, note: str = "", known_at: datetime | None = None,
+                     fence: Any = None) -> Any:
         """Evaluate as of `as_of` and write the month's report (HTML, JSON and index) into
-        `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default)."""
+        `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default),
+        as a new generation of the set (readers see the old set or the new one). `known_at`:
+        the figures known at that moment (see `evaluate`); the report then lists the values
+        that arrived after their submission deadline. `fence()` is called before the set is
+        switched and raises to stop it (a scheduled run that lost its lease)."""
         from tracker import store
         from tracker.report.files import generate_report, read_previous
 
-        evaluation = self.evaluate(as_of)
+        evaluation = self.evaluate(as_of, known_at=known_at)
         lang = lang or self.settings.language
         out = Path(reports_dir) if reports_dir is not None else self.reports_dir(lang)
         period = f"{evaluation.as_of.year}-{evaluation.as_of.month:02d}"
         previous = read_previous(out, period)
         fresh: list[Observation] = []
         if previous and previous.get("as_of"):
-            fresh = store.new_observations(self.engine, date.fromisoformat(previous["as_of"]), evaluation.as_of)
+            since = previous.get("known_at")
+            fresh = store.new_observations(self.engine, date.fromisoformat(previous["as_of"]), evaluation.as_of,
+                                           start=datetime.fromisoformat(since) if since else None, end=known_at)
         files = generate_report(evaluation.model, evaluation.tracked, evaluation.series, self.regions,
                                 evaluation.as_of, out, lang=lang, late_run=late, note=note,
                                 grace_days=self.settings.status.grace_days, generated_at=self.now(),
                                 new_values=fresh, sample=store.has_sample_data(self.engine),
-                                plans=[p.id for p in evaluation.plans])
+                                plans=[p.id for p in evaluation.plans], known_at=known_at,
+                                submission_day=self.settings.schedule.submission_day, fence=fence,
+                                previous=previous)
         import dataclasses
 
         return dataclasses.replace(files, statuses=list(evaluation.tracked))
@@ -358,7 +371,9 @@ class Tracker:
         return list_alerts(self.engine, limit, state)
 
     def deliver_alerts(self) -> dict[str, int]:
-        """Send the alert messages that are due."""
+        """Send the alert messages that are due (at least once each: one left unmarked by a
+        crash is sent again, with the same Message-ID and idempotency key, after
+        [alerts] resend_after_minutes)."""
         from tracker.alerts.outbox import deliver_pending
 
         return deliver_pending(self.engine, self.settings.alerts, now=self.now(), clock=self.now)

@@ -9,7 +9,7 @@ one pair of strings per (indicator, region) instead of building a tuple per valu
 
 from array import array
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 from itertools import islice
 from operator import lt
 
@@ -24,32 +24,40 @@ def _cutoff_utc(as_of: date) -> datetime:
     return knowledge_cutoff(as_of).astimezone(timezone.utc)
 
 
-def load_series(engine: Engine, as_of: date, indicators: Iterable[str] | None = None) -> SeriesSet:
-    """Every (indicator, region) series as known at the end of `as_of` (Shanghai)."""
+def load_series(engine: Engine, as_of: date, indicators: Iterable[str] | None = None, *,
+                known_at: datetime | None = None) -> SeriesSet:
+    """Every (indicator, region) series as known at the end of `as_of` (Shanghai), or at
+    `known_at` when given (a report run after the submission day knows the month's figures)."""
     if engine.dialect.name == "sqlite":
-        return _load_sqlite(engine, as_of, indicators)
-    return _load_generic(engine, as_of, indicators)
+        return _load_sqlite(engine, as_of, indicators, known_at)
+    return _load_generic(engine, as_of, indicators, known_at)
 
 
-def _conditions(as_of: date, indicators: Iterable[str] | None) -> list:
-    """Rows known at the end of `as_of`, of the indicators asked for."""
+def _cut(as_of: date, known_at: datetime | None) -> datetime:
+    return known_at.astimezone(UTC) if known_at is not None else _cutoff_utc(as_of)
+
+
+def _conditions(cut: datetime, indicators: Iterable[str] | None) -> list:
+    """Rows entered before `cut`, of the indicators asked for."""
     t = observation_table
 
-    conds = [t.c.entered_at < _cutoff_utc(as_of)]
+    conds = [t.c.entered_at < cut]
     if indicators is not None:
         conds.append(t.c.indicator.in_(list(indicators)))
     return conds
 
 
-def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None) -> SeriesSet:
+def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None,
+                 known_at: datetime | None = None) -> SeriesSet:
     t = observation_table
+    cut = _cut(as_of, known_at)
 
     # One row per series, its days and values packed by group_concat in the unique index's
     # order (indicator, region, period, revision). A series with a corrected cell
     # (revision > 1) is read again cell by cell: corrections are few.
     packed = (select(t.c.indicator, t.c.region, func.group_concat(t.c.period_end), func.group_concat(t.c.value),
                      func.max(t.c.revision))
-              .where(*_conditions(as_of, indicators))
+              .where(*_conditions(cut, indicators))
               .group_by(t.c.indicator, t.c.region))
     out = SeriesSet()
     revised: list[tuple[str, str]] = []
@@ -67,7 +75,6 @@ def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None) 
                                                        for d in days_text.split(",")))
             values = array("d", map(float, values_text.split(",")))
             out.add(indicator, region, _ordered(days, values))
-        cut = _cutoff_utc(as_of)
         for indicator, region in revised:
             cells = conn.execute(
                 select(t.c.period_end, t.c.value)
@@ -88,12 +95,14 @@ def _ordered(days: array, values: array) -> Series:
     return Series(array("i", keys), array("d", (merged[k] for k in keys)))
 
 
-def _load_generic(engine: Engine, as_of: date, indicators: Iterable[str] | None) -> SeriesSet:
+def _load_generic(engine: Engine, as_of: date, indicators: Iterable[str] | None,
+                  known_at: datetime | None = None) -> SeriesSet:
     """Any other database: stream the latest revision per cell, ordered by series."""
     t = observation_table
+    cut = _cut(as_of, known_at)
 
     latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
-              .where(*_conditions(as_of, indicators))
+              .where(*_conditions(cut, indicators))
               .group_by(t.c.indicator, t.c.region, t.c.period).subquery())
     q = (select(t.c.indicator, t.c.region, t.c.period_end, t.c.value)
          .join(latest, (t.c.indicator == latest.c.indicator) & (t.c.region == latest.c.region)
