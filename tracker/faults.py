@@ -13,6 +13,7 @@ moment, then kills the process or writes the .go file.
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 POINT_ENV, DIR_ENV = "TRACKER_FAULT_POINT", "TRACKER_FAULT_DIR"
 
@@ -42,3 +43,32 @@ def point(name: str) -> None:
     os.replace(tmp, reached)
     while not go.exists():
         time.sleep(0.02)
+
+
+# ---------------------------------------------------------------------------------------
+# The trial's side (tests and benchmarks/bench_faults.py)
+
+
+def environment(points: str, directory: str | Path) -> dict[str, str]:
+    """The variables that make a child process stop at `points` (comma-separated)."""
+    return {POINT_ENV: points, DIR_ENV: str(directory)}
+
+
+def wait_reached(directory: str | Path, name: str, proc: Any = None, timeout: float = 60.0) -> int:
+    """Wait until a child has arrived at `name`; returns its pid. Raises RuntimeError if the
+    child (a subprocess.Popen) exits first or the time runs out."""
+    reached = reached_file(directory, name)
+    deadline = time.monotonic() + timeout
+    while not reached.exists():
+        if proc is not None and proc.poll() is not None:
+            out = proc.communicate()[1] if proc.stderr else ""
+            raise RuntimeError(f"the process exited ({proc.returncode}) before reaching {name}: {out}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no process reached {name} within {timeout:.0f} s")
+        time.sleep(0.02)
+    return int(reached.read_text(encoding="utf-8"))
+
+
+def release(directory: str | Path, name: str) -> None:
+    """Let a child waiting at `name` go on."""
+    go_file(directory, name).write_text("", encoding="utf-8")

@@ -168,6 +168,7 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
             progress = _check_file(engine, path, model, regions, entered_at, correct, period, indicator, permit,
                                    log, result, spill)
             if not dry_run:
+                faults.point("import:checked")
                 _write_checked(engine, path, version, spill, progress, result, log, entered_by, entered_at)
     except FileRefused as exc:
         raise EntryError([Problem(exc.zh, exc.en, file=path.name,
