@@ -247,3 +247,32 @@ def test_sigterm_stops_the_scheduler_cleanly_after_catching_up(tmp_path, db_url,
     with engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT job_state FROM apscheduler_jobs WHERE id = 'monthly-report'").scalar()
     assert pickle.loads(stored)["kwargs"] == {"config_path": str(config)}
+
+
+TRAININGS = "elderly_care_worker_trainings"  # monthly, due by the 10th of the following month
+
+
+def test_the_monthly_report_holds_the_figures_known_at_the_run_and_names_those_that_came_late(settings, engine):
+    from tracker.report.files import read_report
+
+    def moment(day: str) -> datetime:
+        return datetime.fromisoformat(day).replace(tzinfo=SHANGHAI)
+
+    assert run_period(settings, "2026-10", moment("2026-11-11T08:00"), engine=engine).state == "succeeded"
+    at(settings, engine, moment("2026-11-20T10:00")).record(TRAININGS, "海口", "2026-10", 40, entered_by="x")
+    at(settings, engine, moment("2026-12-05T10:00")).record(TRAININGS, "海口", "2026-11", 50, entered_by="x")
+    at(settings, engine, moment("2026-12-05T10:00")).record(TRAININGS, "三亚", "2026-11", 20, entered_by="x")
+    november = run_due(settings, moment("2026-12-11T08:00"), engine)
+    assert (november.period, november.state, november.late) == ("2026-11", "succeeded", False)
+    report = read_report(settings.reports_dir, "2026-11")
+    assert report["as_of"] == "2026-11-30" and report["known_at"].startswith("2026-12-11T08:00")
+    # November's own figures, entered before the 10th, are in November's report …
+    new = {(v["region_name"], v["period"]) for v in report["changes"]["new_values"]}
+    assert {("海口市", "2026-11"), ("三亚市", "2026-11"), ("海口市", "2026-10")} <= new
+    # … and October's, entered after its deadline, is named as late
+    late = report["late_values"]
+    assert late["total"] == 1
+    assert {k: late["rows"][0][k] for k in ("region_name", "period", "due", "entered", "days_late")} == {
+        "region_name": "海口市", "period": "2026-10", "due": "2026-11-10", "entered": "2026-11-20", "days_late": 10}
+    html = Path(november.report_path).read_text(encoding="utf-8")
+    assert 'id="late-values"' in html and "迟报数值" in html
