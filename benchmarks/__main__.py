@@ -15,6 +15,7 @@ QUICK = {
     "bench_report": [],
     "bench_web": ["--seconds", "10"],
     "bench_regions": [],
+    "bench_faults": [],
 }
 FULL = {
     "bench_import": ["--rows", "1000000"],
@@ -22,6 +23,7 @@ FULL = {
     "bench_report": ["--national"],
     "bench_web": ["--seconds", "60"],
     "bench_regions": [],
+    "bench_faults": ["--trials", "20", "--rows", "500000", "--months", "12"],
 }
 
 

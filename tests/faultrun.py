@@ -4,7 +4,6 @@ named point (tracker.faults), then killed with SIGKILL, paused with SIGSTOP or l
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,8 @@ def start(args: list[str], config: Path, db_url: str, *, points: str = "", fault
           cwd: Path | None = None) -> subprocess.Popen:
     """`tracker ARGS` in a child process on the test's database and configuration, stopping
     at `points` (comma-separated) if given."""
-    env = {**os.environ, "TRACKER_DATABASE_URL": db_url, "TRACKER_CONFIG": str(config)}
-    env.pop(faults.POINT_ENV, None)
-    if points:
-        env.update(faults.environment(points, fault_dir or config.parent))
-    return subprocess.Popen([sys.executable, "-m", "tracker", *args], env=env, cwd=cwd or config.parent,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return faults.spawn(args, {"TRACKER_DATABASE_URL": db_url, "TRACKER_CONFIG": str(config)}, points=points,
+                        directory=fault_dir or config.parent, cwd=cwd or config.parent)
 
 
 def run(args: list[str], config: Path, db_url: str, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -72,3 +72,18 @@ def wait_reached(directory: str | Path, name: str, proc: Any = None, timeout: fl
 def release(directory: str | Path, name: str) -> None:
     """Let a child waiting at `name` go on."""
     go_file(directory, name).write_text("", encoding="utf-8")
+
+
+def spawn(args: list[str], variables: dict[str, str], *, points: str = "", directory: str | Path = ".",
+          cwd: str | Path | None = None) -> Any:
+    """`tracker ARGS` in a child process (subprocess.Popen, text pipes) with the environment
+    plus `variables`, stopping at `points` if given."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, **variables}
+    env.pop(POINT_ENV, None)
+    if points:
+        env.update(environment(points, directory))
+    return subprocess.Popen([sys.executable, "-m", "tracker", *args], env=env, cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

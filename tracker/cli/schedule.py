@@ -109,6 +109,8 @@ def runs(ctx: click.Context, limit: int) -> None:
         click.echo("（无运行记录 no runs yet）")
     for r in rows:
         flags = " ".join(f for f, on in (("补发late", r["late"]), ("forced", r["forced"])) if on)
+        if r["state"] == "running":
+            flags += f" {r['owner']} lease until {_local(r.get('lease_until'))}"
         click.echo(f"{r['job']:<8} {r['period']}  {r['state']:<11} #{r['attempt']}  {_local(r['started_at'])} → "
                    f"{_local(r['finished_at'])}  alerts {r['alerts']}  {r['report_path'] or ''} {flags}"
                    + (f"\n    {r['error'][:200]}" if r["error"] else ""))
