@@ -65,7 +65,7 @@ class RecordingSMTPServer:
                 outer.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
                 return "250 OK"
 
-            async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
                 if on_quit is not None:  # what the client has done by the time it says QUIT
                     on_quit()
                 return "221 Bye"

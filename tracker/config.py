@@ -108,6 +108,11 @@ class AlertsSettings:
     dingtalk: dict[str, Any] = field(default_factory=dict)
     recipients: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.resend_after_minutes < 1:
+            raise ValueError(f"resend_after_minutes = {self.resend_after_minutes:g}: accepted 1 or more (longer than "
+                             "one delivery may take, or a message still being sent would be sent twice)")
+
     @property
     def enabled(self) -> bool:
         """Whether alerts are configured at all."""

@@ -170,9 +170,12 @@ class Lease:
             self._raise()
 
     def fence(self) -> None:
-        """Before a file is put in place: the lease, checked locally and in the database."""
-        with write_transaction(self.engine) as conn:
-            self.guard(conn)
+        """Before a file is put in place: the lease, checked locally and in the database (a
+        read, which never waits behind a writer)."""
+        self.check()
+        with self.engine.connect() as conn:
+            if not holds(conn, self.job, self.period, self.token, self.clock(), lock=False):
+                self._raise()
 
 
 @dataclass

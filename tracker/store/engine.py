@@ -120,16 +120,18 @@ def write_transaction(engine: Engine, values: bool = False) -> Iterator[Connecti
     any exception. On SQLite it holds the write lock from the start (BEGIN IMMEDIATE). With
     `values` (a transaction that reads the stored revisions, then writes the next ones), on
     PostgreSQL it also takes a transaction-scoped advisory lock, so two people correcting
-    one cell at once queue as they do on SQLite, instead of both claiming the same revision."""
+    one cell at once queue as they do on SQLite, instead of both claiming the same revision.
+    Either way a writer behind another (a long import) waits as long as it takes and says
+    so (a warning on the tracker.store logger: stderr at the command line)."""
     with engine.connect() as conn:
         conn.execution_options(tracker_write=True)
         with conn.begin():
-            if values and conn.dialect.name == "postgresql":
-                if not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({VALUES_LOCK})").scalar():
-                    started = time.monotonic()
-                    log.warning("%s", WAITING)
-                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({VALUES_LOCK})")
-                    log.warning("数据库已可写入 / got the database after %.1f s", time.monotonic() - started)
+            if values and conn.dialect.name == "postgresql" and not conn.exec_driver_sql(
+                    f"SELECT pg_try_advisory_xact_lock({VALUES_LOCK})").scalar():
+                started = time.monotonic()
+                log.warning("%s", WAITING)
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({VALUES_LOCK})")
+                log.warning("数据库已可写入 / got the database after %.1f s", time.monotonic() - started)
             yield conn
 
 

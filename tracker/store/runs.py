@@ -103,13 +103,14 @@ def renew(engine: Engine, job: str, period: str, token: int, now: datetime, leas
         return result.rowcount == 1
 
 
-def holds(conn: Connection, job: str, period: str, token: int, now: datetime) -> bool:
-    """Whether `token` still holds a live lease on the run, checked inside the caller's write
-    transaction (the row is locked on PostgreSQL; SQLite holds the write lock), so the writes
-    that follow in that transaction happen only under the lease."""
+def holds(conn: Connection, job: str, period: str, token: int, now: datetime, *, lock: bool = True) -> bool:
+    """Whether `token` still holds a live lease on the run. Inside the caller's write
+    transaction (`lock`: the row is locked on PostgreSQL; SQLite holds the write lock), the
+    writes that follow in that transaction happen only under the lease; without `lock`, a
+    plain read that never waits (before a file is put in place)."""
     t = run_table
-    row = conn.execute(select(t.c.id).where(*_held(job, period, token, now)).with_for_update()).first()
-    return row is not None
+    q = select(t.c.id).where(*_held(job, period, token, now))
+    return conn.execute(q.with_for_update() if lock else q).first() is not None
 
 
 def finish(bind: Engine | Connection, job: str, period: str, token: int, state: str, now: datetime,
