@@ -111,7 +111,8 @@ def _begin_immediate(raw: Any) -> None:
         log.warning("数据库已可写入 / got the database after %.1f s", time.monotonic() - started)
 
 
-VALUES_LOCK = 4634002  # PostgreSQL advisory lock: one writer of reported values at a time
+VALUES_LOCK = 4634002  # PostgreSQL advisory lock: one writer of reported values at a time …
+_VALUES_KEY = f"{VALUES_LOCK}, hashtext(current_schema())"  # … per schema (advisory locks span the database)
 
 
 @contextmanager
@@ -127,10 +128,10 @@ def write_transaction(engine: Engine, values: bool = False) -> Iterator[Connecti
         conn.execution_options(tracker_write=True)
         with conn.begin():
             if values and conn.dialect.name == "postgresql" and not conn.exec_driver_sql(
-                    f"SELECT pg_try_advisory_xact_lock({VALUES_LOCK})").scalar():
+                    f"SELECT pg_try_advisory_xact_lock({_VALUES_KEY})").scalar():
                 started = time.monotonic()
                 log.warning("%s", WAITING)
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({VALUES_LOCK})")
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_VALUES_KEY})")
                 log.warning("数据库已可写入 / got the database after %.1f s", time.monotonic() - started)
             yield conn
 
