@@ -167,11 +167,6 @@ def item_title(model: TargetsModel, item_id: str) -> str:
     return item_id
 
 
-KIND_WORDS = {"transition": ("状态变化", "status change"), "recovery": ("恢复正常", "recovered"),
-              "reminder": ("逾期提醒", "still overdue"), "test": ("测试消息", "test message"),
-              "submission": ("报送提醒", "submission reminder")}
-
-
 @dataclass
 class Message:
     subject: str
