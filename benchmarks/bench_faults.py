@@ -101,7 +101,7 @@ def _wait_any(work: Path, point: str, procs: list[Any], timeout: float = 60) -> 
 
 
 def trial_runs(env: Env, trials: int, rng: random.Random) -> dict[str, Any]:
-    from tracker.report.files import GENERATIONS, read_report
+    from tracker.report.files import CURRENT, GENERATIONS, read_report
     from tracker.store.runs import RUN_JOB, get_run
 
     tracker = env.tracker()
@@ -128,7 +128,8 @@ def trial_runs(env: Env, trials: int, rng: random.Random) -> dict[str, Any]:
         reports = env.work / "reports"
         assert read_report(reports, period) is not None
         leftovers += sum(1 for p in reports.rglob("*.tmp"))
-        leftovers += max(0, len(list((reports / GENERATIONS).iterdir())) - 2)
+        current = os.readlink(reports / CURRENT).rsplit("/", 1)[1]
+        leftovers += sum(1 for p in (reports / GENERATIONS).iterdir() if p.name > current)  # never switched to
     return {"runs_per_month": runs_per_month, "takeover_s": takeovers, "report_leftovers": leftovers}
 
 
@@ -430,7 +431,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"takeover time           : median {statistics.median(takeover) if takeover else 0:.2f} s, max "
           f"{max(takeover, default=0):.2f} s after the kill (lease 1 s, heartbeat 0.2 s; "
           f"{len(takeover)} of {len(results['runs_per_month'])} needed one)")
-    print(f"report set leftovers    : {results['report_leftovers']} (temporary files, stale generations)")
+    print(f"report set leftovers    : {results['report_leftovers']} (temporary files, generations never switched to)")
     print(f"writes after lease lost : {results['writes_after_lease_lost']} in {results['stopped_trials']} runs "
           "stopped with SIGSTOP past their lease and resumed")
     print(f"lost values             : {results['values_lost']} of {results['values_acknowledged']} acknowledged; "

@@ -89,7 +89,8 @@ def test_a_reader_at_every_point_of_a_write_and_after_a_kill_sees_one_whole_set(
     # the next write cleans up what the killed one left
     write_report(context("2026-11", "later"), reports)
     gens = sorted(p.name for p in (reports / GENERATIONS).iterdir())
-    assert len(gens) == 2 and os.readlink(reports / CURRENT) == f"{GENERATIONS}/{gens[-1]}"
+    assert os.readlink(reports / CURRENT) == f"{GENERATIONS}/{gens[-1]}"  # none beyond the current: no orphan
+    assert len(gens) == len(set(gens)) and all((reports / GENERATIONS / g / "manifest.json").exists() for g in gens)
     leftovers = [name for name in tree(reports) if name.endswith(".tmp")]
     dangling = [p.name for p in reports.iterdir() if p.is_symlink() and not p.exists()]
     assert leftovers == [] and dangling == []
@@ -132,10 +133,12 @@ def test_a_set_written_before_generations_is_adopted_without_a_visible_change(tm
     assert "2026-09" in index and "2026-10" in index
 
 
-def test_cleanup_keeps_the_current_and_the_previous_generation(tmp_path):
+def test_cleanup_keeps_the_current_the_previous_and_recent_generations(tmp_path):
     reports = tmp_path / "reports"
     for month in range(1, 6):
         write_report(context(f"2026-{month:02d}", "x"), reports)
     (reports / GENERATIONS / "g00000099").mkdir()  # a generation a killed writer never switched to
-    assert cleanup(reports) == [f"{GENERATIONS}/g00000099"]
+    assert cleanup(reports) == [f"{GENERATIONS}/g00000099"]  # the others are recent: readers may be in them
+    assert len(list((reports / GENERATIONS).iterdir())) == 5
+    assert sorted(cleanup(reports, retain_seconds=0)) == [f"{GENERATIONS}/g0000000{n}" for n in (1, 2, 3)]
     assert sorted(p.name for p in (reports / GENERATIONS).iterdir()) == ["g00000004", "g00000005"]

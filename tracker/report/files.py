@@ -10,7 +10,8 @@ resolves `.current` once (`set_dir`) and reads them from there. Writers take a l
 (`.lock`, flock) from reading the current set to the switch, so two writers never lose each
 other's month; whatever a killed writer left (a generation never switched to, temporary
 files, links to files that never arrived) is removed by the next write. The generation
-before the current one is kept for readers still reading it.
+before the current one, and any switched away from in the last minutes, are kept for readers
+still reading them.
 """
 
 import fcntl
@@ -40,6 +41,7 @@ SET_FILE = re.compile(r"^(\d{4}-\d{2}\.(html|json)|index\.html)$")
 GENERATIONS, CURRENT, LOCK, MANIFEST = ".generations", ".current", ".lock", "manifest.json"
 GENERATION = re.compile(r"^g(\d{8})$")
 LOCK_WAIT_SECONDS = 120.0
+RETAIN_SECONDS = 300.0  # a generation switched away from is kept this long for readers still in it
 # The named points of a write, in order, where a fault trial may stop the writer.
 WRITE_POINTS = ("report:locked", "report:generation-written", "report:linked", "report:switched")
 
@@ -229,10 +231,12 @@ def _write_manifest(generation: Path, number: int) -> None:
     _fsync_dir(generation)
 
 
-def cleanup(reports_dir: str | Path) -> list[str]:
-    """Remove what killed writers left: generations never switched to and those older than the
-    one before the current, temporary files, and links to names the current set does not have.
-    Call it holding the lock (write_report does); returns what was removed."""
+def cleanup(reports_dir: str | Path, retain_seconds: float = RETAIN_SECONDS) -> list[str]:
+    """Remove what killed writers left: generations never switched to, temporary files, links
+    to names the current set does not have; and generations superseded more than
+    `retain_seconds` ago, except the one before the current (a reader that resolved the set
+    a moment before a switch still finds its files). Call it holding the lock (write_report
+    does); returns what was removed."""
     directory = Path(reports_dir)
     removed: list[str] = []
     current = _current_number(directory)
@@ -242,6 +246,8 @@ def cleanup(reports_dir: str | Path) -> list[str]:
         older = [n for n in gens if n < current]
         if older:
             keep.add(max(older))
+        young = time.time() - retain_seconds
+        keep.update(n for n in older if _mtime(gens[n]) > young)
     for number, path in gens.items():
         if number not in keep:
             shutil.rmtree(path, ignore_errors=True)
@@ -258,6 +264,13 @@ def cleanup(reports_dir: str | Path) -> list[str]:
                 p.unlink(missing_ok=True)
                 removed.append(p.name)
     return removed
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def write_report(context: dict[str, Any], reports_dir: str | Path, *, late_run: bool | None = None,
