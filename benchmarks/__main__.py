@@ -16,6 +16,7 @@ QUICK = {
     "bench_web": ["--seconds", "10"],
     "bench_regions": [],
     "bench_cli": ["--repeat", "3"],
+    "bench_faults": [],
 }
 FULL = {
     "bench_import": ["--rows", "1000000"],
@@ -24,6 +25,7 @@ FULL = {
     "bench_web": ["--seconds", "60"],
     "bench_regions": [],
     "bench_cli": ["--repeat", "7"],
+    "bench_faults": ["--trials", "20", "--rows", "500000", "--months", "12"],
 }
 
 

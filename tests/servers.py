@@ -48,9 +48,11 @@ class RecordingHTTPServer:
 
 
 class RecordingSMTPServer:
-    """aiosmtpd on a free loopback port; `messages` holds (envelope rcpts, raw message bytes)."""
+    """aiosmtpd on a free loopback port; `messages` holds (envelope rcpts, raw message bytes);
+    `on_quit()` is called when a client says QUIT."""
 
-    def __init__(self, tls_context: Any = None, require_starttls: bool = False):
+    def __init__(self, tls_context: Any = None, require_starttls: bool = False,
+                 on_quit: Any = None):
         import socket
 
         from aiosmtpd.controller import Controller
@@ -62,6 +64,11 @@ class RecordingSMTPServer:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
                 outer.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
                 return "250 OK"
+
+            async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+                if on_quit is not None:  # what the client has done by the time it says QUIT
+                    on_quit()
+                return "221 Bye"
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))

@@ -75,3 +75,18 @@ def test_the_environment_overrides_the_file_database(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_DATABASE_URL", "sqlite:///env.db")
     assert load_settings(write(tmp_path, '[tracker]\ndatabase_url = "sqlite:///file.db"\n')).database_url == \
         "sqlite:///env.db"
+
+
+def test_lease_and_resend_settings_are_checked_with_the_file_named(tmp_path):
+    from tracker.config import ConfigError, load_settings
+
+    config = tmp_path / "tracker.toml"
+    config.write_text("[schedule]\nheartbeat_seconds = 60\nlease_seconds = 30\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"tracker.toml: \[schedule\] heartbeat_seconds = 60.*shorter than the lease"):
+        load_settings(config)
+    config.write_text("[alerts]\nresend_after_minutes = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[alerts\] resend_after_minutes = 0: accepted 1 or more"):
+        load_settings(config)
+    config.write_text("[schedule]\nsubmission_day = 5\n[alerts]\nresend_after_minutes = 30\n", encoding="utf-8")
+    settings = load_settings(config)
+    assert settings.schedule.report_day_of_month == 6 and settings.alerts.resend_after_minutes == 30.0

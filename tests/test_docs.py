@@ -30,3 +30,24 @@ def test_ci_runs_the_readme_test_command():
 def test_readme_names_only_files_that_exist():
     for path in re.findall(r"`((?:tracker|tests|benchmarks|docs|examples|sources)/[\w./-]+)`", README):
         assert (ROOT / path).exists(), path
+
+
+def _toml_block(section: str) -> str:
+    """The lines of one [section] of the README's tracker.toml example."""
+    found = re.search(rf"^\[{re.escape(section)}\]\n(.*?)(?=^\[|^```)", README, re.MULTILINE | re.DOTALL)
+    assert found, f"README.md has no [{section}] block"
+    return found.group(1)
+
+
+def test_the_readme_schedule_block_names_every_schedule_setting_the_code_accepts():
+    import dataclasses
+
+    from tracker.config import ScheduleConfig
+
+    documented = re.findall(r"^#?\s*(\w+)\s*=", _toml_block("schedule"), re.MULTILINE)
+    assert sorted(documented) == sorted(f.name for f in dataclasses.fields(ScheduleConfig))
+
+
+def test_the_readme_alerts_block_names_the_resend_window_and_states_the_guarantee():
+    assert re.search(r"^resend_after_minutes\s*=", _toml_block("alerts"), re.MULTILINE)
+    assert "at least once" in README and "deduplicable" in README and "Message-ID" in README

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tracker"
 
 # Lower first. A module may import its own layer and the layers below it, never above.
 LAYERS: list[tuple[str, ...]] = [
-    ("config", "domain"),
+    ("config", "domain", "faults"),
     ("store",),
     ("targets",),
     ("actuals",),

@@ -6,6 +6,7 @@ sits at the end).
 """
 
 import json
+import os
 import re
 from datetime import date, datetime, timezone
 from html.parser import HTMLParser
@@ -373,7 +374,8 @@ def test_it_writes_html_json_and_index(tmp_path):
     assert files.html == tmp_path / "2026-03.html"
     assert json.loads(files.json.read_text(encoding="utf-8"))["as_of"] == "2026-03-31"
     assert "2026-03.html" in files.index.read_text(encoding="utf-8")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-03.html", "2026-03.json", "index.html"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "2026-03.html", "2026-03.json", "index.html"]
 
 
 def test_the_index_after_several_months(tmp_path):
@@ -393,8 +395,10 @@ def test_the_index_after_several_months(tmp_path):
     assert 'id="late-run"' in feb and "补发" in feb
 
 
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in directory.iterdir()}
+def snapshot(directory: Path) -> dict[str, bytes | str]:
+    """Everything under the report directory: files' bytes, symlinks' targets."""
+    return {str(p.relative_to(directory)): (os.readlink(p) if p.is_symlink() else p.read_bytes())
+            for p in sorted(directory.rglob("*")) if p.is_symlink() or p.is_file()}
 
 
 def test_a_crash_while_rendering_leaves_everything_as_it_was(tmp_path, monkeypatch):
@@ -628,13 +632,14 @@ def test_the_monthly_run_writes_a_scheduled_report_and_tracker_report_an_on_dema
 
     model = load_sample(engine)
     settings = Settings(database_url="", targets_path=TARGETS, reports_dir=tmp_path)
-    tracker = Tracker(settings, engine=engine, model=model, clock=lambda: datetime(2026, 12, 2, 4, 19, tzinfo=UTC))
+    # November's report is due after its figures are: on the 11th (submission_day 10)
+    tracker = Tracker(settings, engine=engine, model=model, clock=lambda: datetime(2026, 12, 11, 4, 19, tzinfo=UTC))
     assert tracker.run_month("2026-11").state == "succeeded"
     tracker.write_report()
     november = json.loads((tmp_path / "2026-11.json").read_text(encoding="utf-8"))
     december = json.loads((tmp_path / "2026-12.json").read_text(encoding="utf-8"))
     assert (november["as_of"], november["run"]["kind"]) == ("2026-11-30", "scheduled")
-    assert (december["as_of"], december["run"]["kind"]) == ("2026-12-02", "on_demand")
-    assert december["generated_text"] == "2026年12月2日 12:19（北京时间）"
+    assert (december["as_of"], december["run"]["kind"]) == ("2026-12-11", "on_demand")
+    assert december["generated_text"] == "2026年12月11日 12:19（北京时间）"
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "示例报告" in index  # the sample data makes sample reports, and the index says so

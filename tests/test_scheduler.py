@@ -55,21 +55,25 @@ def run_period(settings, period, now, *, engine, force=False, pipeline=None):
     return at(settings, engine, now).run_month(period, force=force, pipeline=pipeline)
 
 
-def test_monthly_job_fires_at_0800_shanghai_on_the_first_not_utc():
-    trigger = report_trigger(ScheduleConfig())
+def test_monthly_job_fires_the_day_after_the_submission_day_at_0800_shanghai_not_utc():
+    trigger = report_trigger(ScheduleConfig())  # figures due by the 10th: the report on the 11th
     fire = trigger.get_next_fire_time(None, datetime(2026, 11, 15, tzinfo=UTC))
-    assert fire.astimezone(SHANGHAI) == datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI)
-    assert fire.astimezone(UTC) == datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # not 08:00 UTC
-    year_end = trigger.get_next_fire_time(None, datetime(2026, 12, 2, tzinfo=UTC))
-    assert year_end.astimezone(UTC) == datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
+    assert fire.astimezone(SHANGHAI) == datetime(2026, 12, 11, 8, 0, tzinfo=SHANGHAI)
+    assert fire.astimezone(UTC) == datetime(2026, 12, 11, 0, 0, tzinfo=UTC)  # not 08:00 UTC
+    year_end = trigger.get_next_fire_time(None, datetime(2026, 12, 12, tzinfo=UTC))
+    assert year_end.astimezone(UTC) == datetime(2027, 1, 11, 0, 0, tzinfo=UTC)
+    moved = report_trigger(ScheduleConfig(submission_day=5))
+    assert moved.get_next_fire_time(None, datetime(2026, 11, 15, tzinfo=UTC)).astimezone(SHANGHAI).day == 6
+    first = report_trigger(ScheduleConfig(report_day=1))  # an explicit day is kept
+    assert first.get_next_fire_time(None, datetime(2026, 11, 15, tzinfo=UTC)).astimezone(SHANGHAI).day == 1
 
 
 @pytest.mark.parametrize("moment, period", [
-    ("2026-12-01T07:59:59+08:00", "2026-10"),  # 23:59 UTC on Nov 30: November is not due yet
-    ("2026-12-01T08:00:00+08:00", "2026-11"),
-    ("2027-01-01T07:59:00+08:00", "2026-11"),  # year end
-    ("2027-01-01T08:00:00+08:00", "2026-12"),
-    ("2024-03-01T08:00:00+08:00", "2024-02"),  # after a leap February
+    ("2026-12-11T07:59:59+08:00", "2026-10"),  # 23:59 UTC on Dec 10: November is not due yet
+    ("2026-12-11T08:00:00+08:00", "2026-11"),
+    ("2027-01-11T07:59:00+08:00", "2026-11"),  # year end
+    ("2027-01-11T08:00:00+08:00", "2026-12"),
+    ("2024-03-11T08:00:00+08:00", "2024-02"),  # after a leap February
 ])
 def test_due_period_at_its_edges(moment, period):
     with freeze_time(moment):
@@ -89,7 +93,7 @@ def test_missed_months_run_once_on_restart_and_the_report_says_late(settings, en
 
 
 def test_on_time_run_is_not_late(settings, engine):
-    outcome = run_due(settings, datetime(2026, 12, 1, 8, 0, 30, tzinfo=SHANGHAI), engine)
+    outcome = run_due(settings, datetime(2026, 12, 11, 8, 0, 30, tzinfo=SHANGHAI), engine)
     assert (outcome.period, outcome.late) == ("2026-11", False)
 
 
@@ -106,15 +110,16 @@ def test_two_scheduler_processes_on_one_database_give_one_run(tmp_path, db_url, 
     assert len(done) == 1 and len(skipped) == 1, outputs
     run = get_run(engine, RUN_JOB, "2026-10")
     assert run["state"] == "succeeded" and run["attempt"] == 1
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["2026-10.html", "2026-10.json", "index.html"]
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir() if not p.name.startswith(".")) == [
+        "2026-10.html", "2026-10.json", "index.html"]
 
 
-def _crashing(*_args):
+def _crashing(*_args):  # a pipeline: (tracker, period, late, lease)
     raise RuntimeError("disk full")
 
 
 def test_failed_run_is_recorded_and_retried_after_the_retry_delay(settings, engine):
-    now = datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI)
+    now = datetime(2026, 12, 11, 8, 0, tzinfo=SHANGHAI)
     first = run_period(settings, "2026-11", now, engine=engine, pipeline=_crashing)
     assert first.state == "failed" and "disk full" in first.error
     assert get_run(engine, RUN_JOB, "2026-11")["state"] == "failed"
@@ -125,16 +130,19 @@ def test_failed_run_is_recorded_and_retried_after_the_retry_delay(settings, engi
     assert retry.state == "succeeded" and get_run(engine, RUN_JOB, "2026-11")["attempt"] == 2
 
 
-def test_run_left_running_by_a_killed_process_is_taken_over_after_timeout(settings, engine):
-    start = datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI)
-    assert claim(engine, RUN_JOB, "2026-11", start, owner="dead-host:1")
-    assert not run_period(settings, "2026-11", start + timedelta(minutes=30), engine=engine).ran
-    taken = run_period(settings, "2026-11", start + timedelta(minutes=61), engine=engine)
-    assert taken.ran and taken.state == "succeeded"
+def test_run_left_running_by_a_killed_process_is_taken_over_once_its_lease_runs_out(settings, engine):
+    start = datetime(2026, 12, 11, 8, 0, tzinfo=SHANGHAI)
+    lease = timedelta(seconds=settings.schedule.lease_seconds)
+    assert claim(engine, RUN_JOB, "2026-11", start, owner="dead-host:1", lease=lease).token == 1
+    held = run_period(settings, "2026-11", start + lease - timedelta(seconds=1), engine=engine)
+    assert not held.ran and held.retry_at == start + lease
+    taken = run_period(settings, "2026-11", start + lease + timedelta(seconds=1), engine=engine)  # not an hour
+    assert taken.ran and taken.state == "succeeded" and taken.taken_over["owner"] == "dead-host:1"
+    assert get_run(engine, RUN_JOB, "2026-11")["token"] == 2
 
 
 def test_finished_period_is_not_run_again_unless_forced(settings, engine):
-    now = datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI)
+    now = datetime(2026, 12, 11, 8, 0, tzinfo=SHANGHAI)
     assert run_period(settings, "2026-11", now, engine=engine).ran
     assert not run_period(settings, "2026-11", now + timedelta(days=1), engine=engine).ran
     forced = run_period(settings, "2026-11", now + timedelta(days=1), engine=engine, force=True)
@@ -147,14 +155,14 @@ def test_transitions_send_one_alert_and_steady_states_none(tmp_path, engine):
     load_regions()
     codes = iter(["on_track", "lagging", "lagging", "on_track"])
 
-    def pipeline(tracker, period, late):
+    def pipeline(tracker, period, late, lease):
         code = next(codes)
         return (str(tmp_path / f"{period}.html"),
                 [Status(BEDS, "target", code, f"原因{code}", f"reason {code}", period, None)])
 
     with RecordingHTTPServer() as hook:
         settings = load_settings(write_config(tmp_path, f'[alerts]\nchannels = ["webhook"]\n[alerts.webhook]\nurl = "{hook.url}"\n'))
-        counts = [run_period(settings, p, datetime(2026, 12, 1, tzinfo=UTC), engine=engine, pipeline=pipeline).alerts
+        counts = [run_period(settings, p, datetime(2026, 12, 12, tzinfo=UTC), engine=engine, pipeline=pipeline).alerts
                   for p in ("2026-08", "2026-09", "2026-10", "2026-11")]
     assert counts == [0, 1, 0, 1]
     kinds = [r["json"]["subject"] for r in hook.requests]
@@ -169,7 +177,7 @@ def test_the_first_run_alerts_nothing_and_national_items_never(tmp_path, engine)
     national = next(m.id for m in model.milestones if m.plan == "national")
     codes = iter([("overdue", "overdue"), ("overdue", "on_track")])
 
-    def pipeline(tracker, period, late):
+    def pipeline(tracker, period, late, lease):
         beds, other = next(codes)
         return (str(tmp_path / f"{period}.html"),
                 [Status(BEDS, "target", beds, "r", "r", period, None),
@@ -178,7 +186,7 @@ def test_the_first_run_alerts_nothing_and_national_items_never(tmp_path, engine)
     with RecordingHTTPServer() as hook:
         settings = load_settings(write_config(tmp_path, f'[alerts]\nchannels = ["webhook"]\n[alerts.webhook]\nurl = "{hook.url}"\n'
                                                         '[schedule]\nremind_overdue_months = 0\n'))
-        counts = [run_period(settings, p, datetime(2026, 12, 1, tzinfo=UTC), engine=engine, pipeline=pipeline).alerts
+        counts = [run_period(settings, p, datetime(2026, 12, 12, tzinfo=UTC), engine=engine, pipeline=pipeline).alerts
                   for p in ("2026-10", "2026-11")]
     assert counts == [0, 0]  # overdue from the start: the report says so; the national milestone is not tracked
     assert hook.requests == []
@@ -215,7 +223,7 @@ def test_a_changed_schedule_replaces_the_stored_job(tmp_path, engine):
 
 
 def test_a_month_not_yet_due_is_refused_even_when_forced(settings, engine):
-    with pytest.raises(NotDue, match="2026-12-01 08:00"):
+    with pytest.raises(NotDue, match="2026-12-11 08:00"):
         run_period(settings, "2026-11", datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI), engine=engine, force=True)
     assert get_run(engine, RUN_JOB, "2026-11") is None
 
@@ -239,3 +247,32 @@ def test_sigterm_stops_the_scheduler_cleanly_after_catching_up(tmp_path, db_url,
     with engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT job_state FROM apscheduler_jobs WHERE id = 'monthly-report'").scalar()
     assert pickle.loads(stored)["kwargs"] == {"config_path": str(config)}
+
+
+TRAININGS = "elderly_care_worker_trainings"  # monthly, due by the 10th of the following month
+
+
+def test_the_monthly_report_holds_the_figures_known_at_the_run_and_names_those_that_came_late(settings, engine):
+    from tracker.report.files import read_report
+
+    def moment(day: str) -> datetime:
+        return datetime.fromisoformat(day).replace(tzinfo=SHANGHAI)
+
+    assert run_period(settings, "2026-10", moment("2026-11-11T08:00"), engine=engine).state == "succeeded"
+    at(settings, engine, moment("2026-11-20T10:00")).record(TRAININGS, "海口", "2026-10", 40, entered_by="x")
+    at(settings, engine, moment("2026-12-05T10:00")).record(TRAININGS, "海口", "2026-11", 50, entered_by="x")
+    at(settings, engine, moment("2026-12-05T10:00")).record(TRAININGS, "三亚", "2026-11", 20, entered_by="x")
+    november = run_due(settings, moment("2026-12-11T08:00"), engine)
+    assert (november.period, november.state, november.late) == ("2026-11", "succeeded", False)
+    report = read_report(settings.reports_dir, "2026-11")
+    assert report["as_of"] == "2026-11-30" and report["known_at"].startswith("2026-12-11T08:00")
+    # November's own figures, entered before the 10th, are in November's report …
+    new = {(v["region_name"], v["period"]) for v in report["changes"]["new_values"]}
+    assert {("海口市", "2026-11"), ("三亚市", "2026-11"), ("海口市", "2026-10")} <= new
+    # … and October's, entered after its deadline, is named as late
+    late = report["late_values"]
+    assert late["total"] == 1
+    assert {k: late["rows"][0][k] for k in ("region_name", "period", "due", "entered", "days_late")} == {
+        "region_name": "海口市", "period": "2026-10", "due": "2026-11-10", "entered": "2026-11-20", "days_late": 10}
+    html = Path(november.report_path).read_text(encoding="utf-8")
+    assert 'id="late-values"' in html and "迟报数值" in html

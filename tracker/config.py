@@ -41,30 +41,47 @@ class StatusSettings:
 
 @dataclass
 class ScheduleConfig:
+    """[schedule]: when the monthly report runs (by default the day after monthly figures are
+    due, so the report holds them), the reminder before that, and the run's lease."""
+
     timezone: str = "Asia/Shanghai"
-    report_day: int = 1  # the monthly report: day of month …
+    report_day: int | None = None  # the monthly report: day of month (default: the day after submission_day) …
     report_hour: int = 8  # … and time, in `timezone`
     report_minute: int = 0
     submission_day: int = 10  # monthly figures are due by this day of the following month
     reminder_days_before: int = 3  # remind this many days before the submission day
     reminder_hour: int = 9
-    watchdog_minutes: int = 10
-    run_timeout_minutes: int = 60  # a 'running' run older than this (no heartbeat) is taken over
+    watchdog_minutes: int = 10  # how often the scheduler checks for a month due and alerts to send
+    heartbeat_seconds: float = 30.0  # a running run renews its lease this often …
+    lease_seconds: float = 75.0  # … and a run that has not renewed it for this long is taken over
     retry_minutes: int = 30  # wait this long after a failure before trying again
     max_attempts: int = 5
     remind_overdue_months: int = 1  # re-alert items that stay overdue every N months; 0: never
+
+    def __post_init__(self) -> None:
+        for name in ("report_day", "submission_day"):
+            day = getattr(self, name)
+            if day is not None and not 1 <= day <= 28:
+                raise ValueError(f"{name} = {day}: accepted 1–28 (a day every month has)")
+        if not 0 < self.heartbeat_seconds < self.lease_seconds:
+            raise ValueError(f"heartbeat_seconds = {self.heartbeat_seconds:g}, lease_seconds = {self.lease_seconds:g}: "
+                             "the heartbeat must be positive and shorter than the lease (about half of it)")
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def submission_deadline(self, period_end: date) -> date:
-        """When a period's figures are due: `submission_day` of the month after it ends (the day
-        the reminders name), or that month's last day when it is shorter."""
-        import calendar
+    @property
+    def report_day_of_month(self) -> int:
+        """The day the monthly report runs: `report_day`, else the day after the figures are due."""
+        return self.report_day if self.report_day is not None else min(28, self.submission_day + 1)
 
-        year, month = (period_end.year + 1, 1) if period_end.month == 12 else (period_end.year, period_end.month + 1)
-        return date(year, month, min(self.submission_day, calendar.monthrange(year, month)[1]))
+    def submission_deadline(self, period_end: date) -> date:
+        """When a period's figures are due (the day the reminders name): see
+        tracker.domain.periods.submission_deadline."""
+        from tracker.domain.periods import submission_deadline
+
+        return submission_deadline(period_end, self.submission_day)
 
 
 VIEW_SCOPES: tuple[str, ...] = ("own", "all")
@@ -106,13 +123,19 @@ class AlertsSettings:
     and per recipient unit ([alerts.recipients."省民政厅"] email = […])."""
 
     channels: list[str] | None = None  # default: every channel that has a sub-table
-    supervisors: list[str] = field(default_factory=list)  # copied on every alert
+    supervisors: list[str] = field(default_factory=list)  # get the digest of everything
+    resend_after_minutes: float = 10.0  # a message claimed but never marked sent (a crash) is sent again after this
     report_base_url: str = ""
     email: dict[str, Any] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
     wecom: dict[str, Any] = field(default_factory=dict)
     dingtalk: dict[str, Any] = field(default_factory=dict)
     recipients: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.resend_after_minutes < 1:
+            raise ValueError(f"resend_after_minutes = {self.resend_after_minutes:g}: accepted 1 or more (longer than "
+                             "one delivery may take, or a message still being sent would be sent twice)")
 
     @property
     def enabled(self) -> bool:
@@ -235,7 +258,10 @@ def load_section(cls: type[S], data: Any, name: str, source: str = "settings") -
             values[key] = _accepts(hints[key], value)
         except TypeError:
             raise ConfigError(f"{source}: [{name}] {key} = {value!r}: expected {_describe(hints[key])}") from None
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: [{name}] {exc}") from None
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

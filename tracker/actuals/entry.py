@@ -3,28 +3,33 @@
 The path of a value: a file is read as rows (`read_sheets`: encodings of Chinese Excel, .xlsx
 streamed), its header says which shape it is (`Layout`: long, or wide with indicators or
 periods as columns), each cell is checked by a `Validator` that knows the targets model, the
-regions and today's date but not the database, and only then written, in one transaction
-with every other cell of the file. Anything wrong anywhere: nothing is written and every
-problem is listed with its file, row, column, value, what is accepted and, for near misses,
-what was probably meant.
+regions and today's date but not the database, without holding the write lock, and only then
+written, in one short transaction with every other cell of the file (re-checked first against
+what others wrote meanwhile). Anything wrong anywhere: nothing is written and every problem is
+listed with its file, row, column, value, what is accepted and, for near misses, what was
+probably meant.
 
 Corrections are new revisions, never updates, and only when asked for (`correct=True`). A
 value far from the region's earlier ones is accepted with a warning.
 
 Speed matters for big files: parsed periods, regions, indicators and unit factors are cached
 per distinct text, values convert by one float factor per unit pair, rows are written with
-executemany in chunks, and memory does not grow with the file (duplicate cells are tracked
-in per-(indicator, region) bitmaps, problems are capped).
+executemany in chunks, and memory does not grow with the file (checked rows are spilled to a
+temporary file, duplicate cells are tracked in per-(indicator, region) bitmaps, problems are
+capped).
 """
 
 
 import hashlib
+import pickle
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
+from tracker import faults
 from tracker.actuals.files import FileRefused, read_sheets
 from tracker.actuals.layouts import Layout, column_letter, find_layout, layout_cells
 from tracker.actuals.problems import (
@@ -177,13 +182,16 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
                 locked: "Locked | None" = None) -> EntryResult:
     """Import a CSV or .xlsx file of values (and milestone progress sheets), all or nothing.
 
-    Checks every cell, writing valid ones in chunks inside one transaction; if any cell is
-    wrong the transaction is rolled back and EntryError lists every problem. `period` and
-    `indicator` fill in for a wide sheet that has no such column. `permit` (the web app's
-    permissions) refuses cells the person uploading may not write, as problems with
-    code "forbidden"; `locked` (periods under review or closed) refuses cells with code
-    "locked". Rows marked as sample data (示例数据 / SAMPLE in the note, or in the file's
-    name) are refused unless `allow_sample`.
+    Two steps, so a long import blocks no one: every cell is read and checked against what is
+    stored without the write lock (other commands read and write meanwhile), the accepted rows
+    spilled to a temporary file (memory does not grow with the file); then the lock is held
+    only to write them, after re-checking that no cell the file writes was changed in
+    between (if one was, nothing is written and the problem names it). If any cell is wrong,
+    nothing is written and EntryError lists every problem. `period` and `indicator` fill in
+    for a wide sheet that has no such column. `permit` (the web app's permissions) refuses
+    cells the person uploading may not write, as problems with code "forbidden"; `locked`
+    (periods under review or closed) refuses cells with code "locked". Rows marked as sample
+    data (示例数据 / SAMPLE in the note, or in the file's name) are refused unless `allow_sample`.
     """
     from tracker import store as db
     path = Path(path)
@@ -192,57 +200,13 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
     log = ProblemLog(path.name)
     result = EntryResult(str(path), dry_run=dry_run)
     try:
-        with db.write_transaction(engine, values=True) as conn:
-            stored, history = _db_lookups(conn)
-            validator = Validator(model, regions, today_in_plan_tz(entered_at), correct=correct,
-                                  stored=stored, history=history, log=log, allow_sample=allow_sample)
-            validator.sample(path.name, None, "", "source")
-            batch_id = db.new_batch(conn, str(path), entered_by, entered_at, sha256=_file_digest(path)) \
-                if path.exists() else None
-            result.batch_id = batch_id
-            saw_values = False
-            progress_repeats = 0
-            for sheet_name, rows in read_sheets(path):
-                source_prefix = path.name if sheet_name == path.name else f"{path.name}[{sheet_name}]"
-                head = _head(rows)
-                layout = find_layout(head, validator.indicators, log, period, indicator)
-                if layout is None:
-                    if any(any(c not in (None, "") for c in cells) for _, cells in head):
-                        log.add(Problem("找不到表头（需要「地区」等列）", "no header row found (it needs a region "
-                                        "column, or indicator/period/value columns)", column="", value=sheet_name,
-                                        accepted_zh="指标、地区、期间、数值列（长表）；或地区列加指标列/月份列（宽表）",
-                                        accepted_en="indicator, region, period, value columns (long); or a region "
-                                                    "column with indicator or period columns (wide)"))
-                    continue
-                all_rows = _chain(head, rows)
-                if layout.shape == "progress":
-                    n, repeats = _import_progress(conn, layout, all_rows, model, regions, validator.today, log,
-                                                  source_prefix, batch_id, entered_by, entered_at,
-                                                  write=not dry_run, permit=permit, sample=validator.sample)
-                    result.progress_written += n
-                    progress_repeats += repeats
-                    saw_values = saw_values or n + repeats > 0
-                    continue
-                written, seen = _import_values(conn, validator, layout, all_rows, period, indicator, log,
-                                               source_prefix, batch_id, entered_by, entered_at,
-                                               write=not dry_run, permit=permit, locked=locked)
-                result.written += written
-                saw_values = saw_values or seen
-            if validator.duplicates:
-                _name_first_rows(path, validator, log, period, indicator)
-            if not saw_values and not log.has_errors() and validator.unchanged == 0:
-                log.add(Problem("文件中没有任何数值", "the file holds no values",
-                                accepted_zh="至少一行数据", accepted_en="at least one row of values"))
-            if log.has_errors():
-                raise EntryError(log.errors(), log.dropped, log.warnings())
-            result.corrections, result.unchanged = validator.corrections, validator.unchanged + progress_repeats
-            result.warnings = log.warnings()
-            if batch_id is not None:
-                db.finish_batch(conn, batch_id, result.written + result.progress_written)
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+        with _Spill() as spill:
+            version = db.data_version(engine)  # before anything stored is read
+            progress = _check_file(engine, path, model, regions, entered_at, correct, period, indicator, permit,
+                                   log, result, spill, allow_sample=allow_sample, locked=locked)
+            if not dry_run:
+                faults.point("import:checked")
+                _write_checked(engine, path, version, spill, progress, result, log, entered_by, entered_at)
     except FileRefused as exc:
         raise EntryError([Problem(exc.zh, exc.en, file=path.name,
                                   accepted_zh="CSV（UTF-8 或 GBK）或 Excel .xlsx 文件",
@@ -250,8 +214,137 @@ def import_file(engine: Any, path: str | Path, model: TargetsModel, *, entered_b
     return result
 
 
-class _DryRun(Exception):
-    """Raised to leave the write transaction by rolling it back."""
+def _check_file(engine: Any, path: Path, model: TargetsModel, regions: Regions, entered_at: datetime,
+                correct: bool, period: str | None, indicator: str | None, permit: "Permit | None",
+                log: ProblemLog, result: EntryResult, spill: "_Spill", *, allow_sample: bool = False,
+                locked: "Locked | None" = None) -> list[dict[str, Any]]:
+    """The first step, without the write lock: every cell checked, accepted values spilled,
+    new progress reports returned; raises EntryError listing every problem."""
+    progress: list[dict[str, Any]] = []
+    with engine.connect() as conn:
+        stored, history = _db_lookups(conn)
+        validator = Validator(model, regions, today_in_plan_tz(entered_at), correct=correct,
+                              stored=stored, history=history, log=log, allow_sample=allow_sample)
+        validator.sample(path.name, None, "", "source")
+        saw_values = False
+        progress_repeats = 0
+        for sheet_name, rows in read_sheets(path):
+            source_prefix = path.name if sheet_name == path.name else f"{path.name}[{sheet_name}]"
+            head = _head(rows)
+            layout = find_layout(head, validator.indicators, log, period, indicator)
+            if layout is None:
+                if any(any(c not in (None, "") for c in cells) for _, cells in head):
+                    log.add(Problem("找不到表头（需要「地区」等列）", "no header row found (it needs a region "
+                                    "column, or indicator/period/value columns)", column="", value=sheet_name,
+                                    accepted_zh="指标、地区、期间、数值列（长表）；或地区列加指标列/月份列（宽表）",
+                                    accepted_en="indicator, region, period, value columns (long); or a region "
+                                                "column with indicator or period columns (wide)"))
+                continue
+            all_rows = _chain(head, rows)
+            if layout.shape == "progress":
+                n, repeats = _import_progress(conn, layout, all_rows, model, regions, validator.today, log,
+                                              source_prefix, None, "", entered_at, write=False, permit=permit,
+                                              sample=validator.sample, collect=progress)
+                result.progress_written += n
+                progress_repeats += repeats
+                saw_values = saw_values or n + repeats > 0
+                continue
+            accepted, seen = _check_values(validator, layout, all_rows, period, indicator, log, source_prefix,
+                                           spill, permit, locked)
+            result.written += accepted
+            saw_values = saw_values or seen
+    if validator.duplicates:
+        _name_first_rows(path, validator, log, period, indicator)
+    if not saw_values and not log.has_errors() and validator.unchanged == 0:
+        log.add(Problem("文件中没有任何数值", "the file holds no values",
+                        accepted_zh="至少一行数据", accepted_en="at least one row of values"))
+    if log.has_errors():
+        raise EntryError(log.errors(), log.dropped, log.warnings())
+    result.corrections, result.unchanged = validator.corrections, validator.unchanged + progress_repeats
+    result.warnings = log.warnings()
+    return progress
+
+
+def _write_checked(engine: Any, path: Path, version: tuple[int, int, int], spill: "_Spill",
+                   progress: list[dict[str, Any]], result: EntryResult, log: ProblemLog, entered_by: str,
+                   entered_at: datetime) -> None:
+    """The second step, holding the write lock only to write: the checked rows, if no cell
+    among them was changed since `version` (the data the first step checked against)."""
+    from tracker import store as db
+    digest = _file_digest(path) if path.exists() else ""
+    with db.write_transaction(engine, values=True) as conn:
+        faults.point("import:locked")
+        if db.data_version(conn)[0] != version[0]:
+            _recheck(conn, version[0], spill, log)
+            if log.has_errors():
+                raise EntryError(log.errors(), log.dropped, log.warnings())
+        batch_id = db.new_batch(conn, str(path), entered_by, entered_at, sha256=digest)
+        result.batch_id = batch_id
+        writer = db.ObservationWriter(conn)
+        tail = (entered_by, entered_at, batch_id)
+        for chunk in spill.chunks():
+            writer.write([row + tail for row in chunk])
+        if progress:
+            db.insert_progress(conn, [{**row, "entered_by": entered_by, "batch_id": batch_id} for row in progress])
+        db.finish_batch(conn, batch_id, result.written + result.progress_written)
+        faults.point("import:written")
+
+
+def _recheck(conn: Any, since: int, spill: "_Spill", log: ProblemLog) -> None:
+    """Cells written by someone else while the file was checked: their revision (and so the
+    correction or the refusal decided for them) is stale; each becomes a problem."""
+    from tracker import store as db
+    changed = db.cells_added_since(conn, since)
+    for chunk in spill.chunks():
+        for row in chunk:
+            found = changed.get((row[0], row[1], row[2]))
+            if found is None:
+                continue
+            revision, value, who = found
+            _prefix, number, letter = row[7].rsplit(":", 2)
+            log.add(Problem(f"校验本文件期间，该单元格已由 {who} 录入为 {value:g}（第{revision}版）；请重新导入",
+                            f"this cell was entered as {value:g} (revision {revision}) by {who} while the file was "
+                            "being checked; import the file again",
+                            row=int(number), column=letter, value=f"{row[4]:g}", code="changed",
+                            accepted_zh="重新导入本文件（将按最新版本校验）",
+                            accepted_en="the same file again (it is checked against the latest revision)"))
+
+
+class _Spill:
+    """The checked rows of a big file, pickled in chunks to an anonymous temporary file
+    (gone with the process, even after kill -9): memory stays at one chunk."""
+
+    def __init__(self) -> None:
+        self._file: Any = None
+        self._chunk: list[tuple[Any, ...]] = []
+        self.rows = 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self._chunk.append(row)
+        self.rows += 1
+        if len(self._chunk) >= CHUNK_ROWS:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by __exit__
+            pickle.dump(self._chunk, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._chunk = []
+
+    def chunks(self) -> Iterator[list[tuple[Any, ...]]]:
+        if self._file is not None:
+            self._file.seek(0)
+            while True:
+                try:
+                    yield pickle.load(self._file)  # our own file, written just now
+                except EOFError:
+                    break
+        if self._chunk:
+            yield self._chunk
 
 
 def _head(rows: Iterator, n: int = 10) -> list:
@@ -264,21 +357,16 @@ def _chain(head: list, rest: Iterator) -> Iterator:
     yield from rest
 
 
-def _import_values(conn: Any, validator: Validator, layout: Layout, rows: Iterator, period: str | None,
-                   indicator: str | None, log: ProblemLog, source_prefix: str, batch_id: int | None,
-                   entered_by: str, entered_at: datetime, write: bool,
-                   permit: "Permit | None" = None, locked: "Locked | None" = None) -> tuple[int, bool]:
-    """Check and write one sheet's values in chunks; stops writing (not checking) at the
-    first problem, since the transaction will be rolled back anyway."""
-    from tracker import store as db
-    writer = db.ObservationWriter(conn)
-    written, seen = 0, False
-    chunk: list[tuple[Any, ...]] = []
+def _check_values(validator: Validator, layout: Layout, rows: Iterator, period: str | None,
+                  indicator: str | None, log: ProblemLog, source_prefix: str, spill: _Spill,
+                  permit: "Permit | None" = None, locked: "Locked | None" = None) -> tuple[int, bool]:
+    """Check one sheet's values, spilling the accepted ones; stops spilling (not checking) at
+    the first problem, since nothing will be written anyway. Returns (accepted, any cell seen)."""
+    accepted_n, seen = 0, False
     check, labels = validator.check, layout.labels
     letters = [column_letter(i) for i in range(len(labels))]
     cols = (layout.label("indicator"), layout.label("region"), layout.label("period"), layout.label("unit"),
             layout.label("note"))
-    tail = (entered_by, entered_at, batch_id)
     failed = False
     for n, col, ind, region, per, value, unit, note in layout_cells(layout, rows, period, indicator, log):
         seen = True
@@ -296,17 +384,9 @@ def _import_values(conn: Any, validator: Validator, layout: Layout, rows: Iterat
             continue
         if failed:
             continue
-        chunk.append(accepted + tail)
-        if len(chunk) >= CHUNK_ROWS:
-            if write:
-                writer.write(chunk)
-            written += len(chunk)
-            chunk = []
-    if chunk and not log.has_errors():
-        if write:
-            writer.write(chunk)
-        written += len(chunk)
-    return written, seen
+        spill.add(tuple(accepted))
+        accepted_n += 1
+    return accepted_n, seen
 
 
 def _name_first_rows(path: Path, validator: Validator, log: ProblemLog, period: str | None,

@@ -112,9 +112,11 @@ def _import_progress(conn: Any, layout: Layout, rows: Iterator, model: TargetsMo
                      today: date, log: ProblemLog, source_prefix: str, batch_id: int | None,
                      entered_by: str, entered_at: datetime, write: bool,
                      permit: "Permit | None" = None,
-                     sample: Callable[[Any, int | None, str], bool] | None = None) -> tuple[int, int]:
+                     sample: Callable[[Any, int | None, str], bool] | None = None,
+                     collect: list[dict[str, Any]] | None = None) -> tuple[int, int]:
     """(new reports, repeats of reports already stored). `sample(note, row, column)` says
-    (and logs) when a row is sample data that may not be stored."""
+    (and logs) when a row is sample data that may not be stored. With `collect`, the new
+    reports are added to it instead of written (an import writes them later, under the lock)."""
     from tracker import store as db
     labels = {role: layout.label(role) for role in layout.roles}
     seen: set[tuple[str, str]] = set()
@@ -151,7 +153,9 @@ def _import_progress(conn: Any, layout: Layout, rows: Iterator, model: TargetsMo
             continue
         out.append({**item, "entered_by": entered_by, "entered_at": entered_at,
                     "source": f"{source_prefix}:{n}", "batch_id": batch_id})
-    if write and not log.has_errors():
+    if collect is not None:
+        collect.extend(out)
+    elif write and not log.has_errors():
         db.insert_progress(conn, out)
     return len(out), repeats
 

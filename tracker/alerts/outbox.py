@@ -2,11 +2,15 @@
 
 An alert is a recorded *flip* of a status (healthchecks' model): a target that becomes
 lagging, overdue or stale, and one that recovers. A steady state sends nothing, except an
-optional reminder for items that stay overdue. Every message goes through an outbox table:
-recorded before it is sent, claimed by a conditional UPDATE so two processes never send the
-same row at once, retried with backoff, marked sent once. A crash between sending and
-marking leaves the row claimed; it is sent again after a timeout with the same idempotency
-key, so a receiver can drop the repeat (at-least-once delivery, never zero).
+optional reminder for items that stay overdue. A run's flips go out as digests (督办通知): one
+message per recipient unit listing its items grouped by status, binding targets (约束性) first,
+each saying what changed since the last notice; and one digest of everything for the
+supervisors. Every message goes through an outbox table: recorded before it is sent,
+claimed by a conditional UPDATE so two processes never send the same row at once, retried
+with backoff, marked sent as soon as the server has accepted it (before the SMTP QUIT). A
+crash between the server's acceptance and that mark leaves the row claimed; it is sent again
+after [alerts] resend_after_minutes with the same Message-ID and idempotency key, so a
+receiver can drop the copy: at least once, deduplicable, and at most one copy per window.
 
 Channels: email over SMTP, a generic JSON webhook, WeCom (企业微信) and DingTalk (钉钉) group
 bots. Secrets (SMTP password, bot URLs with their keys, DingTalk signing secret) come from
@@ -32,6 +36,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from tracker import faults
 from tracker.config import CHANNELS, AlertsSettings, alerts_settings
 from tracker.domain.model import COMPARATOR_LABELS, TargetsModel
 from tracker.status.engine import STATUS_LABELS, Status
@@ -162,46 +167,206 @@ def item_title(model: TargetsModel, item_id: str) -> str:
     return item_id
 
 
-KIND_WORDS = {"transition": ("状态变化", "status change"), "recovery": ("恢复正常", "recovered"),
-              "reminder": ("逾期提醒", "still overdue"), "test": ("测试消息", "test message"),
-              "submission": ("报送提醒", "submission reminder")}
-
-
 @dataclass
 class Message:
     subject: str
     text: str
     html: str
+    markdown: str = ""  # WeCom / DingTalk (default: the text)
+    items: list[dict[str, Any]] = field(default_factory=list)  # what a webhook receiver gets as data
 
 
-def compose(event: AlertEvent, title: str, region_name: str, report_link: str, period: str) -> Message:
-    """The alert in words: Chinese first, English below, with the report's link."""
-    zh_kind, en_kind = KIND_WORDS[event.kind]
-    label_zh, label_en, _ = STATUS_LABELS.get(event.code, (event.code, event.code, 0))
-    before = STATUS_LABELS.get(event.previous_code, ("首次评估", "first evaluation", 0))
-    where = f"（{region_name}）" if region_name else ""
-    subject = f"【{zh_kind}】{label_zh}：{title}{where}"
-    lines = [
-        f"{zh_kind}：{title}{where}",
-        f"状态：{before[0]} → {label_zh}" if event.kind != "reminder" else f"状态：{label_zh}（持续）",
-        f"原因：{event.reason_zh}",
-        f"报告（{period}）：{report_link}",
-        "",
-        f"{en_kind}: {title}{where}",
-        f"status: {before[1]} -> {label_en}",
-        f"reason: {event.reason_en}",
-        f"report: {report_link}",
-    ]
-    text = "\n".join(lines)
+# ---------------------------------------------------------------------------------------
+# Digests (pure): one notice per recipient per run (督办通知), and the supervisors' digest
+
+
+@dataclass
+class DigestLine:
+    """One flip (or reminder) in a digest: the event, the item's title, whether the target is
+    binding (约束性), where, and who answers for it."""
+
+    event: AlertEvent
+    title: str
+    binding: bool
+    where: str  # the region's name, "" for the plan's whole area
+    units: Recipients
+
+
+@dataclass
+class Digest:
+    """What one recipient hears from one run. `summary`: the supervisors' digest of
+    everything (to_units: the supervisors)."""
+
+    recipient: str  # the unit (a department's name, or a region's code); "" for the summary
+    to_units: list[str]
+    lines: list[DigestLine]
+    summary: bool = False
+
+
+MARKDOWN_BYTES = 3800  # WeCom takes 4,096 bytes of markdown; DingTalk about as much in practice
+
+
+def _binding(model: TargetsModel, item_id: str) -> bool:
+    return any(t.id == item_id and t.binding for t in model.targets)
+
+
+def digests(model: TargetsModel, events: Sequence[AlertEvent], config: AlertsSettings | dict[str, Any],
+            region_names: dict[str, str] | None = None) -> list[Digest]:
+    """The run's events grouped by recipient: each unit answering for an item (lead, joint,
+    participating, or the region's own government) gets one digest of its items; the
+    supervisors get one of everything. Who answers comes from `recipients_for`, the one
+    place that decides it."""
+    config = alerts_settings(config)
+    names = region_names or {}
+    supervisors = set(config.supervisors)
+    per_unit: dict[str, list[DigestLine]] = {}
+    everything: list[DigestLine] = []
+    for event in events:
+        units = recipients_for(model, event.item_id, event.region, config)
+        line = DigestLine(event, item_title(model, event.item_id), _binding(model, event.item_id),
+                          names.get(event.region, event.region), units)
+        everything.append(line)
+        for unit in dict.fromkeys(units.to_units + units.cc_units):
+            if unit not in supervisors:
+                per_unit.setdefault(unit, []).append(line)
+    out = [Digest(unit, [unit], lines) for unit, lines in per_unit.items()]
+    if everything:
+        out.append(Digest("", list(config.supervisors), everything, summary=True))
+    return out
+
+
+def _group(line: DigestLine) -> str:
+    return "recovery" if line.event.kind == "recovery" else line.event.code
+
+
+def _grouped(lines: Sequence[DigestLine]) -> list[tuple[str, list[DigestLine]]]:
+    """Groups by status, the worst first and recoveries last; binding targets first in each."""
+    groups: dict[str, list[DigestLine]] = {}
+    for line in lines:
+        groups.setdefault(_group(line), []).append(line)
+
+    def rank(key: str) -> int:
+        return 99 if key == "recovery" else STATUS_LABELS.get(key, ("", "", 50))[2]
+
+    return [(key, sorted(groups[key], key=lambda x: (not x.binding, x.title, x.where)))
+            for key in sorted(groups, key=rank)]
+
+
+def _label(code: str, lang: str) -> str:
+    zh, en, _ = STATUS_LABELS.get(code, (code, code, 0))
+    return zh if lang == "zh" else en
+
+
+def _group_label(key: str, lang: str) -> str:
+    if key == "recovery":
+        return "恢复正常" if lang == "zh" else "recovered"
+    return _label(key, lang)
+
+
+def _change(event: AlertEvent, lang: str) -> str:
+    """What changed since the last notice."""
+    now = _label(event.code, lang)
+    if event.kind == "reminder":
+        return f"仍为{now}（上次通知后未改善）" if lang == "zh" else f"still {now} since the last notice"
+    if event.previous_code:
+        before = _label(event.previous_code, lang)
+    else:
+        before = "首次评估" if lang == "zh" else "first evaluation"
+    return f"{before} → {now}"
+
+
+def _display(unit: str, names: dict[str, str]) -> str:
+    return names.get(unit, unit)
+
+
+def _counts(groups: list[tuple[str, list[DigestLine]]], lang: str) -> str:
+    parts = []
+    for key, lines in groups:
+        binding = sum(1 for x in lines if x.binding)
+        if lang == "zh":
+            parts.append(f"{_group_label(key, lang)} {len(lines)} 项" + (f"（约束性 {binding} 项）" if binding else ""))
+        else:
+            parts.append(f"{_group_label(key, lang)} {len(lines)}" + (f" ({binding} binding)" if binding else ""))
+    return ("、" if lang == "zh" else ", ").join(parts)
+
+
+def _who(units: Recipients, names: dict[str, str], lang: str) -> str:
+    lead = "、".join(_display(u, names) for u in units.to_units)
+    others = [u for u in units.cc_units if u not in units.to_units]
+    if lang == "zh":
+        return f"牵头：{lead or '—'}" + (f"；参加：{'、'.join(_display(u, names) for u in others)}" if others else "")
+    return f"lead: {lead or '-'}" + (f"; with: {', '.join(_display(u, names) for u in others)}" if others else "")
+
+
+def compose_digest(digest: Digest, period: str, report_link: str, region_names: dict[str, str] | None = None) -> Message:
+    """A digest in words: Chinese first, English below, grouped by status (worst first),
+    binding targets (约束性) first in each group and marked, each line saying what changed
+    since the last notice; the same content as text, HTML and markdown (group bots)."""
     from html import escape
 
-    html = "<html><body>" + "".join(f"<p>{escape(line)}</p>" for line in lines if line) + "</body></html>"
-    return Message(subject, text, html)
+    names = region_names or {}
+    groups = _grouped(digest.lines)
+    to = _display(digest.recipient, names)
+    if digest.summary:
+        subject = f"【督办汇总】{period}：{_counts(groups, 'zh')}"
+        opening_zh = f"{period} 月度跟踪：以下 {len(digest.lines)} 项目标任务状态有变化或仍需督办（全部责任单位）。"
+        opening_en = f"Report {period}: {len(digest.lines)} items changed or still need action (every responsible unit)."
+    else:
+        subject = f"【督办通知】{period} {to}：{_counts(groups, 'zh')}"
+        opening_zh = f"{to}：根据 {period} 月度跟踪报告，贵单位牵头或参加的以下 {len(digest.lines)} 项目标任务状态有变化或仍需督办。"
+        opening_en = f"To {to}: {len(digest.lines)} items you lead or take part in changed or still need action (report {period})."
+    numerals = "一二三四五六七八九十"
+    text = [opening_zh, ""]
+    html = [f"<p>{escape(opening_zh)}</p>"]
+    md = [f"**{subject}**", ""]
+    items: list[dict[str, Any]] = []
+    shown = 0
+    for g, (key, lines) in enumerate(groups):
+        heading = f"{numerals[g] if g < len(numerals) else g + 1}、{_group_label(key, 'zh')}（{len(lines)}）"
+        text.append(heading)
+        html.append(f"<h3>{escape(heading)}</h3><ol>")
+        md.append(f"### {heading}")
+        for n, line in enumerate(lines, 1):
+            e = line.event
+            mark = "【约束性】" if line.binding else ""
+            where = f"（{line.where}）" if line.where else ""
+            change, who = _change(e, "zh"), _who(line.units, names, "zh")
+            text += [f"{n}. {mark}{line.title}{where}", f"   变化：{change}", f"   原因：{e.reason_zh}", f"   {who}"]
+            html.append(f"<li>{'<strong>【约束性】</strong>' if line.binding else ''}{escape(line.title + where)}"
+                        f"<br>变化：{escape(change)}<br>原因：{escape(e.reason_zh)}<br>{escape(who)}</li>")
+            entry = f"{n}. {'**【约束性】**' if line.binding else ''}{line.title}{where}：{change}\n> {e.reason_zh}"
+            if len("\n".join(md + [entry]).encode()) < MARKDOWN_BYTES:
+                md.append(entry)
+                shown += 1
+            items.append({"item_id": e.item_id, "region": e.region, "kind": e.kind, "code": e.code,
+                          "previous_code": e.previous_code, "binding": line.binding, "title": line.title,
+                          "reason": e.reason_zh, "lead_units": line.units.to_units})
+        text.append("")
+        html.append("</ol>")
+    if shown < len(digest.lines):
+        md.append(f"……另有 {len(digest.lines) - shown} 项，详见报告")
+    text.append(f"报告（{period}）：{report_link}")
+    html.append(f"<p>报告（{escape(period)}）：<a href=\"{escape(report_link)}\">{escape(report_link)}</a></p>")
+    md.append(f"[查看报告 {period}]({report_link})")
+    text += ["", opening_en]
+    for key, lines in groups:
+        text.append(f"{_group_label(key, 'en')} ({len(lines)})")
+        for n, line in enumerate(lines, 1):
+            where = f" ({line.where})" if line.where else ""
+            text.append(f"{n}. {'[binding] ' if line.binding else ''}{line.title}{where}: {_change(line.event, 'en')}. "
+                        f"{line.event.reason_en}")
+    text.append(f"report: {report_link}")
+    body = "\n".join(text)
+    page = "<html><body>" + "".join(html) + "</body></html>"
+    return Message(subject, body, page, "\n".join(md), items)
 
 
-def event_key(period: str, event: AlertEvent, channel: str, recipient: str) -> str:
-    """Stable for the same flip of the same item to the same place: a repeat is a repeat."""
-    raw = "|".join([period, event.kind, event.item_id, event.region, event.previous_code, event.code, channel, recipient])
+def digest_key(period: str, digest: Digest, channel: str) -> str:
+    """Stable for the same recipient, channel and events: a re-run that finds the same flips
+    queues nothing new; one that finds different ones sends the new digest."""
+    events = sorted(f"{x.event.kind}|{x.event.item_id}|{x.event.region}|{x.event.previous_code}|{x.event.code}"
+                    for x in digest.lines)
+    raw = "|".join([period, "summary" if digest.summary else "digest", digest.recipient, channel, *events])
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
@@ -218,14 +383,19 @@ def channel_payload(channel: str, message: Message, key: str, recipients: Recipi
         return {"to": recipients.email_to, "cc": recipients.email_cc, "subject": message.subject,
                 "text": message.text, "html": message.html}
     if channel == "webhook":
-        return {"idempotency_key": key, "subject": message.subject, "text": message.text,
-                "to_units": recipients.to_units, "cc_units": recipients.cc_units}
+        payload = {"idempotency_key": key, "subject": message.subject, "text": message.text,
+                   "to_units": recipients.to_units, "cc_units": recipients.cc_units}
+        if message.items:
+            payload["items"] = message.items
+        return payload
     if channel == "wecom":
+        if message.markdown:
+            return {"msgtype": "markdown", "markdown": {"content": message.markdown}}
         mention = f"\n> 责任单位：{'、'.join(recipients.to_units)}" if recipients.to_units else ""
         return {"msgtype": "markdown", "markdown": {"content": f"**{message.subject}**\n{message.text}{mention}"}}
     if channel == "dingtalk":
-        return {"msgtype": "markdown", "markdown": {"title": message.subject[:60],
-                                                    "text": f"### {message.subject}\n\n" + message.text.replace("\n", "\n\n")}}
+        text = message.markdown or f"### {message.subject}\n\n" + message.text.replace("\n", "\n\n")
+        return {"msgtype": "markdown", "markdown": {"title": message.subject[:60], "text": text}}
     raise ValueError(f"unknown channel {channel!r}; accepted: {', '.join(CHANNELS)}")
 
 
@@ -258,14 +428,19 @@ def scrub(text: str, secrets: Sequence[str]) -> str:
 
 
 def send(channel: str, payload: dict[str, Any], key: str, config: AlertsSettings | dict[str, Any], now: datetime,
-         timeout: float = 10.0) -> None:
-    """Deliver one message; raises DeliveryError with a message free of secrets."""
+         timeout: float = 10.0, accepted: Callable[[], None] | None = None) -> None:
+    """Deliver one message; raises DeliveryError with a message free of secrets. `accepted`
+    is called the moment the receiver has taken the message (SMTP: the reply to DATA, before
+    QUIT), so the outbox marks it sent with as little time as the protocol allows between the
+    two."""
     config = alerts_settings(config)
     section = config.channel(channel)
+    done = accepted or (lambda: None)
     try:
         if channel == "email":
-            _send_email(payload, key, section, timeout)
-        elif channel == "webhook":
+            _send_email(payload, key, section, timeout, done)
+            return
+        if channel == "webhook":
             url = section.get("url") or _env(section.get("url_env"))
             headers = {"Idempotency-Key": key}
             token = _env(section.get("token_env"))
@@ -287,6 +462,8 @@ def send(channel: str, payload: dict[str, Any], key: str, config: AlertsSettings
         raise DeliveryError(scrub(str(exc), _secrets(config))) from None
     except (OSError, smtplib.SMTPException, ValueError) as exc:
         raise DeliveryError(scrub(f"{channel}: {type(exc).__name__}: {exc}", _secrets(config))) from None
+    faults.point("outbox:accepted")
+    done()
 
 
 def dingtalk_signed_url(url: str, secret: str, timestamp_ms: int) -> str:
@@ -324,7 +501,8 @@ def _check_bot_reply(body: bytes) -> None:
         raise DeliveryError(f"the bot refused the message: errcode {reply.get('errcode')} {reply.get('errmsg', '')}")
 
 
-def _send_email(payload: dict[str, Any], key: str, section: dict[str, Any], timeout: float) -> None:
+def _send_email(payload: dict[str, Any], key: str, section: dict[str, Any], timeout: float,
+                accepted: Callable[[], None]) -> None:
     to, cc = payload.get("to") or [], payload.get("cc") or []
     if not to and not cc:
         raise DeliveryError("email: no addresses for these units in [recipients]")
@@ -349,13 +527,21 @@ def _send_email(payload: dict[str, Any], key: str, section: dict[str, Any], time
         client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
     else:
         client = smtplib.SMTP(host, port, timeout=timeout)
-    with client:
+    try:
         if security == "starttls":
             client.starttls(context=context)
         user, password = _env(section.get("username_env")), _env(section.get("password_env"))
         if user:
             client.login(user, password)
         client.send_message(message, to_addrs=to + cc)
+        # The server has the message (250 to DATA): mark it now, not after QUIT's round trip.
+        faults.point("outbox:accepted")
+        accepted()
+    finally:
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()
 
 
 # ---------------------------------------------------------------------------------------
@@ -373,27 +559,51 @@ def enabled_channels(config: AlertsSettings | dict[str, Any]) -> list[str]:
     return list(chosen)
 
 
-def enqueue(engine: Engine, model: TargetsModel, events: Sequence[AlertEvent], period: str, config: AlertsSettings | dict[str, Any],
-            report_link: str, region_names: dict[str, str] | None = None, *, now: datetime) -> int:
-    """Record the messages for `events` (one per channel), before anything is sent.
-    Returns how many new rows; a repeat of the same event (same key) adds nothing."""
+BOT_CHANNELS = ("wecom", "dingtalk")  # one group chat each: it gets the supervisors' digest only
+
+
+def alert_rows(model: TargetsModel, events: Sequence[AlertEvent], period: str, config: AlertsSettings | dict[str, Any],
+               report_link: str, region_names: dict[str, str] | None = None, *, now: datetime) -> list[dict[str, Any]]:
+    """The outbox rows for one run's events (pure): one digest per recipient and channel, and
+    the supervisors' digest. Email goes to each unit's addresses ([alerts.recipients]) and the
+    supervisors'; a webhook gets every digest (its receiver routes them by `to_units`); a
+    WeCom or DingTalk group bot, one chat, gets the supervisors' digest only."""
+    config = alerts_settings(config)
     names = region_names or {}
-    rows = []
     for event in events:
-        recipients = recipients_for(model, event.item_id, event.region, config)
-        message = compose(event, item_title(model, event.item_id), names.get(event.region, event.region),
-                          report_link, period)
-        log.info("alert %s %s %s region=%s %s->%s to=%s", period, event.kind, event.item_id, event.region or "-",
-                 event.previous_code or "-", event.code, "、".join(recipients.to_units))
+        log.info("alert %s %s %s region=%s %s->%s", period, event.kind, event.item_id, event.region or "-",
+                 event.previous_code or "-", event.code)
+    rows = []
+    for digest in digests(model, events, config, names):
+        message = compose_digest(digest, period, report_link, names)
+        who = "、".join(_display(u, names) for u in digest.to_units) or ("督办汇总" if digest.summary else "")
+        emails: list[str] = []
+        for unit in digest.to_units:
+            for address in config.emails(unit) or config.emails(_display(unit, names)):
+                if address not in emails:
+                    emails.append(address)
+        worst = min((x.event.code for x in digest.lines), key=lambda c: STATUS_LABELS.get(c, ("", "", 50))[2])
         for channel in enabled_channels(config):
-            if channel == "email" and not (recipients.email_to or recipients.email_cc):
+            if channel in BOT_CHANNELS and not digest.summary:
                 continue
-            who = "、".join(recipients.to_units) + (f"（抄送 {'、'.join(recipients.cc_units)}）" if recipients.cc_units else "")
-            key = event_key(period, event, channel, who)
-            payload = channel_payload(channel, message, key, recipients)
-            rows.append(outbox_row(key, period, event.kind, channel, who, message, payload, now, item_id=event.item_id,
-                                   region=event.region, code=event.code, previous_code=event.previous_code))
-    return insert_alerts(engine, rows)
+            if channel == "webhook" and digest.summary and not digest.to_units:
+                continue
+            if channel == "email" and not emails:
+                continue
+            key = digest_key(period, digest, channel)
+            payload = channel_payload(channel, message, key, Recipients(digest.to_units, [], emails, []))
+            rows.append(outbox_row(key, period, "summary" if digest.summary else "digest", channel, who, message,
+                                   payload, now, item_id=f"{len(digest.lines)} items", code=worst))
+    return rows
+
+
+def enqueue(bind: Any, model: TargetsModel, events: Sequence[AlertEvent], period: str,
+            config: AlertsSettings | dict[str, Any], report_link: str, region_names: dict[str, str] | None = None, *,
+            now: datetime) -> int:
+    """Record the digests for `events` before anything is sent; returns how many new rows (a
+    repeat of the same digest, same key, adds nothing). `bind`: an engine or a connection in
+    a write transaction."""
+    return insert_alerts(bind, alert_rows(model, events, period, config, report_link, region_names, now=now))
 
 
 def outbox_row(key: str, period: str, kind: str, channel: str, recipient: str, message: Message,
@@ -412,23 +622,27 @@ def backoff(attempts: int, base_seconds: float = 60.0, cap_seconds: float = 6 * 
 
 
 def deliver_pending(engine: Engine, config: AlertsSettings | dict[str, Any], now: datetime,
-                    max_attempts: int = 8, claim_timeout: timedelta = timedelta(minutes=10),
+                    max_attempts: int = 8, claim_timeout: timedelta | None = None,
                     base_seconds: float = 60.0, clock: Callable[[], datetime] | None = None) -> dict[str, int]:
-    """Send what is due; returns counts of sent / retry / dead. `clock` gives the moment each
-    message is marked sent (default: `now`)."""
+    """Send what is due; returns counts of sent / retry / dead. A message claimed by a process
+    that died before marking it is due again after `claim_timeout` (default: [alerts]
+    resend_after_minutes). `clock` gives the moment each message is marked sent (default: `now`)."""
+    config = alerts_settings(config)
+    if claim_timeout is None:
+        claim_timeout = timedelta(minutes=config.resend_after_minutes)
     counts = {"sent": 0, "retry": 0, "dead": 0}
     for row in outbox.due_alerts(engine, now, claim_timeout):
         if not outbox.claim_alert(engine, row.id, now, claim_timeout):
             continue  # another process got there first
         try:
-            send(row.channel, json.loads(row.payload), row.key, config, now)
+            send(row.channel, json.loads(row.payload), row.key, config, now,
+                 accepted=lambda row_id=row.id: outbox.alert_sent(engine, row_id, clock() if clock else now))
         except DeliveryError as exc:
             attempts, dead = outbox.alert_failed(engine, row.id, now, str(exc), max_attempts,
                                                  lambda n: backoff(n, base_seconds))
             counts["dead" if dead else "retry"] += 1
             log.warning("alert %s via %s not delivered (attempt %s): %s", row.id, row.channel, attempts, exc)
             continue
-        outbox.alert_sent(engine, row.id, clock() if clock else now)
         counts["sent"] += 1
     return counts
 

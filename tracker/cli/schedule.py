@@ -26,9 +26,10 @@ def _local(moment) -> str:
 def schedule(ctx: click.Context, verbose: bool) -> None:
     """在前台运行定时任务。Run the scheduler in the foreground (for systemd or a container).
 
-    Jobs: the monthly report (default: the 1st, 08:00 Asia/Shanghai), the submission reminder,
-    and a watchdog that catches up a missed month once, retries failed runs and delivers
-    pending alerts. Stops cleanly on SIGTERM/SIGINT after the run in flight.
+    Jobs: the monthly report (default: the day after the submission day, the 11th, 08:00
+    Asia/Shanghai), the submission reminder, and a watchdog that catches up a missed month
+    once, retries failed runs, takes over a run whose process died (once its lease runs out)
+    and delivers pending alerts. Stops cleanly on SIGTERM/SIGINT after the run in flight.
     """
     from tracker.jobs.scheduler import serve
 
@@ -37,9 +38,22 @@ def schedule(ctx: click.Context, verbose: bool) -> None:
     serve(settings_from(ctx))
 
 
+def _holder_text(row: dict, now: datetime) -> str:
+    """Who holds a run and until when, for a person deciding whether to --force it."""
+    from tracker.store.runs import lease_live
+
+    live = lease_live(row, now)
+    return (f"{row.get('owner') or '?'}（开始 started {_local(row.get('started_at'))}，心跳 heartbeat "
+            f"{_local(row.get('heartbeat_at'))}，租约至 lease until {_local(row.get('lease_until'))}"
+            + ("" if live else "，已过期 expired") + "）")
+
+
 @click.command()
 @click.option("--period", help="月份 The month to report, YYYY-MM (default: the latest month due).")
-@click.option("--force", is_flag=True, help="重新运行 Run again even if the month was already reported.")
+@click.option("--force", is_flag=True,
+              help="重新运行 Run the month now whatever its state: again if it succeeded, before the retry delay if "
+                   "it failed, and taking over a run in progress (that process then stops without writing "
+                   "anything more: no report, no alerts, no finish).")
 @config_option
 @click.pass_context
 def run(ctx: click.Context, period: str | None, force: bool) -> None:
@@ -57,10 +71,27 @@ def run(ctx: click.Context, period: str | None, force: bool) -> None:
     except NotDue as exc:
         raise click.ClickException(str(exc)) from exc
     period = outcome.period
+    now = tracker.now()
     if not outcome.ran:
-        click.echo(f"{period}: 未运行 not run — already {outcome.state} ({outcome.report_path or '-'}); "
-                   "use --force to run it again")
+        row = outcome.holder or {}
+        if outcome.state == "running":
+            click.echo(f"{period}: 未运行 not run — 正在运行 running in {_holder_text(row, now)}; "
+                       "--force 将接管：原进程随即停止，不再写入 / --force takes it over: that process then stops "
+                       "without writing anything more")
+        elif outcome.state == "succeeded":
+            click.echo(f"{period}: 未运行 not run — 已完成 already succeeded ({outcome.report_path or '-'}); "
+                       "use --force to run it again")
+        else:
+            click.echo(f"{period}: 未运行 not run — {outcome.state} (attempt {row.get('attempt', '?')}, "
+                       f"{row.get('error') or '-'}); retried automatically after the retry delay, "
+                       "or now with --force")
         return
+    if outcome.taken_over:
+        click.echo(f"{period}: 已接管 took over the run of {_holder_text(outcome.taken_over, now)}; "
+                   "that process stops without writing anything more", err=True)
+    if outcome.state == "lost_lease":
+        click.echo(f"{period}: 已停止 stopped — {outcome.error}", err=True)
+        sys.exit(1)
     if outcome.state != "succeeded":
         click.echo(f"{period}: 失败 failed — {outcome.error}", err=True)
         sys.exit(1)
@@ -78,6 +109,8 @@ def runs(ctx: click.Context, limit: int) -> None:
         click.echo("（无运行记录 no runs yet）")
     for r in rows:
         flags = " ".join(f for f, on in (("补发late", r["late"]), ("forced", r["forced"])) if on)
+        if r["state"] == "running":
+            flags += f" {r['owner']} lease until {_local(r.get('lease_until'))}"
         click.echo(f"{r['job']:<8} {r['period']}  {r['state']:<11} #{r['attempt']}  {_local(r['started_at'])} → "
                    f"{_local(r['finished_at'])}  alerts {r['alerts']}  {r['report_path'] or ''} {flags}"
                    + (f"\n    {r['error'][:200]}" if r["error"] else ""))

@@ -146,3 +146,13 @@ def latest_closed_period(as_of: date, frequency: str) -> Period:
     kind = FREQUENCY_KIND.get(frequency, frequency)
     current = period_containing(as_of, kind)
     return current if current.end <= as_of else current.previous()
+
+
+def submission_deadline(period_end: date, submission_day: int) -> date:
+    """The last day to report a period's figures: `submission_day` of the month after the
+    period ends (November's by 10 December, a year's by 10 January), or that month's last day
+    when it is shorter."""
+    import calendar
+
+    following = (period_end.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return following.replace(day=min(submission_day, calendar.monthrange(following.year, following.month)[1]))

@@ -7,7 +7,8 @@ store on the tracker's database, so next run times survive a restart). A watchdo
 every few minutes and asks one question: has the latest period that is due been reported?
 That one rule covers a month missed while the machine was off (it runs once, for the latest
 due period, and the report says it ran late), a failed run's retry, and pending alert
-deliveries.
+deliveries. A month held by another process's lease is tried again the moment that lease
+runs out, so a crashed run is taken over within the lease, not at the next watchdog tick.
 """
 
 import logging
@@ -27,13 +28,30 @@ def _tracker(config_path: str | None) -> Tracker:
     return Tracker.open(config_path)
 
 
+def run_due_waiting(tracker: Tracker, stopping: threading.Event | None = None) -> Any:
+    """The latest month due; when another process's live lease holds it, try again as soon
+    as that lease would run out (it is taken over if the holder died), until it has run or
+    the holder finished it."""
+    stopping = stopping or threading.Event()
+    outcome = tracker.run_due()
+    for _ in range(100):
+        retry_at = outcome.retry_at if outcome is not None else None
+        if retry_at is None:
+            break
+        delay = (retry_at - tracker.now()).total_seconds() + 0.2
+        if stopping.wait(min(max(delay, 0.1), tracker.settings.schedule.lease_seconds)):
+            break
+        outcome = tracker.run_due()
+    return outcome
+
+
 def _job_monthly(config_path: str | None = None) -> None:
-    _tracker(config_path).run_due()
+    run_due_waiting(_tracker(config_path))
 
 
 def _job_watchdog(config_path: str | None = None) -> None:
     tracker = _tracker(config_path)
-    tracker.run_due()
+    run_due_waiting(tracker)
     if tracker.settings.alerts.enabled:
         tracker.deliver_alerts()
 
@@ -73,7 +91,7 @@ def build_scheduler(settings: Any) -> Any:
 def serve(settings: Any) -> None:
     """Run in the foreground until SIGTERM/SIGINT. The signal only sets a flag: a run in
     flight (the start-up catch-up or a job) finishes and is recorded before the process
-    exits; one killed harder is taken over by the next scheduler after the timeout."""
+    exits; one killed harder is taken over by the next scheduler once its lease runs out."""
     stopping = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:
@@ -82,7 +100,7 @@ def serve(settings: Any) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    Tracker(settings).run_due()  # catch up at start-up: the latest due month, once
+    run_due_waiting(Tracker(settings), stopping)  # catch up at start-up: the latest due month, once
     if stopping.is_set():
         return
     scheduler = build_scheduler(settings)

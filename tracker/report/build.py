@@ -36,7 +36,7 @@ from tracker.domain.model import (
     Task,
 )
 from tracker.domain.organisations import canonical, is_local, organisation_name
-from tracker.domain.periods import FREQUENCY_KIND, period_containing
+from tracker.domain.periods import FREQUENCY_KIND, PLAN_TZ, period_containing, submission_deadline
 from tracker.domain.regions import Regions
 from tracker.domain.units import label as units_label
 from tracker.report.labels import UI
@@ -125,9 +125,12 @@ class _Digest:
 
 
 def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSet", regions: Regions,
-            as_of: date, since: date | None, new_values: Iterable[Observation] | None) -> _Digest:
+            as_of: date, since: date | None, new_values: Iterable[Observation] | None,
+            known: tuple[datetime | None, datetime | None] = (None, None)) -> _Digest:
     """`since` is the previous report's as-of date: values entered after the end of that day
-    (Asia/Shanghai) and known by the end of `as_of` are new."""
+    (Asia/Shanghai) and known by the end of `as_of` are new. `known` (the previous report's and
+    this one's knowledge moments, when they were written with the figures known at a run)
+    replaces those two ends."""
     if isinstance(observations, SeriesSet):
         series, listed = observations, list(new_values or [])
     else:
@@ -135,8 +138,8 @@ def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSe
         series = series_from_observations(listed, as_of)
     new: list[Observation] = []
     sample = False
-    start = knowledge_cutoff(since) if since is not None else None
-    end = knowledge_cutoff(as_of)
+    start = known[0] or (knowledge_cutoff(since) if since is not None else None)
+    end = known[1] or knowledge_cutoff(as_of)
     for obs in listed:
         if not sample and (obs.note or obs.source):
             text = f"{obs.note} {obs.source}".lower()
@@ -585,7 +588,8 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
                   sample: bool | None = None, plans: Sequence[str] | None = None, lang: str = "zh",
                   generated_at: "str | datetime" = "", late_run: bool = False, note: str = "", kind: str = "on_demand",
                   grace_days: int = 30, limits: Limits = Limits(), approval: dict[str, Any] | None = None,
-                  completeness: Sequence[Any] | None = None) -> dict[str, Any]:
+                  completeness: Sequence[Any] | None = None, known_at: datetime | None = None,
+                  submission_day: int = 10) -> dict[str, Any]:
     """Everything the report shows, as JSON-ready data in `lang`.
 
     `observations` is what `evaluate` was given: Observations, or a SeriesSet at national
@@ -597,7 +601,10 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     province the regions describe). `kind` says how it was made: "scheduled" (the monthly run,
     as of the month's last day) or "on_demand" (`tracker report`, the web's button).
     `approval` (where approval is required: which figures count, and per target the regions not
-    approved) and `completeness` (the gaps with approval states) come from the service."""
+    approved) and `completeness` (the gaps with approval states) come from the service.
+    `known_at`: the figures are those known at that moment (a scheduled run after the
+    submission day), not at the end of `as_of`; values that arrived after their submission
+    deadline (`submission_day`) are listed as late."""
     if lang not in UI:
         raise ValueError(f"unknown language {lang!r}; accepted: {', '.join(UI)}")
     if kind not in RUN_KINDS:
@@ -607,7 +614,9 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     chosen = [p for p in model.plans if p.id in plans] if plans else [p for p in model.plans if p.region == plan_region]
     plan = chosen[0] if chosen else (model.plans[0] if model.plans else None)
     since = date.fromisoformat(previous["as_of"]) if previous and previous.get("as_of") else None
-    digest = _digest(model, observations, regions, as_of, since, new_values)
+    previous_known = previous.get("known_at") if previous else None
+    known = (datetime.fromisoformat(previous_known) if previous_known else None, known_at)
+    digest = _digest(model, observations, regions, as_of, since, new_values, known)
     if sample is not None:
         digest.sample = sample
     targets = {t.id: t for t in model.targets}
@@ -638,6 +647,7 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
         "period": f"{as_of.year}-{as_of.month:02d}", "as_of": as_of.isoformat(),
         "generated_at": moment.isoformat(timespec="seconds") if isinstance(moment, datetime) else "",
         "generated_text": format_moment(moment, lang) if isinstance(moment, datetime) else "",
+        "known_at": known_at.astimezone(PLAN_TZ).isoformat(timespec="seconds") if known_at else "",
         "run": {"late": bool(late_run), "note": note or "", "kind": kind, "kind_label": UI[lang]["kind_" + kind]},
         "sample": digest.sample, "total": len(items), "lights": lights, "counts": counts,
         "sections": sections,
@@ -652,4 +662,28 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
         context["approval"] = {"include": approval.get("include", "approved"), "unapproved_targets": waiting,
                                "text": UI[lang][key].format(n=waiting)}
     context["changes"] = _changes(context, previous, digest, model, regions, lang, limits)
+    context["late_values"] = late_values(digest.new, model, regions, submission_day, lang, limits.new_values)
     return context
+
+
+def late_values(new: Iterable[Observation], model: TargetsModel, regions: Regions, submission_day: int,
+                lang: str, limit: int) -> dict[str, Any]:
+    """The values new in this report that arrived after their submission deadline (the
+    `submission_day` of the month after their period), latest first: which figures a report
+    could not have had on time, and who sent them late."""
+    names = {i.id: (i.name, i.unit) for i in model.indicators}
+    rows = []
+    for o in new:
+        if o.entered_at is None:
+            continue
+        due = submission_deadline(o.period_end, submission_day)
+        entered = o.entered_at.astimezone(PLAN_TZ).date()
+        if entered <= due:
+            continue
+        name, unit = names.get(o.indicator, (o.indicator, ""))
+        rows.append({"indicator": name, "region": o.region, "region_name": _region_name(regions, o.region, lang),
+                     "period": o.period or o.period_end.isoformat(), "value_text": format_value(o.value, unit, lang),
+                     "due": due.isoformat(), "entered": entered.isoformat(), "days_late": (entered - due).days})
+    rows.sort(key=lambda r: (-r["days_late"], r["indicator"], r["region"], r["period"]))
+    return {"submission_day": submission_day, "total": len(rows), "rows": rows[:limit],
+            "omitted": max(0, len(rows) - limit)}

@@ -69,3 +69,12 @@ UI: dict[str, dict[str, str]] = {
         "sample_mark": "sample", "generated_at": "Generated", "item": "Item", "whole_area": "whole province", "responsible": "Responsible units",
     },
 }
+
+
+# Values that arrived after their submission deadline (tracker/templates/_late.html).
+UI["zh"].update({"late_values": "迟报数值", "late_due": "报送期限", "late_entered": "报送日期", "late_days": "迟报天数",
+                 "late_values_note": "上期报告之后收到、晚于报送期限（期别结束后次月{day}日）的数值：上期报告未能包含。"})
+UI["en"].update({"late_values": "Values reported late", "late_due": "Due", "late_entered": "Reported",
+                 "late_days": "Days late",
+                 "late_values_note": "Values received since the previous report after their deadline (day {day} of "
+                                     "the month after their period): the previous report could not include them."})

@@ -12,27 +12,35 @@ def remind(tracker: Any, *, force: bool = False) -> int:  # tracker: tracker.ser
     reminded this month are not messaged twice (the outbox keys are per period)."""
     from tracker.alerts.reminders import reminder_messages, reminder_rows
     from tracker.service.approvals import reminder_rows as approval_reminder_rows
+    from tracker.service.runs import Lease, LeaseLost
+    from tracker.store.engine import write_transaction
     from tracker.store.outbox import insert_alerts
-    from tracker.store.runs import REMINDER_JOB, claim, finish, owner_id
+    from tracker.store.runs import REMINDER_JOB, claim, finish
 
     settings, engine = tracker.settings, tracker.engine
     now, today = tracker.now(), tracker.today()
     period = f"{today.year}-{today.month:02d}"
-    owner = owner_id()
-    if not claim(engine, REMINDER_JOB, period, now, force=force,
-                 timeout=timedelta(minutes=settings.schedule.run_timeout_minutes), owner=owner):
+    cfg = settings.schedule
+    won = claim(engine, REMINDER_JOB, period, now, force=force, lease=timedelta(seconds=cfg.lease_seconds))
+    if won is None:
         return 0
-    try:
-        # Before the submission day: the period just closed is the one asked for (no grace).
-        gaps = tracker.completeness(today, grace_days=0)
-        names = {r.code: r.name for r in tracker.regions.all}
-        messages = reminder_messages(gaps, names, settings.schedule.submission_day)
-        queued = insert_alerts(engine, reminder_rows(messages, period, settings.alerts, now))
-        queued += insert_alerts(engine, approval_reminder_rows(tracker, period))  # where approval is required
-        finish(engine, REMINDER_JOB, period, "succeeded", tracker.now(), owner, alerts=queued)
-    except Exception as exc:
-        finish(engine, REMINDER_JOB, period, "failed", tracker.now(), owner, error=str(exc)[:2000])
-        raise
+    with Lease(engine, REMINDER_JOB, period, won, cfg, tracker.now) as lease:
+        try:
+            # Before the submission day: the period just closed is the one asked for (no grace).
+            gaps = tracker.completeness(today, grace_days=0)
+            names = {r.code: r.name for r in tracker.regions.all}
+            messages = reminder_messages(gaps, names, cfg.submission_day)
+            rows = reminder_rows(messages, period, settings.alerts, now)
+            rows += approval_reminder_rows(tracker, period)  # where approval is required
+            with write_transaction(engine) as conn:
+                lease.guard(conn)
+                queued = insert_alerts(conn, rows)
+                finish(conn, REMINDER_JOB, period, won.token, "succeeded", tracker.now(), alerts=queued)
+        except LeaseLost:
+            return 0
+        except Exception as exc:
+            finish(engine, REMINDER_JOB, period, won.token, "failed", tracker.now(), error=str(exc)[:2000])
+            raise
     if settings.alerts.enabled:
         tracker.deliver_alerts()
     return queued

@@ -272,11 +272,13 @@ class Tracker:
 
         return data_version(self.engine)
 
-    def evaluate(self, as_of: date | None = None, include: str | None = None) -> Evaluation:
-        """Every target and milestone as known at the end of `as_of` (default: today in
-        Asia/Shanghai); computed once per as-of date and state of the data. `include`: which
-        figures count ("approved" by default where [approval] required says so, else "all";
-        "submitted" adds those awaiting review, the supervisor's preview)."""
+    def evaluate(self, as_of: date | None = None, include: str | None = None, *,
+                 known_at: datetime | None = None) -> Evaluation:
+        """Every target and milestone as of `as_of` (default: today in Asia/Shanghai), with the
+        figures known at the end of that day, or at `known_at` (the monthly run, after the
+        submission day, knows the month's figures); computed once per date and state of the
+        data. `include`: which figures count ("approved" by default where [approval] required
+        says so, else "all"; "submitted" adds those awaiting review, the supervisor's preview)."""
         from tracker import store
         from tracker.service.approvals import counting, mark_unapproved
         from tracker.status.engine import SeriesResolver, evaluate
@@ -287,15 +289,18 @@ class Tracker:
         model = self.model
         plans = self.tracked_plans(model)
         include, counted = counting(self, as_of, include, [p.id for p in plans])
-        key = (as_of, include, (self._synced, self._data_version(),
-                                approvals_version(self.engine) if counted else 0))
+        key = (as_of, include, known_at, (self._synced, self._data_version(),
+                                          approvals_version(self.engine) if counted else 0))
         found = self._evaluations.get(key)
         if found is not None:
             return found
         needed = indicators_needed(model)
-        series = store.load_series(self.engine, as_of, needed, counted=counted)
-        progress = store.milestone_progress(self.engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
-        statuses = evaluate(model, series, progress, self.regions, as_of, self.settings.status)
+        series = store.load_series(self.engine, as_of, needed, counted=counted, known_at=known_at)
+        if known_at is None:
+            progress = store.milestone_progress(self.engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
+        else:
+            progress = store.milestone_progress(self.engine, known_at, reported_by=as_of)
+        statuses = evaluate(model, series, progress, self.regions, as_of, self.settings.status, known_at=known_at)
         evaluation = Evaluation(as_of, model, self.regions, statuses, series,
                                 SeriesResolver(model, series, self.regions), plans,
                                 _of_plans(model, statuses, [p.id for p in plans]), include, counted)
@@ -430,16 +435,20 @@ class Tracker:
     # -- reports, runs, alerts -------------------------------------------------------------------
 
     def write_report(self, as_of: date | None = None, *, lang: str | None = None, reports_dir: str | Path | None = None,
-                     late: bool = False, note: str = "", preview: bool = False, kind: str = "on_demand") -> Any:
+                     late: bool = False, note: str = "", preview: bool = False, kind: str = "on_demand",
+                     known_at: datetime | None = None, fence: Any = None) -> Any:
         """Evaluate as of `as_of` and write the month's report (HTML, JSON and index) into
-        `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default).
-        `preview`: count the figures awaiting review too, into reports/preview/ (never over the
-        report of approved figures). `kind`: "scheduled" for the monthly run, "on_demand"
-        otherwise (the index says which)."""
+        `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default),
+        as a new generation of the set (readers see the old set or the new one). `preview`:
+        count the figures awaiting review too, into reports/preview/ (never over the report of
+        approved figures). `kind`: "scheduled" for the monthly run, "on_demand" otherwise (the
+        index says which). `known_at`: the figures known at that moment (see `evaluate`); the
+        report then lists the values that arrived after their submission deadline. `fence()`
+        is called before the set is switched and raises to stop it (a run that lost its lease)."""
         from tracker import store
         from tracker.report.files import generate_report, read_previous
 
-        evaluation = self.evaluate(as_of, "submitted" if preview else None)
+        evaluation = self.evaluate(as_of, "submitted" if preview else None, known_at=known_at)
         lang = lang or self.settings.language
         out = Path(reports_dir) if reports_dir is not None else self.reports_dir(lang)
         if preview and reports_dir is None:
@@ -448,12 +457,16 @@ class Tracker:
         previous = read_previous(out, period)
         fresh: list[Observation] = []
         if previous and previous.get("as_of"):
-            fresh = store.new_observations(self.engine, date.fromisoformat(previous["as_of"]), evaluation.as_of)
+            since = previous.get("known_at")
+            fresh = store.new_observations(self.engine, date.fromisoformat(previous["as_of"]), evaluation.as_of,
+                                           start=datetime.fromisoformat(since) if since else None, end=known_at)
         files = generate_report(evaluation.model, evaluation.tracked, evaluation.series, self.regions,
                                 evaluation.as_of, out, lang=lang, late_run=late, note=note,
                                 grace_days=self.settings.status.grace_days, generated_at=self.now(),
                                 new_values=fresh, sample=store.has_sample_data(self.engine),
-                                plans=[p.id for p in evaluation.plans], kind=kind, **self._report_approval(evaluation))
+                                plans=[p.id for p in evaluation.plans], kind=kind, known_at=known_at,
+                                submission_day=self.settings.schedule.submission_day, fence=fence,
+                                previous=previous, **self._report_approval(evaluation))
         import dataclasses
 
         return dataclasses.replace(files, statuses=list(evaluation.tracked))
@@ -499,7 +512,9 @@ class Tracker:
         return list_alerts(self.engine, limit, state)
 
     def deliver_alerts(self) -> dict[str, int]:
-        """Send the alert messages that are due."""
+        """Send the alert messages that are due (at least once each: one left unmarked by a
+        crash is sent again, with the same Message-ID and idempotency key, after
+        [alerts] resend_after_minutes)."""
         from tracker.alerts.outbox import deliver_pending
 
         return deliver_pending(self.engine, self.settings.alerts, now=self.now(), clock=self.now)

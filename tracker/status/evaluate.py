@@ -6,7 +6,7 @@ report, the web app and the alerts all reach statuses through `evaluate`.
 """
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from tracker.config import StatusSettings
@@ -69,21 +69,24 @@ def evaluate_target(model: TargetsModel, target: Target, resolver: SeriesResolve
 
 
 def evaluate_milestone(milestone: Milestone, progress: list[MilestoneProgress], as_of: date,
-                       settings: StatusSettings, wording: Wording | None = None) -> Status:
+                       settings: StatusSettings, wording: Wording | None = None,
+                       known_at: datetime | None = None) -> Status:
     """未启动 / 推进中 / 已完成 / 逾期 from the latest report of each reporter known as of the
-    date (tracker.status.milestones)."""
-    j = judge_milestone(milestone, progress, as_of, settings)
+    date, or at `known_at` (tracker.status.milestones)."""
+    j = judge_milestone(milestone, progress, as_of, settings, known_at)
     return Status(milestone.id, "milestone", j.code, None, None, as_of.isoformat(), None, j.figures,
                   words=wording or Wording())
 
 
 def evaluate(model: TargetsModel, observations: "Iterable[Observation] | SeriesSet",
              progress: Iterable[MilestoneProgress], regions: Regions, as_of: date,
-             settings: StatusSettings | None = None) -> list[Status]:
+             settings: StatusSettings | None = None, known_at: datetime | None = None) -> list[Status]:
     """Every target and milestone of the model as of `as_of` (a date in Asia/Shanghai).
 
     `observations` is a list of Observation (only those entered by the end of `as_of` are
-    seen) or a SeriesSet already cut to that date (see tracker.store.series).
+    seen) or a SeriesSet already cut to that date (see tracker.store.series). `known_at`:
+    milestone reports entered by then count (the scheduled run after the submission day);
+    pass observations already cut to it.
     """
     settings = settings or StatusSettings()
     series = observations if isinstance(observations, SeriesSet) else \
@@ -94,6 +97,6 @@ def evaluate(model: TargetsModel, observations: "Iterable[Observation] | SeriesS
     by_milestone: dict[str, list[MilestoneProgress]] = {}
     for p in progress:
         by_milestone.setdefault(p.milestone, []).append(p)
-    out.extend(evaluate_milestone(m, by_milestone.get(m.id, []), as_of, settings, words)
+    out.extend(evaluate_milestone(m, by_milestone.get(m.id, []), as_of, settings, words, known_at)
                for m in model.milestones)
     return out

@@ -23,11 +23,17 @@ def _report_order(p: MilestoneProgress) -> tuple[date, datetime]:
     return p.reported_on, aware(p.entered_at) if p.entered_at else _EPOCH
 
 
-def latest_reports(progress: list[MilestoneProgress], as_of: date) -> list[MilestoneProgress]:
-    """Each reporter's latest report known as of the date, oldest first."""
+def latest_reports(progress: list[MilestoneProgress], as_of: date,
+                   known_at: datetime | None = None) -> list[MilestoneProgress]:
+    """Each reporter's latest report known as of the date (or at `known_at`), oldest first."""
     latest: dict[str, MilestoneProgress] = {}
     for p in progress:
-        if p.reported_on > as_of or not visible(p.entered_at, p.reported_on, as_of):
+        if p.reported_on > as_of:
+            continue
+        if known_at is None:
+            if not visible(p.entered_at, p.reported_on, as_of):
+                continue
+        elif p.entered_at is not None and aware(p.entered_at) > known_at:
             continue
         seen = latest.get(p.reporter)
         if seen is None or _report_order(p) >= _report_order(seen):
@@ -36,9 +42,9 @@ def latest_reports(progress: list[MilestoneProgress], as_of: date) -> list[Miles
 
 
 def judge_milestone(milestone: Milestone, progress: list[MilestoneProgress], as_of: date,
-                    settings: StatusSettings) -> Judgement:
+                    settings: StatusSettings, known_at: datetime | None = None) -> Judgement:
     """Done means every reporter says done; an undated milestone is never overdue."""
-    reports = latest_reports(progress, as_of)
+    reports = latest_reports(progress, as_of, known_at)
     deadline = milestone.deadline
     passed = deadline is not None and as_of > deadline
     figures: dict[str, Any] = {"deadline": deadline.isoformat() if deadline else None,

@@ -19,8 +19,10 @@ from tracker.store.engine import (
 from tracker.store.observations import (
                                   OBSERVATION_COLUMNS,
                                   ObservationWriter,
+                                  cells_added_since,
                                   current_cells,
                                   current_progress,
+                                  data_version,
                                   finish_batch,
                                   has_sample_data,
                                   insert_observations,
@@ -43,9 +45,10 @@ from tracker.store.tables import batch_table, observation_table, progress_table
 
 __all__ = [
     "OBSERVATION_COLUMNS", "SQLITE_BUSY_TIMEOUT_MS", "VALUES_LOCK", "ObservationWriter", "batch_table",
-    "current_cells", "current_progress", "dispose_engine", "downgrade", "finish_batch", "get_engine",
-    "has_sample_data", "head_revision", "insert_observations", "insert_progress", "is_sample_database", "latest_observations",
-    "latest_reported", "load_series", "mark_sample_database", "migrate", "milestone_progress", "new_batch", "new_observations",
+    "cells_added_since", "current_cells", "current_progress", "data_version", "dispose_engine", "downgrade",
+    "finish_batch", "get_engine", "has_sample_data", "head_revision", "insert_observations", "insert_progress",
+    "is_sample_database", "latest_observations", "latest_reported", "load_series", "mark_sample_database", "migrate",
+    "milestone_progress", "new_batch", "new_observations",
     "observation_history", "observation_table", "progress_history", "progress_table", "region_cells",
     "region_history", "schema_revision", "sync_targets", "synced_digest", "target_history", "write_transaction",
 ]

@@ -7,7 +7,10 @@ migrations in `tracker/store/migrations/`, run when an engine is opened, so a da
 by an older version is upgraded in place.
 """
 
+import logging
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +20,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WAIT_NOTICE_MS = 1_000  # a writer waiting this long for the lock says so (stderr), then waits on
+WAITING = ("数据库正由另一进程写入（例如导入大文件），本命令等待其完成后继续 / waiting for the database: another process "
+           "(an import?) is writing; this command goes on when it has finished")
+
+log = logging.getLogger("tracker.store")
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -71,13 +79,40 @@ def _create_engine(url: str) -> Engine:
         # busy_timeout does not cover a reader upgrading to a writer: a deferred transaction
         # that reads and then writes fails with "database is locked" at once. Writers take
         # the write lock up front and wait their turn instead.
-        immediate = conn.get_execution_options().get("tracker_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if conn.get_execution_options().get("tracker_write", False):
+            _begin_immediate(conn.connection.dbapi_connection)
+        else:
+            conn.exec_driver_sql("BEGIN")
 
     return engine
 
 
-VALUES_LOCK = 4634002  # PostgreSQL advisory lock: one writer of reported values at a time
+def _begin_immediate(raw: Any) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock as long as another writer holds it (a long
+    import), instead of failing with "database is locked" after the busy timeout; after
+    WAIT_NOTICE_MS it says that it waits, and again every busy timeout."""
+    started = time.monotonic()
+    noticed = False
+    raw.execute(f"PRAGMA busy_timeout = {WAIT_NOTICE_MS}")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                log.warning("%s (%.0f s)", WAITING, time.monotonic() - started)
+                noticed = True
+                raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    if noticed:
+        log.warning("数据库已可写入 / got the database after %.1f s", time.monotonic() - started)
+
+
+VALUES_LOCK = 4634002  # PostgreSQL advisory lock: one writer of reported values at a time …
+_VALUES_KEY = f"{VALUES_LOCK}, hashtext(current_schema())"  # … per schema (advisory locks span the database)
 
 
 @contextmanager
@@ -86,12 +121,29 @@ def write_transaction(engine: Engine, values: bool = False) -> Iterator[Connecti
     any exception. On SQLite it holds the write lock from the start (BEGIN IMMEDIATE). With
     `values` (a transaction that reads the stored revisions, then writes the next ones), on
     PostgreSQL it also takes a transaction-scoped advisory lock, so two people correcting
-    one cell at once queue as they do on SQLite, instead of both claiming the same revision."""
+    one cell at once queue as they do on SQLite, instead of both claiming the same revision.
+    Either way a writer behind another (a long import) waits as long as it takes and says
+    so (a warning on the tracker.store logger: stderr at the command line)."""
     with engine.connect() as conn:
         conn.execution_options(tracker_write=True)
         with conn.begin():
-            if values and conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({VALUES_LOCK})")
+            if values and conn.dialect.name == "postgresql" and not conn.exec_driver_sql(
+                    f"SELECT pg_try_advisory_xact_lock({_VALUES_KEY})").scalar():
+                started = time.monotonic()
+                log.warning("%s", WAITING)
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_VALUES_KEY})")
+                log.warning("数据库已可写入 / got the database after %.1f s", time.monotonic() - started)
+            yield conn
+
+
+@contextmanager
+def writing(bind: Engine | Connection) -> Iterator[Connection]:
+    """`bind` itself when it is a connection already in a write transaction (several steps
+    committed together), else a new write transaction on the engine."""
+    if isinstance(bind, Connection):
+        yield bind
+    else:
+        with write_transaction(bind) as conn:
             yield conn
 
 

@@ -204,10 +204,14 @@ def _latest_progress(*conds: Any) -> Any:
     return select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.milestone, ranked.c.reporter)
 
 
-def milestone_progress(engine: Engine, as_of: datetime | None = None) -> list[MilestoneProgress]:
-    """The latest report per (milestone, reporter) entered at or before `as_of`."""
+def milestone_progress(engine: Engine, as_of: datetime | None = None, *,
+                       reported_by: date | None = None) -> list[MilestoneProgress]:
+    """The latest report per (milestone, reporter) entered at or before `as_of` (describing a
+    day at or before `reported_by`, when given: a report dated later is that later month's)."""
     t = progress_table
     conds = [t.c.entered_at <= aware(as_of)] if as_of is not None else []
+    if reported_by is not None:
+        conds.append(t.c.reported_on <= reported_by)
     with engine.connect() as conn:
         return [MilestoneProgress(milestone=r.milestone, state=r.state, reported_on=r.reported_on,
                                   reporter=r.reporter, note=r.note, evidence=r.evidence,
@@ -231,12 +235,14 @@ def region_cells(engine: Any, region: str, indicators: list[str]) -> list[Any]:
         return list(conn.execute(q, {"indicators": list(indicators), "regions": [region]}))
 
 
-def new_observations(engine: Any, since: date, as_of: date) -> list[Observation]:
-    """Values entered after the end of `since` and by the end of `as_of` (Asia/Shanghai): the
-    "new values" of a report, read without loading every value of the database."""
+def new_observations(engine: Any, since: date, as_of: date, *, start: datetime | None = None,
+                     end: datetime | None = None) -> list[Observation]:
+    """Values entered after the end of `since` and by the end of `as_of` (Asia/Shanghai), or
+    from `start` to `end` when given: the "new values" of a report, read without loading
+    every value of the database."""
     t = observation_table
-    start = knowledge_cutoff(since).astimezone(UTC)
-    end = knowledge_cutoff(as_of).astimezone(UTC)
+    start = (start or knowledge_cutoff(since)).astimezone(UTC)
+    end = (end or knowledge_cutoff(as_of)).astimezone(UTC)
     q = (select(t).where(t.c.entered_at >= start, t.c.entered_at < end, t.c.period_end <= as_of)
          .order_by(t.c.indicator, t.c.region, t.c.period_end, t.c.revision))
     out = []
@@ -289,11 +295,28 @@ def latest_reported(engine: Engine, as_of: date) -> dict[str, dict[str, int]]:
     return out
 
 
-def data_version(engine: Engine) -> tuple[int, int, int]:
+def data_version(bind: Engine | Connection) -> tuple[int, int, int]:
     """Changes whenever a value or a milestone report is added (both tables are append-only):
-    (newest observation id, newest progress id, 0), for caching what was computed
-    from them."""
-    with engine.connect() as conn:
+    (newest observation id, newest progress id, 0), for caching what was computed from them.
+    Every writer of values holds the values lock (SQLite's write lock, PostgreSQL's advisory
+    lock), so ids are handed out in commit order and rows added after a version all have
+    greater ids (`cells_added_since`)."""
+    def read(conn: Connection) -> tuple[int, int, int]:
         obs = conn.execute(select(func.max(observation_table.c.id))).scalar() or 0
         prog = conn.execute(select(func.max(progress_table.c.id))).scalar() or 0
-    return int(obs), int(prog), 0
+        return int(obs), int(prog), 0
+
+    if isinstance(bind, Connection):
+        return read(bind)
+    with bind.connect() as conn:
+        return read(conn)
+
+
+def cells_added_since(conn: Connection, observation_id: int) -> dict[tuple[str, str, str], tuple[int, float, str]]:
+    """(indicator, region, period) -> (revision, value, entered_by) of the newest revision
+    written after the observation `observation_id`: what changed while an import was being
+    checked without the lock."""
+    t = observation_table
+    q = (select(t.c.indicator, t.c.region, t.c.period, t.c.revision, t.c.value, t.c.entered_by)
+         .where(t.c.id > observation_id).order_by(t.c.id))
+    return {(r.indicator, r.region, r.period): (r.revision, r.value, r.entered_by) for r in conn.execute(q)}

@@ -6,17 +6,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy.engine import Connection
 
-from tracker.store.engine import write_transaction
+from tracker.store.engine import write_transaction, writing
 from tracker.store.tables import alert_table
 
 
-def insert_alerts(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:
-    """Add the rows whose idempotency key is new; returns how many were added."""
+def insert_alerts(bind: Engine | Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Add the rows whose idempotency key is new; returns how many were added (`bind`: an
+    engine, or a connection whose transaction commits them with other writes)."""
     if not rows:
         return 0
     t = alert_table
-    with write_transaction(engine) as conn:
+    with writing(bind) as conn:
         existing = set(conn.execute(select(t.c.key).where(t.c.key.in_([r["key"] for r in rows]))).scalars())
         fresh = [r for r in rows if r["key"] not in existing]
         if fresh:

@@ -9,7 +9,7 @@ one pair of strings per (indicator, region) instead of building a tuple per valu
 
 from array import array
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 from itertools import islice
 from operator import lt
 from typing import Any
@@ -27,20 +27,22 @@ def _cutoff_utc(as_of: date) -> datetime:
 
 
 def load_series(engine: Engine, as_of: date, indicators: Iterable[str] | None = None,
-                counted: Counted | None = None) -> SeriesSet:
-    """Every (indicator, region) series as known at the end of `as_of` (Shanghai); with
-    `counted`, only the values that count (approved figures, tracker.store.approvals)."""
+                counted: Counted | None = None, *, known_at: datetime | None = None) -> SeriesSet:
+    """Every (indicator, region) series as known at the end of `as_of` (Shanghai), or at
+    `known_at` when given (a report run after the submission day knows the month's figures);
+    with `counted`, only the values that count (approved figures, tracker.store.approvals)."""
     if engine.dialect.name == "sqlite":
-        return _load_sqlite(engine, as_of, indicators, counted)
-    return _load_generic(engine, as_of, indicators, counted)
+        return _load_sqlite(engine, as_of, indicators, counted, known_at)
+    return _load_generic(engine, as_of, indicators, counted, known_at)
 
 
-def _conditions(as_of: date, indicators: Iterable[str] | None, counted: Counted | None) -> tuple[list, dict[str, Any]]:
-    """Rows known at the end of `as_of`, of the indicators asked for (and that count), with
-    the values bound to the conditions."""
+def _conditions(as_of: date, indicators: Iterable[str] | None, counted: Counted | None,
+                known_at: datetime | None = None) -> tuple[list, dict[str, Any]]:
+    """Rows known at the end of `as_of` (or at `known_at`), of the indicators asked for (and
+    that count), with the values bound to the conditions."""
     t = observation_table
-
-    conds = [t.c.entered_at < _cutoff_utc(as_of)]
+    cut = known_at.astimezone(UTC) if known_at is not None else _cutoff_utc(as_of)
+    conds = [t.c.entered_at < cut]
     if indicators is not None:
         conds.append(t.c.indicator.in_(list(indicators)))
     if counted is not None:
@@ -49,13 +51,13 @@ def _conditions(as_of: date, indicators: Iterable[str] | None, counted: Counted 
 
 
 def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None,
-                 counted: Counted | None = None) -> SeriesSet:
+                 counted: Counted | None = None, known_at: datetime | None = None) -> SeriesSet:
     t = observation_table
 
     # One row per series, its days and values packed by group_concat in the unique index's
     # order (indicator, region, period, revision). A series with a corrected cell
     # (revision > 1) is read again cell by cell: corrections are few.
-    conds, params = _conditions(as_of, indicators, counted)
+    conds, params = _conditions(as_of, indicators, counted, known_at)
     packed = (select(t.c.indicator, t.c.region, func.group_concat(t.c.period_end), func.group_concat(t.c.value),
                      func.max(t.c.revision))
               .where(*conds)
@@ -97,11 +99,11 @@ def _ordered(days: array, values: array) -> Series:
 
 
 def _load_generic(engine: Engine, as_of: date, indicators: Iterable[str] | None,
-                  counted: Counted | None = None) -> SeriesSet:
+                  counted: Counted | None = None, known_at: datetime | None = None) -> SeriesSet:
     """Any other database: stream the latest revision per cell, ordered by series."""
     t = observation_table
 
-    conds, params = _conditions(as_of, indicators, counted)
+    conds, params = _conditions(as_of, indicators, counted, known_at)
     latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
               .where(*conds)
               .group_by(t.c.indicator, t.c.region, t.c.period).subquery())

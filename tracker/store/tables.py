@@ -142,8 +142,10 @@ class RunRow(SQLModel, table=True):
     state: str  # running | succeeded | failed | interrupted
     attempt: int = 1
     owner: str = ""  # host:pid of the process that holds it
+    token: int = 0  # fencing token: every claim increments it; a holder writes only while it is still its own
     started_at: datetime
     heartbeat_at: datetime
+    lease_until: datetime | None = None  # the holder's lease, renewed by its heartbeat (migration 0013)
     finished_at: datetime | None = None
     late: bool = False
     forced: bool = False

@@ -39,6 +39,7 @@ def reports_generate(ctx: Ctx) -> Response:
 
 @page()
 def report_file(ctx: Ctx) -> Response:
+    from tracker.report.files import report_file as resolved
     from tracker.report.files import report_periods
 
     name = ctx.request.path_params["name"]
@@ -46,7 +47,7 @@ def report_file(ctx: Ctx) -> Response:
     if name == "latest":
         periods = report_periods(directory)
         return _redirect(f"/reports/{periods[-1]}.html" if periods else "/reports")
-    path = directory / name
+    path = resolved(directory, name)  # inside one generation: a switch meanwhile cannot mix two files
     if not REPORT_FILE.match(name) or not path.is_file():
         return ctx.render("web/error.html", 404, title="没有这份报告", message=f"找不到「{name}」。", detail="")
     media = "text/html; charset=utf-8" if name.endswith(".html") else "application/json"

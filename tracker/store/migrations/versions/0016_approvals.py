@@ -2,7 +2,7 @@
 the append-only history of its transitions.
 
 Revision ID: 0016_approvals
-Revises: 0011_period_keys
+Revises: 0013_leases
 Create Date: 2026-12-10
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_approvals"
-down_revision = "0011_period_keys"
+down_revision = "0013_leases"
 branch_labels = None
 depends_on = None
 
