@@ -589,7 +589,7 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
                   generated_at: "str | datetime" = "", late_run: bool = False, note: str = "", kind: str = "on_demand",
                   grace_days: int = 30, limits: Limits = Limits(), approval: dict[str, Any] | None = None,
                   completeness: Sequence[Any] | None = None, known_at: datetime | None = None,
-                  submission_day: int = 10) -> dict[str, Any]:
+                  submission_day: int = 10, rollup: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the report shows, as JSON-ready data in `lang`.
 
     `observations` is what `evaluate` was given: Observations, or a SeriesSet at national
@@ -604,7 +604,8 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     approved) and `completeness` (the gaps with approval states) come from the service.
     `known_at`: the figures are those known at that moment (a scheduled run after the
     submission day), not at the end of `as_of`; values that arrived after their submission
-    deadline (`submission_day`) are listed as late."""
+    deadline (`submission_day`) are listed as late. `rollup`: the roll-up of the plans below
+    (tracker.report.rollup.rollup_context), for a plan above others."""
     if lang not in UI:
         raise ValueError(f"unknown language {lang!r}; accepted: {', '.join(UI)}")
     if kind not in RUN_KINDS:
@@ -663,6 +664,8 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
                                "text": UI[lang][key].format(n=waiting)}
     context["changes"] = _changes(context, previous, digest, model, regions, lang, limits)
     context["late_values"] = late_values(digest.new, model, regions, submission_day, lang, limits.new_values)
+    if rollup is not None:
+        context["rollup"] = rollup
     return context
 
 

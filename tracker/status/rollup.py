@@ -30,8 +30,8 @@ from tracker.status.rules import judge, period_label, target_context
 # A row's state beside its status: what is there to judge. (zh, en)
 ROW_STATES: dict[str, tuple[str, str]] = {
     "judged": ("", ""),
-    "no_plan": ("无规划", "no plan loaded"),
-    "no_target": ("未设目标", "no target set"),
+    "no_plan": ("无规划", "no plan"),
+    "no_target": ("未设目标", "no target"),
     "no_data": ("无数据", "no data"),
 }
 
