@@ -25,7 +25,8 @@ WORDS: dict[str, dict[str, str]] = {
            "implements": "落实上级任务", "chart_title": "{name}：各{units}最新值与本地目标",
            "legend_value": "最新值", "legend_target": "本地目标", "legend_partial": "空心点：部分市县合计",
            "legend_whole": "竖线：{whole}合计", "plans_below": "汇总的下级规划", "none": "无", "no_data": "无数据",
-           "area_parts": "{n}/{of} 个地区合计"},
+           "area_parts": "{n}/{of} 个地区合计",
+           "absent": "无规划、无数据（{n} 个）：{names}", "legend_light": "（颜色为该地区自身目标的状态）"},
     "en": {"heading": "8. Roll-up of the plans below", "whole_zh": "National", "units": "provinces",
            "county_sum": "sum of {n} of {of} regions", "reported": "reported for the whole",
            "own": "its own entry (no plan)", "area_sum": "{n} of {of} {units} with data",
@@ -37,7 +38,8 @@ WORDS: dict[str, dict[str, str]] = {
            "legend_value": "latest value", "legend_target": "own target", "legend_partial":
            "hollow dot: sum of part of the regions", "legend_whole": "vertical line: {whole} total",
            "plans_below": "Plans rolled up", "none": "none", "no_data": "no data",
-           "area_parts": "sum of {n} of {of} regions"},
+           "area_parts": "sum of {n} of {of} regions",
+           "absent": "no plan and no data ({n}): {names}", "legend_light": " (its colour: the status of its own target)"},
 }
 
 
@@ -62,10 +64,16 @@ def _target_text(t: Any, lang: str) -> str:
     return text
 
 
+def _task_label(number: int, lang: str) -> str:
+    return f"第{number}项" if lang == "zh" else f"No. {number}"
+
+
 def _row(row: Row, regions: Regions, titles: dict[str, str], unit: str, lang: str) -> dict[str, Any]:
     f = row.figure
     state = row.state if row.state != "judged" else ""
-    label = status_label(row.status, lang) if row.status else ""
+    # 无数据 says it; a 未报送 beside it would say it twice
+    label = status_label(row.status, lang) if row.status and not (row.state == "no_data" and row.status == "no_data") \
+        else ""
     return {"region": row.region, "name": region_name(regions, row.region, lang), "plan": row.plan or "",
             "plan_title": titles.get(row.plan or "", ""), "state": row.state,
             "state_label": state_label(state, lang) if state else "",
@@ -101,24 +109,30 @@ def rollup_context(r: Rollup, model: TargetsModel, regions: Regions, lang: str =
                  "light": LIGHTS.get(ir.whole.status or "", "grey")}
         counts = ir.counts()
         judged = sum(1 for row in ir.rows if row.target is not None)
+        shown = [x for x in rows if x["state"] != "no_plan" or x["value_text"]]
+        absent = [x["name"] for x in rows if x["state"] == "no_plan" and not x["value_text"]]
         chart = {"rows": [{"label": regions.get(x["region"]).short if lang == "zh" else x["name"],
                            "value": x["value"], "target": x["target"], "partial": x["partial"],
-                           "met": x["status"] in ("achieved", "achieved_late"),
-                           "note": x["state_label"] or w["no_data"]} for x in rows],
+                           "light": x["light"] if x["status"] else "none",
+                           "note": x["state_label"] or w["no_data"]} for x in shown],
                  "whole": whole["value"], "whole_label": whole_name, "unit": ir.unit,
                  "title": w["chart_title"].format(name=name, units=units_word)}
         indicators.append({"id": ir.indicator, "name": name, "whole": whole, "rows": rows, "chart": chart,
+                           "shown": [i for i, x in enumerate(rows) if x["state"] != "no_plan" or x["value_text"]],
+                           "absent_text": w["absent"].format(n=len(absent), names=name_list(absent, 40, lang))
+                           if absent else "",
                            "counts": counts, "counts_text": w["counts"].format(with_target=judged, **counts),
-                           "legend": {"value": w["legend_value"], "target": w["legend_target"],
+                           "legend": {"value": w["legend_value"] + w["legend_light"], "target": w["legend_target"],
                                       "partial": w["legend_partial"], "whole": w["legend_whole"].format(whole=whole_name)}})
     plan_of = {p.id: p for p in model.plans}
     tasks = []
     for link in r.tasks:
-        by = [{"id": t.id, "text": t.text, "plan": t.plan, "plan_title": titles.get(t.plan, t.plan),
+        by = [{"id": t.id, "label": _task_label(t.number, lang), "text": t.text, "plan": t.plan, "plan_title": titles.get(t.plan, t.plan),
                "region_name": region_name(regions, plan_of[t.plan].region, lang) if t.plan in plan_of else ""}
               for t in link.implemented_by]
         names = [region_name(regions, c, lang) for c in link.missing]
-        tasks.append({"id": link.task.id, "number": link.task.number, "text": link.task.text, "implemented_by": by,
+        tasks.append({"id": link.task.id, "number": link.task.number, "label": _task_label(link.task.number, lang),
+                      "text": link.task.text, "implemented_by": by,
                       "missing_text": w["missing"].format(names=name_list(names, 10, lang)) if names else ""})
     return {"plan": {"id": r.plan.id, "title": r.plan.label(lang)}, "as_of": r.as_of.isoformat(),
             "heading": w["heading"], "area": r.area, "whole_name": whole_name, "units_word": units_word,

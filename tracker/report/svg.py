@@ -154,9 +154,10 @@ def _nice(x: float) -> float:
 
 
 def rollup_chart(chart: dict[str, Any] | None, *, lang: str = "zh", width: int = WIDTH) -> Markup:
-    """Every unit's latest value (a dot; hollow when summed over part of its 市县) against its
-    own target (a green tick), one row each, and the area's figure as a vertical line: `chart`
-    is the roll-up context's {rows: [{label, value, target, partial, met, note}], whole, title}."""
+    """Every unit's latest value (a dot in its status's colour; hollow when summed over part of
+    its 市县) against its own target (a green tick), one row each, and the area's figure as a
+    vertical line: `chart` is the roll-up context's {rows: [{label, value, target, partial,
+    light, note}], whole, whole_label, title}."""
     rows = (chart or {}).get("rows") or []
     numbers = [float(x) for r in rows for x in (r.get("value"), r.get("target")) if x is not None]
     if chart and chart.get("whole") is not None:
@@ -167,7 +168,7 @@ def rollup_chart(chart: dict[str, Any] | None, *, lang: str = "zh", width: int =
     if hi == lo:
         hi = lo + 1
     hi = _nice(hi + (hi - lo) * 0.05)
-    left = 8 + max(_text_width(r["label"]) for r in rows)
+    left = 14 + max(_text_width(r["label"]) for r in rows) * 1.1
     right = width - 64
     top, height = 6, 6 + ROW * len(rows) + 34
     bottom = top + ROW * len(rows)
@@ -189,8 +190,7 @@ def rollup_chart(chart: dict[str, Any] | None, *, lang: str = "zh", width: int =
             parts.append(f'<line class="target tick" x1="{tx}" y1="{_num(y - 6)}" x2="{tx}" y2="{_num(y + 6)}"/>')
         if r.get("value") is not None:
             v = float(r["value"])
-            klass = "point" + (" partial" if r.get("partial") else "") + (" miss" if r.get("target") is not None
-                                                                            and not r.get("met") else "")
+            klass = f"point {r.get('light') or 'none'}" + (" partial" if r.get("partial") else "")
             parts.append(f'<circle class="{klass}" cx="{_num(px(v))}" cy="{_num(y)}" r="3.5"/>')
             parts.append(_text(right + 6, y + 4, format_number(v), cls="value"))
         else:

@@ -476,7 +476,7 @@ class Tracker:
 
     def write_report(self, as_of: date | None = None, *, lang: str | None = None, reports_dir: str | Path | None = None,
                      late: bool = False, note: str = "", preview: bool = False, kind: str = "on_demand",
-                     known_at: datetime | None = None, fence: Any = None) -> Any:
+                     known_at: datetime | None = None, fence: Any = None, plan: str | None = None) -> Any:
         """Evaluate as of `as_of` and write the month's report (HTML, JSON and index) into
         `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default),
         as a new generation of the set (readers see the old set or the new one). `preview`:
@@ -484,9 +484,16 @@ class Tracker:
         approved figures). `kind`: "scheduled" for the monthly run, "on_demand" otherwise (the
         index says which). `known_at`: the figures known at that moment (see `evaluate`); the
         report then lists the values that arrived after their submission deadline. `fence()`
-        is called before the set is switched and raises to stop it (a run that lost its lease)."""
+        is called before the set is switched and raises to stop it (a run that lost its lease).
+        `plan`: that plan's own report instead, into reports/<plan>/, with the roll-up of the
+        plans below it (tracker.service.rollup)."""
         from tracker import store
         from tracker.report.files import generate_report, read_previous
+        from tracker.service.rollup import rollup_section, write_plan_report
+
+        if plan is not None:
+            return write_plan_report(self, plan, as_of, lang=lang, reports_dir=reports_dir, kind=kind,
+                                     known_at=known_at, fence=fence)
 
         evaluation = self.evaluate(as_of, "submitted" if preview else None, known_at=known_at)
         lang = lang or self.settings.language
@@ -506,10 +513,20 @@ class Tracker:
                                 new_values=fresh, sample=store.has_sample_data(self.engine),
                                 plans=[p.id for p in evaluation.plans], kind=kind, known_at=known_at,
                                 submission_day=self.settings.schedule.submission_day, fence=fence,
-                                previous=previous, **self._report_approval(evaluation))
+                                previous=previous, **self._report_approval(evaluation),
+                                rollup=rollup_section(self, evaluation, [p.id for p in evaluation.plans], lang))
         import dataclasses
 
         return dataclasses.replace(files, statuses=list(evaluation.tracked))
+
+    def rollup(self, plan_id: str, as_of: date | None = None, include: str | None = None) -> Any:
+        """The roll-up of a plan above others (the national plan over the provinces' plans): per
+        shared indicator one row per unit with its own target, latest value, status and
+        coverage, the area's figure from summed components; tasks linked both ways
+        (tracker.status.rollup.Rollup). Raises tracker.service.rollup.UnknownPlan."""
+        from tracker.service.rollup import rollup_for
+
+        return rollup_for(self, plan_id, as_of, include)
 
     def reports_dir(self, lang: str | None = None) -> Path:
         """Where reports in `lang` go: reports/, and reports/<lang>/ for the other language,

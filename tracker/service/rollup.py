@@ -1,0 +1,99 @@
+"""The roll-up through the service: a plan above others (the national plan over the provinces'
+plans, a province's over its cities') from the one evaluation every surface reads, each plan
+below with the regions, resolver and statuses its own targets were judged with.
+
+`Tracker.rollup` returns tracker.status.rollup.Rollup; `rollup_section` is the report's section
+(or None when no plan below the report's plan is loaded, so a report without plans under it is
+unchanged); `write_plan_report` writes one plan's own report (its items, its regions, its
+roll-up) into reports/<plan id>/.
+"""
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from tracker.status.rollup import Below, Rollup, plans_below
+from tracker.status.rollup import rollup as build_rollup
+
+
+class UnknownPlan(KeyError):
+    """A plan id the targets model does not have; the message lists those it has."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def plan_of(tracker: Any, plan_id: str) -> Any:
+    model = tracker.model
+    try:
+        return model.plan(plan_id)
+    except KeyError:
+        known = ", ".join(p.id for p in model.plans)
+        raise UnknownPlan(f"{plan_id}: unknown plan; accepted: {known}") from None
+
+
+def rollup_of(tracker: Any, evaluation: Any, plan_id: str) -> Rollup:
+    """The roll-up of `plan_id` from `evaluation` (Tracker.evaluate's)."""
+    model = evaluation.model
+    upper = plan_of(tracker, plan_id)
+    regions = evaluation.regions_of(plan_id)
+    units = [r.code for r in regions.counties()]
+    chosen = plans_below(model, upper, units, evaluation.as_of)
+    wanted = {p.id for p in chosen.values()}
+    owner = {t.id: t.plan for t in model.targets if t.plan in wanted}
+    statuses: dict[str, dict[str, Any]] = {}
+    for s in evaluation.statuses:
+        if s.kind == "target" and s.item_id in owner:
+            statuses.setdefault(owner[s.item_id], {})[s.item_id] = s
+    below = {code: Below(p, evaluation.regions_of(p.id), evaluation.resolver_of(p.id), statuses.get(p.id, {}))
+             for code, p in chosen.items()}
+    return build_rollup(model, upper, regions, evaluation.resolver_of(plan_id), below, evaluation.as_of,
+                  tracker.settings.status)
+
+
+def rollup_for(tracker: Any, plan_id: str, as_of: date | None = None, include: str | None = None) -> Rollup:
+    """The roll-up of `plan_id` as of `as_of` (Tracker.rollup)."""
+    return rollup_of(tracker, tracker.evaluate(as_of, include), plan_id)
+
+
+def has_plans_below(tracker: Any, evaluation: Any, plan_id: str) -> bool:
+    model = evaluation.model
+    regions = evaluation.regions_of(plan_id)
+    return bool(plans_below(model, model.plan(plan_id), [r.code for r in regions.counties()], evaluation.as_of))
+
+
+def rollup_section(tracker: Any, evaluation: Any, plan_ids: list[str], lang: str) -> dict[str, Any] | None:
+    """The report's roll-up section for the first of `plan_ids` with plans below it loaded."""
+    from tracker.report.rollup import rollup_context
+
+    for pid in plan_ids:
+        if has_plans_below(tracker, evaluation, pid):
+            return rollup_context(rollup_of(tracker, evaluation, pid), evaluation.model,
+                                  evaluation.regions_of(pid), lang)
+    return None
+
+
+def plan_reports_dir(tracker: Any, plan_id: str, lang: str | None = None) -> Path:
+    """Where one plan's own reports go: reports/<plan id>/ (and reports/<lang>/<plan id>/)."""
+    return tracker.reports_dir(lang) / plan_id
+
+
+def write_plan_report(tracker: Any, plan_id: str, as_of: date | None = None, *, lang: str | None = None,
+                      reports_dir: str | Path | None = None, kind: str = "on_demand",
+                      known_at: datetime | None = None, fence: Any = None) -> Any:
+    """One plan's report: its own items judged with its own regions, and its roll-up when
+    plans below it are loaded (the national plan's report lists every province)."""
+    from tracker import store
+    from tracker.report.files import generate_report
+
+    plan_of(tracker, plan_id)
+    evaluation = tracker.evaluate(as_of, known_at=known_at)
+    lang = lang or tracker.settings.language
+    out = Path(reports_dir) if reports_dir is not None else plan_reports_dir(tracker, plan_id, lang)
+    statuses = tracker.statuses(evaluation.as_of, plans=[plan_id])
+    regions = evaluation.regions_of(plan_id)
+    return generate_report(evaluation.model, statuses, evaluation.series, regions, evaluation.as_of, out,
+                           lang=lang, grace_days=tracker.settings.status.grace_days, generated_at=tracker.now(),
+                           new_values=[], sample=store.has_sample_data(tracker.engine), plans=[plan_id], kind=kind,
+                           known_at=known_at, submission_day=tracker.settings.schedule.submission_day, fence=fence,
+                           rollup=rollup_section(tracker, evaluation, [plan_id], lang))
