@@ -375,6 +375,7 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
         })
         if figures.get("unapproved"):  # approval required: figures not approved yet
             item.update(_unapproved(figures["unapproved"], regions, lang, limits))
+        _implements(item, model, task, lang)
     else:
         task = _task_of(model, m.plan, m.task) if m else None
         item.update({
@@ -389,7 +390,24 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
             "units": _units(task, lang), "chart": None, "failing_regions": "",
             "note": str(figures.get("note") or ""), "evidence": str(figures.get("evidence") or ""),
         })
+        _implements(item, model, task, lang)
     return item
+
+
+def _implements(item: dict[str, Any], model: TargetsModel, task: Task | None, lang: str) -> None:
+    """The higher-level tasks the item's task carries out (国务院办公厅 第7项): the roll-up of the
+    plan above lists this task under each of them, so the link reads both ways."""
+    if task is None or not task.implements:
+        return
+    plans = {p.id: p for p in model.plans}
+    names = []
+    for ref in task.implements:
+        plan_id, _, number = ref.partition("#")
+        plan = plans.get(plan_id)
+        issuer = organisation_name(plan.issuer, lang) if plan else plan_id
+        names.append(f"{issuer} {_task_label(int(number), lang)}" if number.isdigit() else ref)
+    item["implements"] = list(task.implements)
+    item["implements_text"] = ("、" if lang == "zh" else "; ").join(names)
 
 
 def _unapproved(codes: list[str], regions: Regions, lang: str, limits: Limits) -> dict[str, Any]:
