@@ -8,6 +8,7 @@ unchanged); `write_plan_report` writes one plan's own report (its items, its reg
 roll-up) into reports/<plan id>/.
 """
 
+import weakref
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,27 @@ def plan_of(tracker: Any, plan_id: str) -> Any:
         raise UnknownPlan(f"{plan_id}: unknown plan; accepted: {known}") from None
 
 
+# evaluation -> {plan id: Rollup}; an evaluation is made once per date and state of the data, so a
+# monthly run's roll-up (the command's, the report's) is made once.
+_MADE: dict[int, tuple[Any, dict[str, Rollup]]] = {}  # id -> (weak reference, roll-ups)
+# tracker -> (data version, whether any value is sample data): one scan of the values per change
+_SAMPLE: "weakref.WeakKeyDictionary[Any, tuple[Any, bool]]" = weakref.WeakKeyDictionary()
+
+
 def rollup_of(tracker: Any, evaluation: Any, plan_id: str) -> Rollup:
-    """The roll-up of `plan_id` from `evaluation` (Tracker.evaluate's)."""
+    """The roll-up of `plan_id` from `evaluation` (Tracker.evaluate's), made once per evaluation."""
+    ref, made = _MADE.get(id(evaluation), (None, {}))
+    if ref is None or ref() is not evaluation:
+        if len(_MADE) > 8:
+            _MADE.clear()
+        made = {}
+        _MADE[id(evaluation)] = (weakref.ref(evaluation), made)
+    if plan_id not in made:
+        made[plan_id] = _rollup_of(tracker, evaluation, plan_id)
+    return made[plan_id]
+
+
+def _rollup_of(tracker: Any, evaluation: Any, plan_id: str) -> Rollup:
     model = evaluation.model
     upper = plan_of(tracker, plan_id)
     regions = evaluation.regions_of(plan_id)
@@ -83,7 +103,6 @@ def write_plan_report(tracker: Any, plan_id: str, as_of: date | None = None, *, 
                       known_at: datetime | None = None, fence: Any = None) -> Any:
     """One plan's report: its own items judged with its own regions, and its roll-up when
     plans below it are loaded (the national plan's report lists every province)."""
-    from tracker import store
     from tracker.report.files import generate_report
 
     plan_of(tracker, plan_id)
@@ -94,6 +113,19 @@ def write_plan_report(tracker: Any, plan_id: str, as_of: date | None = None, *, 
     regions = evaluation.regions_of(plan_id)
     return generate_report(evaluation.model, statuses, evaluation.series, regions, evaluation.as_of, out,
                            lang=lang, grace_days=tracker.settings.status.grace_days, generated_at=tracker.now(),
-                           new_values=[], sample=store.has_sample_data(tracker.engine), plans=[plan_id], kind=kind,
+                           new_values=[], sample=_has_sample_data(tracker), plans=[plan_id], kind=kind,
                            known_at=known_at, submission_day=tracker.settings.schedule.submission_day, fence=fence,
                            rollup=rollup_section(tracker, evaluation, [plan_id], lang))
+
+
+def _has_sample_data(tracker: Any) -> bool:
+    """store.has_sample_data, asked once per state of the data (it scans every value's note)."""
+    from tracker import store
+    from tracker.store.observations import data_version
+
+    version = data_version(tracker.engine)
+    found = _SAMPLE.get(tracker)
+    if found is None or found[0] != version:
+        found = (version, store.has_sample_data(tracker.engine))
+        _SAMPLE[tracker] = found
+    return found[1]
