@@ -14,6 +14,7 @@ previous report.
 """
 
 import re
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -152,11 +153,24 @@ def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSe
             fresh = since is not None and obs.period_end > since
         if fresh:
             new.append(obs)
-    latest: dict[str, dict[str, int]] = defaultdict(dict)
-    for (ind, region), s in series.by_key.items():
-        if len(s):
-            latest[ind][region] = s.days[-1]
-    return _Digest(series, SeriesResolver(model, series, regions), latest, new, sample)
+    return _Digest(series, SeriesResolver(model, series, regions), _latest_days(series), new, sample)
+
+
+# SeriesSet -> indicator -> region -> day of its latest period: the reports of one monthly run
+# (one per plan) share one SeriesSet, and walking it is the larger part of a report's cost
+_LATEST: "weakref.WeakKeyDictionary[SeriesSet, tuple[int, dict[str, dict[str, int]]]]" = weakref.WeakKeyDictionary()
+
+
+def _latest_days(series: SeriesSet) -> dict[str, dict[str, int]]:
+    found = _LATEST.get(series)
+    if found is None or found[0] != len(series):  # a SeriesSet is filled once; a count says if it grew
+        latest: dict[str, dict[str, int]] = defaultdict(dict)
+        for (ind, region), s in series.by_key.items():
+            if len(s.days):
+                latest[ind][region] = s.days[-1]
+        found = (len(series), latest)
+        _LATEST[series] = found
+    return found[1]
 
 
 def _whole_series(model: TargetsModel, t: Target, digest: _Digest) -> list[tuple[tuple[int, float], tuple[int | None, int]]]:
