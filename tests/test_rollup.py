@@ -163,7 +163,7 @@ def test_a_plan_is_chosen_by_the_period_covering_the_date():
 
 
 def test_choose_target_prefers_whole_area_and_the_next_deadline():
-    t = lambda i, d, scope="whole": Target(i, "p", 1, "x", ">=", 1, "bed", d, scope)  # noqa: E731
+    t = lambda i, d, scope="whole": Target(i, "p", 1, "x", ">=", 1, "bed", d, scope)
     early, late, each = t("e", date(2022, 12, 31)), t("l", date(2025, 12, 31)), t("r", date(2025, 6, 30), "each_region")
     assert choose_target([early, late, each], date(2023, 5, 1)).id == "l"
     assert choose_target([early, late], date(2022, 5, 1)).id == "e"

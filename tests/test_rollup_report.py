@@ -6,6 +6,7 @@ and Hainan's own report names the national task each of its tasks carries out.""
 import json
 import os
 import re
+
 import pytest
 from test_rollup_service import AS_OF, hand_sums, tracker  # noqa: F401  (the fixture)
 

@@ -77,7 +77,7 @@ def tracker(db_url, engine, tmp_path, small_model):
     for code, (beds, elderly) in GD.items():
         rows += [("elderly_care_beds", code, beds), ("elderly_population", code, elderly)]
     rows += [("elderly_care_beds", SHANXI[0], SHANXI[1]), ("elderly_population", SHANXI[0], SHANXI[2])]
-    t.model  # synced before values go in
+    t.sync()  # the targets model synced before values go in
     write_values(engine, rows)
     return t
 
