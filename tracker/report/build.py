@@ -127,7 +127,8 @@ class _Digest:
 
 def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSet", regions: Regions,
             as_of: date, since: date | None, new_values: Iterable[Observation] | None,
-            known: tuple[datetime | None, datetime | None] = (None, None)) -> _Digest:
+            known: tuple[datetime | None, datetime | None] = (None, None),
+            resolver: SeriesResolver | None = None) -> _Digest:
     """`since` is the previous report's as-of date: values entered after the end of that day
     (Asia/Shanghai) and known by the end of `as_of` are new. `known` (the previous report's and
     this one's knowledge moments, when they were written with the figures known at a run)
@@ -153,7 +154,9 @@ def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSe
             fresh = since is not None and obs.period_end > since
         if fresh:
             new.append(obs)
-    return _Digest(series, SeriesResolver(model, series, regions), _latest_days(series), new, sample)
+    if resolver is None or resolver.series is not series or resolver.regions is not regions or resolver.model is not model:
+        resolver = SeriesResolver(model, series, regions)
+    return _Digest(series, resolver, _latest_days(series), new, sample)
 
 
 # SeriesSet -> indicator -> region -> day of its latest period: the reports of one monthly run
@@ -621,7 +624,8 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
                   generated_at: "str | datetime" = "", late_run: bool = False, note: str = "", kind: str = "on_demand",
                   grace_days: int = 30, limits: Limits = Limits(), approval: dict[str, Any] | None = None,
                   completeness: Sequence[Any] | None = None, known_at: datetime | None = None,
-                  submission_day: int = 10, rollup: dict[str, Any] | None = None) -> dict[str, Any]:
+                  submission_day: int = 10, rollup: dict[str, Any] | None = None,
+                  resolver: SeriesResolver | None = None) -> dict[str, Any]:
     """Everything the report shows, as JSON-ready data in `lang`.
 
     `observations` is what `evaluate` was given: Observations, or a SeriesSet at national
@@ -637,7 +641,9 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     `known_at`: the figures are those known at that moment (a scheduled run after the
     submission day), not at the end of `as_of`; values that arrived after their submission
     deadline (`submission_day`) are listed as late. `rollup`: the roll-up of the plans below
-    (tracker.report.rollup.rollup_context), for a plan above others."""
+    (tracker.report.rollup.rollup_context), for a plan above others. `resolver`: the one the
+    statuses were judged with (over these `observations` and `regions`), so the charts reuse
+    its sums."""
     if lang not in UI:
         raise ValueError(f"unknown language {lang!r}; accepted: {', '.join(UI)}")
     if kind not in RUN_KINDS:
@@ -649,7 +655,7 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     since = date.fromisoformat(previous["as_of"]) if previous and previous.get("as_of") else None
     previous_known = previous.get("known_at") if previous else None
     known = (datetime.fromisoformat(previous_known) if previous_known else None, known_at)
-    digest = _digest(model, observations, regions, as_of, since, new_values, known)
+    digest = _digest(model, observations, regions, as_of, since, new_values, known, resolver)
     if sample is not None:
         digest.sample = sample
     targets = {t.id: t for t in model.targets}

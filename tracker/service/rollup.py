@@ -115,7 +115,8 @@ def write_plan_report(tracker: Any, plan_id: str, as_of: date | None = None, *, 
                            lang=lang, grace_days=tracker.settings.status.grace_days, generated_at=tracker.now(),
                            new_values=[], sample=_has_sample_data(tracker), plans=[plan_id], kind=kind,
                            known_at=known_at, submission_day=tracker.settings.schedule.submission_day, fence=fence,
-                           rollup=rollup_section(tracker, evaluation, [plan_id], lang))
+                           rollup=rollup_section(tracker, evaluation, [plan_id], lang),
+                           resolver=evaluation.resolver_of(plan_id))
 
 
 def _has_sample_data(tracker: Any) -> bool:
