@@ -92,3 +92,145 @@ def test_each_plan_is_judged_with_its_own_regions(db_url, engine, tmp_path, smal
                                                                        "hainan-m1", "hainan-m2"}
     assert {s.item_id for s in tracker.statuses(date(2025, 3, 1), plans=["guangdong"])} == {
         "gd-beds-ratio-2025", "gd-universities-each-2025", "gd-m1"}
+
+
+def write_with_include(tmp_path: Path, model, fixture: str = "guangdong.yaml") -> Path:
+    """targets.yaml of `model` including plans/<fixture> (copied beside it), as a project would."""
+    (tmp_path / "plans").mkdir(exist_ok=True)
+    (tmp_path / "plans" / fixture).write_text((FIXTURES / fixture).read_text(encoding="utf-8"), encoding="utf-8")
+    text = dump_model(model).replace("version: 1\n", f"version: 1\ninclude:\n- plans/{fixture}  # 广东省\n", 1)
+    (tmp_path / "targets.yaml").write_text(text, encoding="utf-8")
+    return tmp_path / "targets.yaml"
+
+
+def test_included_plan_files_are_merged_into_the_model(tmp_path, small_model):
+    from tracker.targets.file import load_targets
+
+    path = write_with_include(tmp_path, small_model)
+    model = load_targets(path)
+    assert [p.id for p in model.plans] == ["hainan", "guangdong"]
+    assert {t.id for t in model.targets} >= {"gd-beds-ratio-2025", "gd-universities-each-2025"}
+    assert model.task("guangdong", 2).units_in("local") == ["各地级以上市政府"]
+    assert model == parse_targets(with_guangdong(small_model))  # the same model as one file
+
+
+def test_problems_of_an_included_file_name_the_file_and_its_line(tmp_path, small_model):
+    from tracker.targets.file import load_targets
+
+    path = write_with_include(tmp_path, small_model)
+    included = tmp_path / "plans" / "guangdong.yaml"
+    text = included.read_text(encoding="utf-8")
+    bad = text.replace("indicator: senior_universities", "indicator: senior_universitie").replace(
+        "id: gd-m1", "id: beds_ratio_2025") + "include: [more.yaml]\n"
+    included.write_text(bad, encoding="utf-8")
+    lines = bad.splitlines()
+    with pytest.raises(TargetsFileError) as info:
+        load_targets(path)
+    problems = info.value.problems
+    assert len(problems) == 3, problems
+
+    def line_of(problem: str) -> str:
+        assert problem.startswith("plans/guangdong.yaml line "), problem
+        return lines[int(problem.split()[2].rstrip(":")) - 1]
+
+    unknown = next(p for p in problems if "senior_universitie'" in p)
+    assert "did you mean senior_universities?" in unknown and "senior_universitie" in line_of(unknown)
+    dup = next(p for p in problems if "duplicate" in p)
+    assert "(first at line " in dup and "id: beds_ratio_2025" in line_of(dup)  # first in targets.yaml itself
+    nested = next(p for p in problems if "include: unknown field" in p)
+    assert "cannot include others" in nested and line_of(nested).startswith("include:")
+    (tmp_path / "plans" / "guangdong.yaml").unlink()
+    with pytest.raises(TargetsFileError) as info:
+        load_targets(path)
+    [missing] = info.value.problems
+    assert "include: include[0]: plans/guangdong.yaml cannot be read (No such file or directory" in missing
+    assert path.read_text(encoding="utf-8").splitlines()[int(missing.split()[1].rstrip(":")) - 1] == "include:"
+
+
+def test_a_change_of_an_included_file_is_seen_and_synced(db_url, engine, tmp_path, small_model):
+    from tracker import store
+
+    write_with_include(tmp_path, small_model)
+    settings = Settings(database_url=db_url, targets_path=tmp_path / "targets.yaml", reports_dir=tmp_path / "reports")
+    tracker = Tracker(settings, engine=engine, clock=lambda: NOW)
+    assert tracker.model.targets[-1].value == 1.0
+    digest = store.synced_digest(engine)
+    included = tmp_path / "plans" / "guangdong.yaml"
+    included.write_text(included.read_text(encoding="utf-8").replace("  value: 1\n", "  value: 2\n"), encoding="utf-8")
+    assert [t.value for t in tracker.model.targets if t.id == "gd-universities-each-2025"] == [2.0]
+    assert store.synced_digest(engine) != digest  # the database has the new definition
+    fresh = Tracker(settings, engine=engine, clock=lambda: NOW)  # another process: the cache is not stale
+    assert [t.value for t in fresh.model.targets if t.id == "gd-universities-each-2025"] == [2.0]
+
+
+GD_CITIES = ["440100", "440200", "440300", "440400", "440500", "440600", "440700", "440800", "440900", "441200",
+             "441300", "441400", "441500", "441600", "441700", "441800", "441900", "442000", "445100", "445200",
+             "445300"]
+
+
+@pytest.fixture
+def two_provinces(db_url, engine, tmp_path, small_model) -> Tracker:
+    """Hainan's small model and the Guangdong fixture plan (included) in one database."""
+    write_with_include(tmp_path, small_model)
+    settings = Settings(database_url=db_url, targets_path=tmp_path / "targets.yaml", reports_dir=tmp_path / "reports")
+    return Tracker(settings, engine=engine, clock=lambda: NOW)
+
+
+def test_a_second_provinces_plan_is_judged_on_its_own_units_beside_hainans(two_provinces, tmp_path):
+    tracker = two_provinces
+    assert [r.code for r in tracker.plan_regions("guangdong").counties()] == GD_CITIES
+    rows = ["地区,期间,养老床位数,老年人口数,老年大学数"]
+    for i, code in enumerate(GD_CITIES):
+        rows.append(f"{code},2024,{200 + 10 * i},{10000 + 100 * i},{0 if code == '441900' else 1}")
+    (tmp_path / "gd.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    tracker.import_file(tmp_path / "gd.csv", entered_by="省民政厅")
+    tracker.record("senior_universities", "儋州", "2024", 2, entered_by="儋州")
+    evaluation = tracker.evaluate(date(2025, 3, 1))
+
+    ratio = evaluation.status("gd-beds-ratio-2025")
+    beds, people = sum(200 + 10 * i for i in range(21)), sum(10000 + 100 * i for i in range(21))
+    assert ratio.figures["source"] == "ratio" and ratio.figures["coverage"] == "21/21"
+    assert ratio.figures["latest"] == pytest.approx(beds / people * 1000)  # summed components, not a mean
+    assert not ratio.met and ratio.figures["target"] == 35 \
+        and ratio.figures["gap"] == pytest.approx(35 - beds / people * 1000)
+    each = evaluation.status("gd-universities-each-2025")
+    assert each.figures["met"] == "20/21" and each.figures["not_met"] == ["441900"]  # 东莞市
+    assert "东莞市" in each.reason("zh") and "Dongguan" in each.reason("en")  # worded with Guangdong's names
+    # Hainan's targets see none of Guangdong's figures.
+    assert evaluation.status("beds_ratio_2025").code == "no_data"
+    hainan_each = evaluation.status("universities_each")
+    assert hainan_each.figures["met_count"] == 1 and hainan_each.figures["judged"] == len(
+        tracker.regions.judged_regions())
+    # The figures people see come from the plan's own resolver.
+    series, how = evaluation.resolver_of("guangdong").province_series(
+        evaluation.resolver.indicators["elderly_care_beds"])
+    assert how == "summed" and series.values[-1] == beds and series.covered[-1] == 21
+    assert evaluation.resolver.province_series(evaluation.resolver.indicators["elderly_care_beds"])[0] is None
+
+
+def test_a_value_for_a_region_outside_every_loaded_plan_is_refused_naming_the_plans(two_provinces, tmp_path):
+    from tracker.actuals.entry import CellEntry, EntryError
+
+    tracker = two_provinces
+    with pytest.raises(EntryError) as info:
+        tracker.record("senior_universities", "杭州", "2024", 1, entered_by="x")
+    text = info.value.format("zh")
+    assert "浙江省 杭州市 (330100)" in text and "浙江省规划未载入" in text
+    assert "已载入的规划：hainan 海南省、guangdong 广东省" in text
+    assert "Zhejiang" in info.value.format("en") and "loaded plans: hainan (Hainan), guangdong (Guangdong)" in \
+        info.value.format("en")
+    (tmp_path / "zj.csv").write_text("指标,地区,期间,数值\n老年大学数,广州,2024,1\n老年大学数,西湖区,2024,1\n",
+                                     encoding="utf-8")
+    with pytest.raises(EntryError) as info:
+        tracker.import_file(tmp_path / "zj.csv", entered_by="x")
+    text = info.value.format("zh")
+    assert "第3行" in text and "西湖区" in text and "浙江省 杭州市 西湖区 (330106)" in text, text
+    assert "hainan 海南省、guangdong 广东省" in text and "广州" not in text.split("西湖区")[0]
+    with pytest.raises(EntryError, match="outside every loaded plan"):
+        tracker.record_values([CellEntry("senior_universities", "杭州", "2024", 1)], entered_by="web")
+    assert tracker.values("senior_universities") == []  # nothing was stored, not even Guangzhou's
+    # Within the loaded plans: Hainan's names as before, Guangdong's cities, the excluded still refused.
+    assert [o.region for o in tracker.record("senior_universities", "广州", "2024", 1, entered_by="x").recorded] == [
+        "440100"]
+    with pytest.raises(EntryError, match="region not covered by the plan"):
+        tracker.record("senior_universities", "三沙", "2024", 1, entered_by="x")

@@ -80,6 +80,7 @@ class Tracker:
         self._synced: str | None = None
         self._evaluations: dict[tuple[date, Any], Evaluation] = {}
         self._plan_regions: tuple[str | None, dict[str, Regions]] = (None, {})
+        self._included: list[Path] = []  # the files targets.yaml included when last read
 
     @classmethod
     def open(cls, config: str | Path | None = None, *, clock: Clock = system_clock, **overrides: Any) -> "Tracker":
@@ -135,17 +136,16 @@ class Tracker:
                 self._digest = "model-" + hashlib.sha256(text.encode()).hexdigest()
             self._model = self._fixed_model
             return self._model, self._digest
-        path = Path(self.settings.targets_path)
-        try:
-            st = path.stat()
-            stamp: Any = (st.st_mtime_ns, st.st_size)
-        except FileNotFoundError:
-            stamp = None
-        if self._model is None or stamp != self._model_stamp:
-            from tracker.targets.cache import load_targets_cached
+        from tracker.targets.cache import stamp
 
-            self._model, self._digest = load_targets_cached(path)
-            self._model_stamp = stamp
+        path = Path(self.settings.targets_path)
+        now = stamp(path, self._included)
+        if self._model is None or now != self._model_stamp:
+            from tracker.targets.cache import load_targets_with_includes
+
+            before = self._included
+            self._model, self._digest, self._included = load_targets_with_includes(path)
+            self._model_stamp = now if self._included == before else stamp(path, self._included)
         assert self._digest is not None
         return self._model, self._digest
 
@@ -181,7 +181,7 @@ class Tracker:
         from tracker.actuals.entry import record_value
 
         return record_value(self.engine, self.model, indicator, region, period, value, unit, entered_by=entered_by,
-                            note=note, source=source, correct=correct, now=self.now(), regions=self.regions,
+                            note=note, source=source, correct=correct, now=self.now(), regions=self.entry_regions(),
                             allow_sample=self._sample_allowed(allow_sample), locked=self._locks())
 
     def record_values(self, cells: Iterable[Any], *, entered_by: str, source: str = "web", also: Any = None) -> Any:
@@ -190,7 +190,7 @@ class Tracker:
         from tracker.actuals.entry import record_values
 
         return record_values(self.engine, self.model, cells, entered_by=entered_by, source=source, now=self.now(),
-                             regions=self.regions, allow_sample=self._sample_allowed(False), locked=self._locks(),
+                             regions=self.entry_regions(), allow_sample=self._sample_allowed(False), locked=self._locks(),
                              also=also)
 
     def import_file(self, path: str | Path, *, entered_by: str, correct: bool = False, period: str | None = None,
@@ -201,7 +201,8 @@ class Tracker:
         from tracker.actuals.entry import import_file
 
         return import_file(self.engine, path, self.model, entered_by=entered_by, correct=correct, period=period,
-                           indicator=indicator, now=self.now(), regions=self.regions, dry_run=dry_run, permit=permit,
+                           indicator=indicator, now=self.now(), regions=self.entry_regions(), dry_run=dry_run,
+                           permit=permit,
                            allow_sample=self._sample_allowed(allow_sample), locked=self._locks())
 
     def record_progress(self, milestone: str, state: str, *, reporter: str, entered_by: str, note: str = "",
@@ -212,7 +213,8 @@ class Tracker:
 
         return record_progress(self.engine, self.model, milestone, state, reporter=reporter, entered_by=entered_by,
                                note=note, evidence=evidence, reported_on=reported_on, source=source,
-                               now=self.now(), regions=self.regions, allow_sample=self._sample_allowed(allow_sample))
+                               now=self.now(), regions=self.entry_regions(),
+                               allow_sample=self._sample_allowed(allow_sample))
 
     def mark_sample_database(self) -> None:
         """Make this the demo's database (tracker demo): the sample's rows (示例数据 / SAMPLE)
@@ -244,7 +246,7 @@ class Tracker:
         its month, quarter or year; raises tracker.actuals EntryError naming what is wrong."""
         from tracker.actuals.entry import find_cell
 
-        return find_cell(self.model, self.regions, self.today(), indicator, region, period)
+        return find_cell(self.model, self.entry_regions(), self.today(), indicator, region, period)
 
     def history(self, indicator: str, region: str, period: str) -> list[dict[str, Any]]:
         """Every revision of one cell (ids, codes and labels as stored)."""
@@ -346,6 +348,19 @@ class Tracker:
                 except RegionError:  # an area code the country's data does not have
                     cache[plan_id] = self.regions
         return cache[plan_id]
+
+    def entry_regions(self) -> Any:
+        """The regions values may be entered for: the home plan's, then every other loaded
+        plan's (tracker.domain.regions.LoadedRegions); one outside them all is refused naming
+        where it lies and the plans that could hold it."""
+        from tracker.domain.regions import LoadedPlan, LoadedRegions
+
+        plans = [(p, self.plan_regions(p.id)) for p in self.model.plans]  # made afresh after a change
+        cache: dict[str, Any] = self._plan_regions[1]
+        if "" not in cache:  # "" is no plan id (targets.yaml requires one)
+            cache[""] = LoadedRegions(self.regions, [LoadedPlan(p.id, r, p.level == "national")
+                                                     for p, r in plans])
+        return cache[""]
 
     def plans_on(self, as_of: date) -> list[Plan]:
         """The plans whose period (start..end) covers `as_of`."""
