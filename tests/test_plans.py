@@ -234,3 +234,121 @@ def test_a_value_for_a_region_outside_every_loaded_plan_is_refused_naming_the_pl
         "440100"]
     with pytest.raises(EntryError, match="region not covered by the plan"):
         tracker.record("senior_universities", "三沙", "2024", 1, entered_by="x")
+
+
+@pytest.fixture
+def successor(db_url, engine, tmp_path, small_model):
+    """Hainan's small 十四五 model with the 十五五 fixture plan following it; the clock set by
+    each test (the tracker's `now`)."""
+    write_with_include(tmp_path, small_model, "hainan-15.yaml")
+    settings = Settings(database_url=db_url, targets_path=tmp_path / "targets.yaml", reports_dir=tmp_path / "reports")
+    now = {"at": datetime(2027, 3, 1, 4, 0, tzinfo=UTC)}
+    return Tracker(settings, engine=engine, clock=lambda: now["at"]), now
+
+
+def test_the_plans_in_force_on_a_date_are_tracked(successor, db_url, engine, tmp_path, small_model):
+    tracker, _ = successor
+    assert tracker.model.plan("hainan-15").follows == "hainan"
+    assert [p.id for p in tracker.tracked_plans(as_of=date(2025, 6, 30))] == ["hainan"]
+    assert [p.id for p in tracker.tracked_plans(as_of=date(2026, 6, 30))] == ["hainan-15"]
+    assert [p.id for p in tracker.plans_on(date(2026, 1, 1))] == ["hainan-15"]
+    assert {s.item_id for s in tracker.statuses(date(2025, 6, 30))} == {
+        "beds_ratio_2025", "universities_each", "hainan-m1", "hainan-m2"}
+    assert {s.item_id for s in tracker.statuses(date(2026, 6, 30))} == {
+        "h15-beds-ratio-2030", "h15-universities-each-2030", "h15-beds-stated-2030", "h15-m1"}
+    assert [p.id for p in tracker.evaluate(date(2026, 6, 30)).plans] == ["hainan-15"]
+    assert [p.id for p in tracker.tracked_plans()] == ["hainan-15"]  # today (2027-03-01)
+    # The successor's regions are Hainan's own (no coverage declared, region 460000).
+    assert tracker.plan_regions("hainan-15") is tracker.regions
+    # No successor in the model: the 十四五 plan stays tracked after its end, its targets overdue.
+    (tmp_path / "alone").mkdir()
+    alone = make(db_url, engine, tmp_path / "alone", dump_model(small_model), now=datetime(2026, 7, 1, tzinfo=UTC))
+    assert [p.id for p in alone.tracked_plans(as_of=date(2026, 6, 30))] == ["hainan"]
+    assert {s.item_id: s.code for s in alone.statuses(date(2026, 6, 30))}["beds_ratio_2025"] == "overdue"
+
+
+def test_a_successors_baseline_is_the_predecessors_final_value(successor, engine):
+    from tracker import store
+
+    tracker, _ = successor
+    for year, beds in (("2024", 29000), ("2025", 30000), ("2026", 31000)):
+        tracker.record("elderly_care_beds", "海南省", year, beds, entered_by="省民政厅")
+        tracker.record("elderly_population", "海南省", year, 1_000_000, entered_by="省卫生健康委")
+    status = tracker.evaluate(date(2027, 3, 1)).status("h15-beds-ratio-2030")
+    f = status.figures
+    assert f["latest"] == pytest.approx(31.0) and f["latest_period"] == "2026"
+    assert (f["baseline"], f["baseline_from"], f["baseline_plan"], f["baseline_period"], f["baseline_date"]) == (
+        pytest.approx(30.0), "predecessor", "hainan", "2025", "2025-12-31")
+    share = (date(2026, 12, 31).toordinal() - date(2025, 12, 31).toordinal()) / (
+        date(2030, 12, 31).toordinal() - date(2025, 12, 31).toordinal())
+    assert f["expected"] == pytest.approx(30 + 10 * share)  # the straight line starts at the carried 基期值
+    assert "基期值 30张/千人（2025，上一期规划 hainan 的期末值）" in status.reason("zh")
+    assert "the baseline is 30 beds per 1,000 (2025), the final value of the preceding plan hainan" in \
+        status.reason("en")
+    stated = tracker.evaluate(date(2027, 3, 1)).status("h15-beds-stated-2030").figures
+    assert (stated["baseline"], stated["baseline_from"]) == (28, "stated") and "baseline_plan" not in stated
+    # Carried at evaluation only: the stored definition has no baseline.
+    assert store.target_history(engine, "h15-beds-ratio-2030")[-1]["definition"]["baseline"] is None
+
+
+def test_no_final_value_of_the_predecessor_leaves_the_usual_baseline(successor):
+    tracker, _ = successor
+    for year, beds in (("2024", 29000), ("2026", 31000)):  # 2025, the 十四五 plan's last year, missing
+        tracker.record("elderly_care_beds", "海南省", year, beds, entered_by="省民政厅")
+        tracker.record("elderly_population", "海南省", year, 1_000_000, entered_by="省卫生健康委")
+    f = tracker.evaluate(date(2027, 3, 1)).status("h15-beds-ratio-2030").figures
+    assert (f["baseline"], f["baseline_from"], f["baseline_date"]) == (pytest.approx(29.0), "plan_start", "2024-12-31")
+    assert "baseline_plan" not in f
+
+
+def test_the_plans_command_lists_each_plan_in_chinese_english_and_json(db_url, tmp_path, small_model, cli_model):
+    import json
+
+    from click.testing import CliRunner
+
+    from tracker.cli.main import cli
+    from tracker.targets.file import load_targets
+
+    write_with_include(tmp_path, small_model, "hainan-15.yaml")
+    (tmp_path / "plans" / "guangdong.yaml").write_text((FIXTURES / "guangdong.yaml").read_text(encoding="utf-8"),
+                                                       encoding="utf-8")
+    text = (tmp_path / "targets.yaml").read_text(encoding="utf-8")
+    (tmp_path / "targets.yaml").write_text(text.replace("include:\n", "include:\n- plans/guangdong.yaml\n", 1),
+                                           encoding="utf-8")
+    cli_model(load_targets(tmp_path / "targets.yaml"))
+    runner = CliRunner()
+    out = runner.invoke(cli, ["plans", "--as-of", "2026-06-30"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert "截至 2026-06-30" in lines[0]
+    assert lines[1].split() == ["编号", "级别", "地区", "期间", "接续", "目标", "里程碑", "填报单位", "跟踪"]
+    rows = {line.split()[0]: line.split() for line in lines[2:]}
+    assert rows["hainan"] == ["hainan", "省级", "海南省", "2021-01-01", "至", "2025-12-31", "—", "2", "2", "19"]
+    assert rows["hainan-15"] == ["hainan-15", "省级", "海南省", "2026-01-01", "至", "2030-12-31", "hainan", "3", "1",
+                                 "19", "是"]
+    assert rows["guangdong"][:3] == ["guangdong", "省级", "广东省"] and rows["guangdong"][7:] == ["2", "1", "21"]
+    en = runner.invoke(cli, ["plans", "--as-of", "2025-06-30", "--lang", "en"]).output
+    assert "Hainan" in en and "广东" not in en and "海南" not in en
+    assert [line.split()[-1] for line in en.splitlines()[2:] if line.startswith("hainan ")] == ["yes"]
+    data = json.loads(runner.invoke(cli, ["plans", "--as-of", "2026-06-30", "--json"]).output)
+    by_id = {p["id"]: p for p in data["plans"]}
+    assert by_id["hainan"]["followed_by"] == ["hainan-15"] and by_id["hainan-15"]["follows"] == "hainan"
+    assert by_id["guangdong"]["coverage_declared"] and by_id["guangdong"]["area_en"] == "Guangdong"
+    assert [p["id"] for p in data["plans"] if p["tracked"]] == ["hainan-15"]
+    # status for a date covers the plans in force then
+    status = json.loads(runner.invoke(cli, ["status", "--as-of", "2025-06-30", "--json"]).output)
+    assert [p["id"] for p in status["plans"]] == ["hainan"]
+    status = json.loads(runner.invoke(cli, ["status", "--as-of", "2026-06-30", "--json"]).output)
+    assert [p["id"] for p in status["plans"]] == ["hainan-15"] and status["items"] == 4
+
+
+def test_the_report_for_a_date_covers_the_plans_in_force_then(successor, tmp_path):
+    tracker, now = successor
+    now["at"] = datetime(2026, 7, 10, 4, 0, tzinfo=UTC)
+    files = tracker.write_report(date(2026, 6, 30), reports_dir=tmp_path / "r15")
+    assert {s.item_id for s in files.statuses} == {"h15-beds-ratio-2030", "h15-universities-each-2030",
+                                                   "h15-beds-stated-2030", "h15-m1"}
+    html = Path(files.html).read_text(encoding="utf-8")
+    assert "海南省“十五五”养老托育服务发展规划（测试用）" in html
+    files = tracker.write_report(date(2025, 6, 30), reports_dir=tmp_path / "r14")
+    assert {s.item_id for s in files.statuses} == {"beds_ratio_2025", "universities_each", "hainan-m1", "hainan-m2"}

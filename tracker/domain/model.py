@@ -207,6 +207,15 @@ class TargetsModel:
                 return p
         raise KeyError(plan_id)
 
+    def in_force(self, plans: "list[Plan]", day: date) -> "list[Plan]":
+        """Those of `plans` in force on `day`: a plan gives way to a successor (one that
+        `follows` it) once the successor has started, and a successor is not in force before
+        its start; a plan with no successor stays in force after its end (its targets
+        overdue). Never none: `plans` themselves when every one is set aside."""
+        started = {p.follows for p in self.plans if p.follows and p.start <= day}
+        kept = [p for p in plans if p.id not in started and not (p.follows and p.start > day)]
+        return kept or list(plans)
+
     def milestones_of_tasks(self, wanted: "Callable[[Task], bool]") -> list[Milestone]:
         """The milestones whose task satisfies `wanted` (who leads it, who carries it out)."""
         tasks = {(t.plan, t.number): t for t in self.tasks}

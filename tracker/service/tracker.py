@@ -300,7 +300,7 @@ class Tracker:
 
         as_of = as_of or self.today()
         model = self.model
-        plans = self.tracked_plans(model)
+        plans = self.tracked_plans(model, as_of)
         include, counted = counting(self, as_of, include, [p.id for p in plans])
         key = (as_of, include, known_at, (self._synced, self._data_version(),
                                           approvals_version(self.engine) if counted else 0))
@@ -366,13 +366,15 @@ class Tracker:
         """The plans whose period (start..end) covers `as_of`."""
         return [p for p in self.model.plans if p.covers(as_of)]
 
-    def tracked_plans(self, model: TargetsModel | None = None) -> list[Plan]:
-        """The plans the statuses, reports and alerts cover: the plan of the province the
-        regions describe (its tasks include the national tasks it implements); every plan
-        when the model has none for that province."""
+    def tracked_plans(self, model: TargetsModel | None = None, as_of: date | None = None) -> list[Plan]:
+        """The plans the statuses, reports and alerts cover as of `as_of` (default: today): the
+        plans of the province the regions describe (their tasks include the national tasks
+        they implement), every plan when the model has none for that province; of those, the
+        ones in force (TargetsModel.in_force: a plan gives way to its successor once that has
+        started; one with no successor stays tracked after its end, its targets overdue)."""
         model = model or self.model
-        own = [p for p in model.plans if p.region == self.regions.province.code]
-        return own or list(model.plans)
+        own = [p for p in model.plans if p.region == self.regions.province.code] or list(model.plans)
+        return model.in_force(own, as_of or self.today())
 
     def statuses(self, as_of: date | None = None, *, plans: Sequence[str] | None = None,
                  include: str | None = None) -> list[Any]:
@@ -385,7 +387,9 @@ class Tracker:
     def covered(self, statuses: Iterable[Any]) -> list[Any]:
         """The statuses among `statuses` whose items belong to the tracked plans: what reports
         show and alerts go out for."""
-        return _of_plans(self.model, statuses, [p.id for p in self.tracked_plans()])
+        statuses = list(statuses)
+        as_of = date.fromisoformat(statuses[0].as_of) if statuses and statuses[0].as_of else None
+        return _of_plans(self.model, statuses, [p.id for p in self.tracked_plans(as_of=as_of)])
 
     def values(self, indicator: str, as_of: date | None = None, include: str | None = None) -> list[Any]:
         """Every figure of one indicator as known at the end of `as_of`: the values entered
