@@ -206,6 +206,11 @@ def test_a_second_provinces_plan_is_judged_on_its_own_units_beside_hainans(two_p
         evaluation.resolver.indicators["elderly_care_beds"])
     assert how == "summed" and series.values[-1] == beds and series.covered[-1] == 21
     assert evaluation.resolver.province_series(evaluation.resolver.indicators["elderly_care_beds"])[0] is None
+    figures = tracker.values("elderly_care_beds", date(2025, 3, 1), plan="guangdong")
+    [total] = [f for f in figures if f.region == "440000"]
+    assert (total.value, total.source, total.coverage) == (beds, "derived", "21/21")
+    assert {f.region for f in figures} == {"440000", *GD_CITIES}  # Guangdong's regions only
+    assert not [f for f in tracker.values("elderly_care_beds", date(2025, 3, 1)) if f.region.startswith("44")]
 
 
 def test_a_value_for_a_region_outside_every_loaded_plan_is_refused_naming_the_plans(two_provinces, tmp_path):
@@ -257,6 +262,9 @@ def test_the_plans_in_force_on_a_date_are_tracked(successor, db_url, engine, tmp
     assert {s.item_id for s in tracker.statuses(date(2026, 6, 30))} == {
         "h15-beds-ratio-2030", "h15-universities-each-2030", "h15-beds-stated-2030", "h15-m1"}
     assert [p.id for p in tracker.evaluate(date(2026, 6, 30)).plans] == ["hainan-15"]
+    every = tracker.evaluate(date(2025, 6, 30)).statuses  # what a run's pipeline hands back: all plans' items
+    assert {s.item_id for s in tracker.covered(every)} == {"beds_ratio_2025", "universities_each", "hainan-m1",
+                                                           "hainan-m2"}
     assert [p.id for p in tracker.tracked_plans()] == ["hainan-15"]  # today (2027-03-01)
     # The successor's regions are Hainan's own (no coverage declared, region 460000).
     assert tracker.plan_regions("hainan-15") is tracker.regions
@@ -352,3 +360,21 @@ def test_the_report_for_a_date_covers_the_plans_in_force_then(successor, tmp_pat
     assert "海南省“十五五”养老托育服务发展规划（测试用）" in html
     files = tracker.write_report(date(2025, 6, 30), reports_dir=tmp_path / "r14")
     assert {s.item_id for s in files.statuses} == {"beds_ratio_2025", "universities_each", "hainan-m1", "hainan-m2"}
+
+
+def test_status_shows_one_region_of_any_loaded_plan(two_provinces, tmp_path, cli_model):
+    import json
+
+    from click.testing import CliRunner
+
+    from tracker.cli.main import cli
+
+    tracker = two_provinces
+    tracker.record("senior_universities", "东莞", "2024", 0, entered_by="东莞")
+    cli_model(tracker.model)
+    out = CliRunner().invoke(cli, ["status", "--as-of", "2025-03-01", "--plan", "guangdong", "--region", "东莞",
+                                   "--json"])
+    rows = json.loads(out.output)["statuses"]
+    assert [(r["item_id"], r["region"]) for r in rows] == [("gd-universities-each-2025", "441900")]
+    out = CliRunner().invoke(cli, ["status", "--region", "杭州"])
+    assert out.exit_code == 2 and "outside every loaded plan" in out.output

@@ -387,22 +387,32 @@ class Tracker:
     def covered(self, statuses: Iterable[Any]) -> list[Any]:
         """The statuses among `statuses` whose items belong to the tracked plans: what reports
         show and alerts go out for."""
+        from tracker.domain.periods import PeriodError, parse_period
+
         statuses = list(statuses)
-        as_of = date.fromisoformat(statuses[0].as_of) if statuses and statuses[0].as_of else None
+        try:  # the plans in force on the statuses' date (a day, or a month's end); else today's
+            as_of: date | None = parse_period(statuses[0].as_of).end if statuses and statuses[0].as_of else None
+        except PeriodError:
+            as_of = None
         return _of_plans(self.model, statuses, [p.id for p in self.tracked_plans(as_of=as_of)])
 
-    def values(self, indicator: str, as_of: date | None = None, include: str | None = None) -> list[Any]:
+    def values(self, indicator: str, as_of: date | None = None, include: str | None = None, *,
+               plan: str | None = None) -> list[Any]:
         """Every figure of one indicator as known at the end of `as_of`: the values entered
         (with their revisions) and those derived from them (ratios from components, cities from
         districts, the province from its 市县), with the coverage of each derived one. The same
-        resolver the statuses were judged with makes the derived ones."""
+        resolver the statuses were judged with makes the derived ones. The home plan's regions,
+        or `plan`'s (its own regions and their sums)."""
         from tracker import store
         from tracker.status.figures import indicator_values
 
         evaluation = self.evaluate(as_of, include)
         entered = store.latest_observations(self.engine, knowledge_cutoff(evaluation.as_of) - timedelta(microseconds=1),
                                             [indicator], counted=evaluation.counted)
-        return indicator_values(evaluation.resolver, indicator, entered, self.regions)
+        regions = self.regions if plan is None else evaluation.regions_of(plan)
+        resolver = evaluation.resolver if plan is None else evaluation.resolver_of(plan)
+        inside = {r.code for r in regions.all}  # another plan's values are that plan's figures
+        return indicator_values(resolver, indicator, [o for o in entered if o.region in inside], regions)
 
     def cells(self, region: str, indicators: list[str]) -> list[Any]:
         """The latest revision of every cell of one region for these indicators (what an entry

@@ -41,7 +41,7 @@ SHORT_TITLE = 40  # characters of a milestone's short title
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 # Fields people add in review that extraction never writes: a re-extraction leaving them empty
 # is no difference.
-REVIEWED_ONLY = ("name_en", "title_en", "title")
+REVIEWED_ONLY = ("name_en", "title_en", "title", "coverage", "follows")
 SECTIONS = ("plans", "indicators", "tasks", "targets", "milestones")
 TOP_LEVEL = ("version", "include", *SECTIONS)
 PLAN_LEVELS = ("national", "province", "city")
