@@ -9,10 +9,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tracker.domain.organisations import same_organisation
-from tracker.domain.regions import Coverage
+
+if TYPE_CHECKING:  # a plan's coverage; the regions module is not needed to read a model
+    from tracker.domain.regions import Coverage
 
 Role = Literal["lead", "participating", "joint", "local"]
 ROLES: tuple[str, ...] = ("lead", "participating", "joint", "local")
@@ -62,7 +64,7 @@ class Plan:
     # The regions the plan covers (targets.yaml `coverage:`); None: the default for its area
     # (Hainan's packaged coverage for 460000, the area's children otherwise, the country's
     # provinces for a national plan).
-    coverage: Coverage | None = None
+    coverage: "Coverage | None" = None
     follows: str = ""  # the id of the plan this one succeeds (十五五 after 十四五)
 
     def label(self, lang: str = "zh") -> str:

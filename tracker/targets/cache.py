@@ -3,7 +3,9 @@
 Parsing and validating the reviewed file with line numbers takes a third of a second; every
 command needs the model. The parsed model is kept in the user's cache directory under the
 digest of the file's bytes (and of the model's shape, so a new version of the tracker never
-reads an old cache), so a command pays for parsing only after the file changed.
+reads an old cache), so a command pays for parsing only after the file changed. Beside it are
+pint's answers for the indicators' units (base factor and dimensions), so that recording a
+value checks its bounds without importing pint.
 """
 
 import dataclasses
@@ -15,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from tracker.domain import model as model_module
+from tracker.domain import units
 from tracker.domain.model import TargetsModel
 
 
@@ -105,7 +108,7 @@ def load_targets_with_includes(path: str | Path) -> tuple[TargetsModel, str, lis
     try:
         data = p.read_bytes()
     except FileNotFoundError:
-        from tracker.targets.file import TargetsFileError
+        from tracker.targets.errors import TargetsFileError
 
         raise TargetsFileError(str(path), ["line 0: file not found; create it with "
                                            "`tracker extract sources/*.txt -o targets.yaml`"]) from None
@@ -113,10 +116,11 @@ def load_targets_with_includes(path: str | Path) -> tuple[TargetsModel, str, lis
     cached = cache_dir() / f"targets-{key[:32]}-{_shape()}.pickle"
     try:
         with cached.open("rb") as fh:
-            model = pickle.load(fh)
+            model, bases = pickle.load(fh)
         if isinstance(model, TargetsModel):
+            units.remember_bases(bases)
             return model, key, files
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
         pass
     from tracker.targets.file import parse_targets  # parsing and validating: only on a change
 
@@ -131,7 +135,8 @@ def _store(path: Path, model: TargetsModel) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".targets-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((model, units.bases_of({i.unit for i in model.indicators})), fh,
+                        protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
         try:

@@ -34,6 +34,7 @@ from tracker.domain.model import (
 )
 from tracker.targets.documents import Document, IndicatorTable, read_document, split_units
 from tracker.targets.extract import extract_indicator_row, extract_task, indicator_row_text
+from tracker.targets.errors import TargetsFileError
 from tracker.targets.plans import draft_plan, plan_id_from, read_facts
 
 FORMAT_VERSION = 1
@@ -58,14 +59,6 @@ HEADER = """\
 # attribute: binding (约束性) | expected (预期性), as a main-indicator table states it;
 # name_en, title_en: the English names the English report shows; title: a milestone's short title.
 """
-
-
-class TargetsFileError(ValueError):
-    """Every problem found in a targets file, each naming its line and field."""
-
-    def __init__(self, path: str, problems: list[str]):
-        self.path, self.problems = path, problems
-        super().__init__(f"{path}: {len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems))
 
 
 # --- extraction -> model -----------------------------------------------------------------
