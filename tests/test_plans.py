@@ -378,3 +378,39 @@ def test_status_shows_one_region_of_any_loaded_plan(two_provinces, tmp_path, cli
     assert [(r["item_id"], r["region"]) for r in rows] == [("gd-universities-each-2025", "441900")]
     out = CliRunner().invoke(cli, ["status", "--region", "杭州"])
     assert out.exit_code == 2 and "outside every loaded plan" in out.output
+
+
+def test_a_plan_of_milestones_alone_gets_its_regions_when_asked(db_url, engine, tmp_path, small_model):
+    from tracker.domain.regions import NATION_CODE
+
+    national = small_model.plans[0].__class__("national", "国务院办公厅关于促进养老托育服务健康发展的意见", "国务院办公厅",
+                                              "national", "", date(2021, 1, 1), date(2025, 12, 31), "")
+    small_model.plans.insert(0, national)
+    tracker = make(db_url, engine, tmp_path, dump_model(small_model))
+    evaluation = tracker.evaluate(date(2025, 3, 1))
+    assert "national" not in evaluation.plan_regions  # no targets: not made for the evaluation
+    country = evaluation.regions_of("national")
+    assert country.province.code == NATION_CODE and len(country.counties()) == 31
+    assert evaluation.resolver_of("national").regions is country
+    assert evaluation.resolver_of("hainan") is evaluation.resolver
+    assert evaluation.regions_of("nope") is tracker.regions
+
+
+def test_a_region_its_provinces_loaded_plan_leaves_out_is_refused_naming_that_plan(db_url, engine, tmp_path,
+                                                                                 small_model):
+    from tracker.actuals.entry import EntryError
+
+    write_with_include(tmp_path, small_model)
+    included = tmp_path / "plans" / "guangdong.yaml"
+    included.write_text(included.read_text(encoding="utf-8").replace(
+        "    each_region: units\n", "    each_region: units\n    exclude: [441900 东莞市]\n"), encoding="utf-8")
+    tracker = make(db_url, engine, tmp_path, (tmp_path / "targets.yaml").read_text(encoding="utf-8"))
+    assert len(tracker.plan_regions("guangdong").counties()) == 20
+    with pytest.raises(EntryError) as info:
+        tracker.record("senior_universities", "莞城街道", "2024", 1, entered_by="x")  # no such division: unknown
+    assert "未知地区" in info.value.format("zh")
+    with pytest.raises(EntryError) as info:
+        tracker.record("senior_universities", "东莞", "2024", 1, entered_by="x")
+    text = info.value.format("zh")
+    assert "它是广东省 东莞市 (441900)；guangdong（广东省）的覆盖范围不含该地区" in text, text
+    assert "guangdong (Guangdong) does not cover it" in info.value.format("en")

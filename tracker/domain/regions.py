@@ -835,10 +835,15 @@ class LoadedRegions:
         could_en = ", ".join(country.get(p).name_en for p in provinces)
         loaded_zh = "、".join(f"{p.id} {p.area.name}" for p in self.plans)
         loaded_en = ", ".join(f"{p.id} ({p.area.name_en})" for p in self.plans)
-        detail_en = (f"outside every loaded plan: it is {where_en}; the plan that could hold it, {could_en}'s, "
-                     f"is not loaded (add it to targets.yaml); loaded plans: {loaded_en}")
-        detail_zh = (f"不在已载入的任何规划范围内：它是{where_zh}；可覆盖它的{could_zh}规划未载入"
-                     f"（请在 targets.yaml 中加入）；已载入的规划：{loaded_zh}")
+        holding = [p for p in self.plans if p.area.code in provinces]
+        if holding:  # its province's plan is loaded, but its coverage leaves the region out
+            why_zh = "；" + "、".join(f"{p.id}（{p.area.name}）" for p in holding) + "的覆盖范围不含该地区"
+            why_en = "; " + ", ".join(f"{p.id} ({p.area.name_en})" for p in holding) + " does not cover it"
+        else:
+            why_zh = f"；可覆盖它的{could_zh}规划未载入（请在 targets.yaml 中加入）"
+            why_en = f"; the plan that could hold it, {could_en}'s, is not loaded (add it to targets.yaml)"
+        detail_en = f"outside every loaded plan: it is {where_en}{why_en}; loaded plans: {loaded_en}"
+        detail_zh = f"不在已载入的任何规划范围内：它是{where_zh}{why_zh}；已载入的规划：{loaded_zh}"
         error = RegionError(f"region {name!r} is {detail_en}", zh=f"地区「{name}」{detail_zh}",
                             reason="outside", candidates=found)
         error.detail = (detail_zh, detail_en)  # what a problem list says after the value it quotes

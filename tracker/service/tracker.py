@@ -46,14 +46,29 @@ class Evaluation:
     unapproved: dict[str, list[str]] = field(default_factory=dict)  # target id -> regions not approved yet
     plan_regions: dict[str, Regions] = field(default_factory=dict)  # plan id -> the regions it was judged with
     resolvers: dict[str, Any] = field(default_factory=dict)  # plan id -> SeriesResolver over those regions
+    regions_for: Any = None  # plan id -> Regions: those of a plan with no targets, made when asked for
 
     def regions_of(self, plan_id: str) -> Regions:
         """The regions the plan's targets were judged with (`regions` for a plan unknown here)."""
-        return self.plan_regions.get(plan_id, self.regions)
+        found = self.plan_regions.get(plan_id)
+        if found is None and self.regions_for is not None:
+            try:
+                found = self.plan_regions[plan_id] = self.regions_for(plan_id)
+            except KeyError:
+                found = None
+        return found if found is not None else self.regions
 
     def resolver_of(self, plan_id: str) -> Any:
         """The SeriesResolver over the plan's regions: the figures its targets were judged on."""
-        return self.resolvers.get(plan_id, self.resolver)
+        found = self.resolvers.get(plan_id)
+        if found is None:
+            from tracker.status.aggregate import SeriesResolver
+
+            regions = self.regions_of(plan_id)
+            found = next((r for r in self.resolvers.values() if r.regions is regions), None) or \
+                SeriesResolver(self.model, self.series, regions)
+            self.resolvers[plan_id] = found
+        return found
 
     def status(self, item_id: str, region: str | None = None) -> Any:
         for s in self.statuses:
@@ -313,12 +328,13 @@ class Tracker:
             progress = store.milestone_progress(self.engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
         else:
             progress = store.milestone_progress(self.engine, known_at, reported_by=as_of)
-        regions_of = {p.id: self.plan_regions(p.id) for p in model.plans}
+        judged = {t.plan for t in model.targets}  # a plan of milestones alone needs no regions to judge them
+        regions_of = {p.id: self.plan_regions(p.id) for p in model.plans if p.id in judged}
         statuses, resolvers = evaluate_plans(model, series, progress, self.regions, regions_of, as_of,
                                              self.settings.status, known_at=known_at)
         evaluation = Evaluation(as_of, model, self.regions, statuses, series, resolvers[""], plans,
                                 _of_plans(model, statuses, [p.id for p in plans]), include, counted,
-                                plan_regions=regions_of, resolvers=resolvers)
+                                plan_regions=regions_of, resolvers=resolvers, regions_for=self.plan_regions)
         if counted is not None:
             evaluation.unapproved = mark_unapproved(self, model, statuses, as_of, counted, needed, self.regions)
         if len(self._evaluations) > 8:
