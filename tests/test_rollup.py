@@ -117,7 +117,7 @@ def test_it_rolls_up_each_province_with_its_own_target_value_and_coverage():
     # 丁省: no plan loaded; its own entry is shown, unjudged
     d = rows[D]
     assert d.plan is None and d.state == "no_plan" and d.target is None and d.status is None
-    assert d.figure.value == pytest.approx(30.0) and d.figure.source == "own"
+    assert d.figure.value == pytest.approx(30.0) and d.figure.how == "own"
 
 
 def test_the_national_figure_sums_components_over_the_same_regions_never_a_mean():

@@ -11,7 +11,8 @@ from typing import Any
 from tracker.domain.format import format_value, name_list, region_name
 from tracker.domain.model import COMPARATOR_LABELS, COMPARATOR_LABELS_EN, TargetsModel
 from tracker.domain.regions import Regions
-from tracker.status.rollup import Figure, Rollup, Row, state_label, status_label
+from tracker.status.figures import Figure
+from tracker.status.rollup import Rollup, Row, state_label, status_label
 
 LIGHTS = {"overdue": "red", "lagging": "yellow", "due_soon": "yellow", "no_data": "grey", "stale": "grey",
           "on_track": "green", "achieved_late": "green", "achieved": "green"}
@@ -48,7 +49,7 @@ def _coverage(f: Figure | None, lang: str) -> str:
         return ""
     if f.covered is not None:
         return WORDS[lang]["county_sum"].format(n=f.covered, of=f.expected)
-    return WORDS[lang]["own"] if f.source == "own" else WORDS[lang]["reported"]
+    return WORDS[lang]["own"] if f.how == "own" else WORDS[lang]["reported"]
 
 
 def _target_text(t: Any, lang: str) -> str:

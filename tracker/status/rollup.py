@@ -24,6 +24,7 @@ from tracker.domain.model import Plan, Target, TargetsModel, Task
 from tracker.domain.regions import Regions
 from tracker.domain.series import Series
 from tracker.status.aggregate import SeriesResolver, ratio_of_sums, sum_series
+from tracker.status.figures import Figure
 from tracker.status.model import STATUS_LABELS, Status
 from tracker.status.rules import judge, period_label, target_context
 
@@ -48,27 +49,6 @@ class Below:
 
 
 @dataclass(frozen=True)
-class Figure:
-    """A latest value and how it was made: its period, and over how many 市县 it was summed
-    (covered of expected; None when it is a figure reported as it is)."""
-
-    value: float
-    period: str
-    period_end: date
-    covered: int | None = None
-    expected: int | None = None
-    source: str = ""  # reported, summed, ratio (from summed components), own (the unit's own entry)
-
-    @property
-    def partial(self) -> bool:
-        return self.covered is not None and self.expected is not None and self.covered < self.expected
-
-    @property
-    def coverage(self) -> str:
-        return f"{self.covered}/{self.expected}" if self.covered is not None else ""
-
-
-@dataclass(frozen=True)
 class Row:
     """One unit of the upper area (a province) on one indicator."""
 
@@ -77,7 +57,7 @@ class Row:
     state: str  # a key of ROW_STATES
     target: Target | None = None
     status: str | None = None  # a key of STATUS_LABELS, from the unit's own evaluation
-    figure: Figure | None = None
+    figure: Figure | None = None  # its `how`: reported, summed, ratio (from summed components), own
 
     @property
     def met(self) -> bool | None:
@@ -179,14 +159,17 @@ def _rank(p: Plan, as_of: date) -> tuple:
     return (p.start <= as_of <= p.end, p.start <= as_of, p.start)
 
 
-def _last(series: Series | None, source: str, frequency: str) -> Figure | None:
+def _last(series: Series | None, how: str, frequency: str, indicator: str = "", region: str = "") -> Figure | None:
+    """The latest point of a series as a Figure (tracker.status.figures), with its coverage;
+    `how`: reported, summed, ratio (from summed components) or own (the unit's own entry)."""
     if series is None or not len(series):
         return None
     i = len(series) - 1
     covered = series.covered[i] if series.covered is not None else None
     day = series.days[i]
-    return Figure(series.values[i], period_label(frequency, day), date.fromordinal(day), covered,
-                  series.expected_regions if covered is not None else None, source)
+    return Figure(indicator, region, period_label(frequency, day), date.fromordinal(day), series.values[i],
+                  "entered" if how in ("own", "reported") else "derived", how=how, covered=covered,
+                  expected=series.expected_regions if covered is not None else None)
 
 
 def _from_status(status: Status | None) -> Figure | None:
@@ -197,8 +180,10 @@ def _from_status(status: Status | None) -> Figure | None:
     covered = expected = None
     if f.get("coverage"):
         covered, expected = (int(x) for x in str(f["coverage"]).split("/"))
-    return Figure(float(f["latest"]), f.get("latest_period", ""), date.fromisoformat(f["latest_period_end"]),
-                  covered, expected, f.get("source", ""))
+    how = f.get("source", "")
+    return Figure("", status.region or "", f.get("latest_period", ""), date.fromisoformat(f["latest_period_end"]),
+                  float(f["latest"]), "entered" if how == "reported" else "derived", how=how, covered=covered,
+                  expected=expected)
 
 
 def _parts(resolver: SeriesResolver, regions: Regions, code: str, indicator_id: str,
