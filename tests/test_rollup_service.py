@@ -163,3 +163,18 @@ def test_rollup_needs_one_plan(tracker):
                       f'targets_path = "{tracker.settings.targets_path}"\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["status", "--rollup", "--config", str(config)])
     assert result.exit_code == 2 and "--rollup needs one --plan" in result.output
+
+
+def test_the_report_command_writes_the_national_report_with_its_rollup(tracker):
+    config = Path(tracker.settings.targets_path).parent / "tracker.toml"
+    config.write_text(f'[tracker]\ndatabase_url = "{tracker.settings.database_url}"\n'
+                      f'targets_path = "{tracker.settings.targets_path}"\n'
+                      f'reports_dir = "{tracker.settings.reports_dir}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["report", "--plan", "national", "--as-of", "2025-03-01", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    html = Path(result.output.strip())
+    assert html == Path(tracker.settings.reports_dir) / "national" / "2025-03.html"
+    data = json.loads(html.with_suffix(".json").read_text(encoding="utf-8"))
+    assert data["plan"]["id"] == "national" and len(data["rollup"]["indicators"]) == 2
+    result = CliRunner().invoke(cli, ["report", "--plan", "nowhere", "--config", str(config)])
+    assert result.exit_code == 2 and "nowhere: unknown plan; accepted: guangdong, hainan, national, zhejiang" in result.output
