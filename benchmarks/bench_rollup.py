@@ -115,10 +115,12 @@ def build(path: Path, n_provinces: int, n_indicators: int, n_months: int) -> int
 
 
 def change_one_percent(path: Path, as_of: date) -> int:
-    """A new revision of the latest month for 1% of the series, entered as of `as_of`."""
+    """A new revision of the latest month known as of `as_of` for 1% of the series (a correction),
+    entered on `as_of`."""
     con = sqlite3.connect(path)
-    keys = con.execute("SELECT indicator, region, MAX(period), MAX(period_end) FROM observation "
-                       "GROUP BY indicator, region").fetchall()
+    last = date(as_of.year, as_of.month, 1) - timedelta(days=1)  # the month before as_of's
+    keys = con.execute("SELECT indicator, region, period, period_end FROM observation WHERE period_end = ? "
+                       "AND revision = 1", (last.isoformat(),)).fetchall()
     rng = random.Random(11)
     chosen = rng.sample(keys, max(1, len(keys) // 100))
     entered = datetime.combine(as_of, datetime.min.time(), UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
