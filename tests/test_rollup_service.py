@@ -178,3 +178,37 @@ def test_the_report_command_writes_the_national_report_with_its_rollup(tracker):
     assert data["plan"]["id"] == "national" and len(data["rollup"]["indicators"]) == 2
     result = CliRunner().invoke(cli, ["report", "--plan", "nowhere", "--config", str(config)])
     assert result.exit_code == 2 and "nowhere: unknown plan; accepted: guangdong, hainan, national, zhejiang" in result.output
+
+
+def test_a_province_rolls_up_its_cities_plans(db_url, engine, tmp_path, small_model):
+    """Guangdong's plan over a Guangzhou plan (its districts reporting): the city's row has its
+    own target and its districts' sum; the other 20 cities, with no plan, show their own entries."""
+    data = yaml.safe_load(national_text(small_model))
+    data["plans"].append({"id": "guangzhou", "title": "广州市实施方案（测试用）", "title_en": "Guangzhou plan (test)",
+                          "issuer": "广州市人民政府", "level": "city", "region": "440100",
+                          "start": date(2021, 1, 1), "end": date(2025, 12, 31), "source": "tests/guangzhou.txt"})
+    data["tasks"].append({"plan": "guangzhou", "number": 1, "text": "广州市完善养老服务体系", "units_text": "市民政局",
+                          "lead": ["市民政局"], "implements": ["guangdong#1"]})
+    data["targets"].append({"id": "gz-beds-2025", "plan": "guangzhou", "task": 1,
+                            "indicator": "elderly_care_beds_per_1000_elderly", "comparator": ">=", "value": 40,
+                            "unit": "bed / kiloperson", "deadline": date(2025, 12, 31)})
+    (tmp_path / "targets.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    t = Tracker(Settings(database_url=db_url, targets_path=tmp_path / "targets.yaml", reports_dir=tmp_path / "r"),
+                engine=engine, clock=lambda: NOW)
+    t.sync()
+    districts = [r.code for r in t.plan_regions("guangzhou").counties()]
+    assert len(districts) == 11  # 广州市's 11 districts
+    write_values(engine, [("elderly_care_beds", districts[0], 3_000), ("elderly_population", districts[0], 100_000),
+                          ("elderly_care_beds", districts[1], 1_000), ("elderly_population", districts[1], 100_000),
+                          ("elderly_care_beds", "440300", 20_000), ("elderly_population", "440300", 1_000_000)])
+    r = t.rollup("guangdong", AS_OF)
+    assert len(r.units) == 21 and r.below == ["guangzhou"]
+    rows = {row.region: row for row in r.indicator("elderly_care_beds_per_1000_elderly").rows}
+    gz = rows["440100"]
+    assert gz.plan == "guangzhou" and gz.target.value == 40
+    assert gz.figure.value == pytest.approx(4_000 / 200_000 * 1000) and gz.figure.coverage == "2/11"
+    assert rows["440300"].state == "no_plan" and rows["440300"].figure.value == pytest.approx(20.0)
+    whole = r.indicator("elderly_care_beds_per_1000_elderly").whole
+    assert whole.figure.value == pytest.approx(24_000 / 1_200_000 * 1000)  # 2 districts and 深圳 as itself
+    assert whole.target.id == "gd-beds-ratio-2025"  # Guangdong's own target, judged on that figure
+    assert r.implementers("guangdong#1") == ["guangzhou#1"] and r.implemented("guangzhou#1") == ["guangdong#1"]
