@@ -82,3 +82,14 @@ def test_the_rollup_reads_right_on_a_phone_and_a_desk_in_both_languages(browser,
             shots.take(page, f"rollup-{lang}")
             page.close()
     print("screenshots:", *shots.paths, sep="\n  ")
+
+
+def test_the_national_cards_say_the_rollups_figure(tracker):  # noqa: F811
+    files = tracker.write_report(AS_OF, plan="national", lang="zh")
+    ctx = json.loads(files.json.read_text(encoding="utf-8"))
+    card = next(it for sec in ctx["sections"] for it in sec["items"] if it["id"] == "national-beds-2025")
+    beds = next(i for i in ctx["rollup"]["indicators"] if i["id"] == "elderly_care_beds_per_1000_elderly")
+    assert card["status"] == beds["whole"]["status"] == "no_data"  # 23 of 79 regions: partial, so unjudged
+    assert "24.9张/千人" in card["latest_text"] and "23/79" in card["latest_text"]
+    assert card["chart"]["points"][-1]["value"] == pytest.approx(beds["whole"]["value"], abs=1e-3)  # rounded
+    assert "北京市" in card["reason"]  # the provinces with nothing in the figure are named, by name

@@ -102,8 +102,11 @@ def write_plan_report(tracker: Any, plan_id: str, as_of: date | None = None, *, 
                       reports_dir: str | Path | None = None, kind: str = "on_demand",
                       known_at: datetime | None = None, fence: Any = None) -> Any:
     """One plan's report: its own items judged with its own regions, and its roll-up when
-    plans below it are loaded (the national plan's report lists every province)."""
+    plans below it are loaded (the national plan's report lists every province). The upper
+    plan's own targets are then judged on the roll-up's figure (RollupResolver), so its cards,
+    its charts and its roll-up section say the same number."""
     from tracker.report.files import generate_report
+    from tracker.report.rollup import rollup_context
 
     plan_of(tracker, plan_id)
     evaluation = tracker.evaluate(as_of, known_at=known_at)
@@ -111,12 +114,32 @@ def write_plan_report(tracker: Any, plan_id: str, as_of: date | None = None, *, 
     out = Path(reports_dir) if reports_dir is not None else plan_reports_dir(tracker, plan_id, lang)
     statuses = tracker.statuses(evaluation.as_of, plans=[plan_id])
     regions = evaluation.regions_of(plan_id)
-    return generate_report(evaluation.model, statuses, evaluation.series, regions, evaluation.as_of, out,
-                           lang=lang, grace_days=tracker.settings.status.grace_days, generated_at=tracker.now(),
-                           new_values=[], sample=_has_sample_data(tracker), plans=[plan_id], kind=kind,
-                           known_at=known_at, submission_day=tracker.settings.schedule.submission_day, fence=fence,
-                           rollup=rollup_section(tracker, evaluation, [plan_id], lang),
-                           resolver=evaluation.resolver_of(plan_id))
+    resolver, section = evaluation.resolver_of(plan_id), None
+    if has_plans_below(tracker, evaluation, plan_id):
+        r = rollup_of(tracker, evaluation, plan_id)
+        resolver = r.resolver
+        statuses = judged_on_rollup(tracker, evaluation, statuses, resolver, regions)
+        section = rollup_context(r, evaluation.model, regions, lang)
+    files = generate_report(evaluation.model, statuses, evaluation.series, regions, evaluation.as_of, out,
+                            lang=lang, grace_days=tracker.settings.status.grace_days, generated_at=tracker.now(),
+                            new_values=[], sample=_has_sample_data(tracker), plans=[plan_id], kind=kind,
+                            known_at=known_at, submission_day=tracker.settings.schedule.submission_day, fence=fence,
+                            rollup=section, resolver=resolver)
+    import dataclasses
+
+    return dataclasses.replace(files, statuses=list(statuses))
+
+
+def judged_on_rollup(tracker: Any, evaluation: Any, statuses: list[Any], resolver: Any, regions: Any) -> list[Any]:
+    """The upper plan's targets judged again on its roll-up's figure (milestones as they were)."""
+    from tracker.status.evaluate import evaluate_target
+    from tracker.status.reasons import Wording
+
+    targets = {t.id: t for t in evaluation.model.targets}
+    words = Wording(regions)
+    return [evaluate_target(evaluation.model, targets[s.item_id], resolver, regions, evaluation.as_of,
+                            tracker.settings.status, words) if s.kind == "target" and s.item_id in targets else s
+            for s in statuses]
 
 
 def _has_sample_data(tracker: Any) -> bool:

@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from tracker.config import StatusSettings
-from tracker.domain.model import Plan, Target, TargetsModel, Task
+from tracker.domain.model import Indicator, Plan, Target, TargetsModel, Task
 from tracker.domain.regions import Regions
 from tracker.domain.series import Series
 from tracker.status.aggregate import SeriesResolver, ratio_of_sums, sum_series
@@ -115,6 +115,7 @@ class Rollup:
     indicators: list[IndicatorRollup]
     tasks: list[TaskLink]
     implements: dict[str, list[str]]  # lower task id -> the upper task ids it implements
+    resolver: Any = None  # the RollupResolver: the upper plan's own targets judged with it say the same figure
 
     def indicator(self, indicator_id: str) -> IndicatorRollup:
         return next(i for i in self.indicators if i.indicator == indicator_id)
@@ -205,38 +206,74 @@ def _parts(resolver: SeriesResolver, regions: Regions, code: str, indicator_id: 
     return [(r.code, resolver.region_series(ind, r.code)) for r in regions.counties()]
 
 
-def _whole(model: TargetsModel, upper: Plan, upper_resolver: SeriesResolver, units: Sequence[str],
-           below: Mapping[str, Below], indicator_id: str, as_of: date,
+class RollupResolver(SeriesResolver):
+    """The upper plan's resolver: its area's figure summed through the plans below it, each
+    unit with a plan loaded through that plan's own regions (its 市县, numerator and
+    denominator over the same ones), a unit without one as itself. A point covers the 市县
+    summed (`covered` of `expected`); the regions it names as missing are the units with no
+    市县 in it. The upper plan's own targets judged with it say the roll-up's figure."""
+
+    def __init__(self, upper: SeriesResolver, below: Mapping[str, Below]) -> None:
+        super().__init__(upper.model, upper.series, upper.regions)
+        self.upper = upper
+        self.below = below
+        self.units = [r.code for r in upper.regions.counties()]
+
+    def region_series(self, indicator: Indicator, code: str) -> Series | None:
+        return self.upper.region_series(indicator, code)
+
+    def parts(self, indicator: Indicator) -> tuple[list[tuple], dict[str, str]]:
+        """What each unit adds (see _parts), and which unit each part belongs to."""
+        owner: dict[str, str] = {}
+        parts: list[tuple] = []
+        for code in self.units:
+            b = self.below.get(code)
+            mine = _parts(b.resolver, b.regions, code, indicator.id, True) if b else \
+                _parts(self.upper, self.regions, code, indicator.id, False)
+            for p in mine:
+                owner[p[0]] = code
+            parts.extend(mine)
+        return parts, owner
+
+    def _province_series(self, indicator: Indicator) -> tuple[Series | None, str]:
+        area = self.regions.province.code
+        own = self.series.get(indicator.id, area)
+        if own is not None:
+            return own, "reported"
+        comps = self.components(indicator)
+        if comps is None and indicator.kind not in ("count", "flow"):
+            return None, "none"
+        parts, owner = self.parts(indicator)
+        summed = ratio_of_sums(parts, indicator.multiplier) if comps is not None else sum_series(parts)
+        if summed is None:
+            return None, "ratio" if comps is not None else "summed"
+        leaves = summed.missing_at
+
+        def missing_units(day: int) -> list[str]:
+            gone = set(leaves(day)) if leaves else set()
+            have = {owner[p[0]] for p in parts if p[0] not in gone}
+            return [u for u in self.units if u not in have]
+
+        return (Series(summed.days, summed.values, covered=summed.covered, expected_regions=summed.expected_regions,
+                       missing_at=missing_units), "ratio" if comps is not None else "summed")
+
+
+def _whole(model: TargetsModel, upper: Plan, resolver: RollupResolver, indicator_id: str, as_of: date,
            settings: StatusSettings) -> Whole:
-    ind = upper_resolver.indicators[indicator_id]
-    comps = upper_resolver.components(ind)
-    summable = comps is not None or ind.kind in ("count", "flow")
-    owner: dict[str, str] = {}
-    parts: list[tuple] = []
-    for code in units:
-        b = below.get(code)
-        mine = _parts(b.resolver, b.regions, code, indicator_id, True) if b else \
-            _parts(upper_resolver, upper_resolver.regions, code, indicator_id, False)
-        for p in mine:
-            owner[p[0]] = code
-        parts.extend(mine)
-    series: Series | None = None
-    how = "ratio" if comps is not None else "summed"
-    if summable and parts:
-        series = ratio_of_sums(parts, ind.multiplier) if comps is not None else sum_series(parts)
+    ind = resolver.indicators[indicator_id]
+    summable = resolver.components(ind) is not None or ind.kind in ("count", "flow")
+    series, how = resolver.province_series(ind)
     own = [t for t in model.targets if t.plan == upper.id and t.indicator == indicator_id]
     target = choose_target(own, as_of)
     status, figures = None, {}
-    if target is not None:
-        ctx = target_context(model, target, ind, as_of, settings, tuple(p[0] for p in parts))
-        j = judge(ctx, series, how)
+    if target is not None:  # as evaluate_target judges a whole-area target, on the summed figure
+        j = judge(target_context(model, target, ind, as_of, settings, tuple(resolver.units)), series, how)
         status, figures = j.code, j.figures
     figure = _last(series, how, ind.frequency)
     covered_units = 0
     if series is not None and figure is not None:
-        gone = set(series.missing_at(series.days[-1])) if series.missing_at else set()
-        covered_units = len({owner[p[0]] for p in parts if p[0] not in gone})
-    return Whole(figure, covered_units, len(units), summable, target, status, figures)
+        covered_units = len(resolver.units) - len(series.missing_at(series.days[-1]) if series.missing_at else [])
+    return Whole(figure, covered_units, len(resolver.units), summable, target, status, figures)
 
 
 def shared_indicators(model: TargetsModel, upper: Plan, plans: Sequence[Plan]) -> list[str]:
@@ -275,7 +312,8 @@ def rollup(model: TargetsModel, upper: Plan, upper_regions: Regions, upper_resol
     (plans_below chooses them), evaluated; `upper_resolver` resolves over the upper plan's
     regions (the units' own entries, for those without a plan)."""
     settings = settings or StatusSettings()
-    units = [r.code for r in upper_regions.counties()]
+    resolver = RollupResolver(upper_resolver, below)
+    units = resolver.units
     plans = [below[c].plan for c in units if c in below]
     indicators = []
     for iid in shared_indicators(model, upper, plans):
@@ -296,10 +334,10 @@ def rollup(model: TargetsModel, upper: Plan, upper_regions: Regions, upper_resol
             if fig is None:
                 state = "no_data"
             rows.append(Row(code, b.plan.id, state, target, status.code if status is not None else None, fig))
-        indicators.append(IndicatorRollup(iid, ind.unit, _whole(model, upper, upper_resolver, units, below, iid,
-                                                                as_of, settings), rows))
+        indicators.append(IndicatorRollup(iid, ind.unit, _whole(model, upper, resolver, iid, as_of, settings), rows))
     links, back = task_links(model, upper, plans)
-    return Rollup(upper, as_of, upper_regions.province.code, units, [p.id for p in plans], indicators, links, back)
+    return Rollup(upper, as_of, upper_regions.province.code, units, [p.id for p in plans], indicators, links, back,
+                  resolver)
 
 
 def status_label(code: str | None, lang: str) -> str:
