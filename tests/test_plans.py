@@ -436,3 +436,23 @@ def test_an_export_names_and_filters_any_loaded_plans_regions(two_provinces, tmp
     tracker.export(tmp_path / "gz.csv", regions=["广州"])  # the city and its districts
     rows = (tmp_path / "gz.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
     assert len(rows) == 2 and all("广州市" in r for r in rows)
+
+
+def test_with_the_national_plan_loaded_a_provinces_own_figure_is_taken_but_not_its_cities(db_url, engine, tmp_path,
+                                                                                       small_model):
+    from tracker.actuals.entry import EntryError
+
+    national = dataclasses.replace(small_model.plans[0], id="national", title="国务院办公厅意见", level="national",
+                                   region="")
+    model = dataclasses.replace(small_model, plans=[national, *small_model.plans])
+    tracker = make(db_url, engine, tmp_path, dump_model(model))
+    assert [o.region for o in tracker.record("senior_universities", "全国", "2024", 9000, entered_by="x").recorded] == [
+        "100000"]
+    assert [o.region for o in tracker.record("senior_universities", "浙江", "2024", 300, entered_by="x").recorded] == [
+        "330000"]  # a unit of the national plan
+    assert [o.region for o in tracker.record("senior_universities", "海口", "2024", 3, entered_by="x").recorded] == [
+        "460100"]  # Hainan's names first, as before
+    with pytest.raises(EntryError) as info:
+        tracker.record("senior_universities", "杭州", "2024", 1, entered_by="x")
+    text = info.value.format("zh")
+    assert "可覆盖它的浙江省规划未载入" in text and "已载入的规划：national 全国、hainan 海南省" in text, text
