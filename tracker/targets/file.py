@@ -42,8 +42,9 @@ SHORT_TITLE = 40  # characters of a milestone's short title
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 # Fields people add in review that extraction never writes: a re-extraction leaving them empty
 # is no difference.
-REVIEWED_ONLY = ("name_en", "title_en", "title")
-TOP_LEVEL = ("version", "plans", "indicators", "tasks", "targets", "milestones")
+REVIEWED_ONLY = ("name_en", "title_en", "title", "coverage", "follows")
+SECTIONS = ("plans", "indicators", "tasks", "targets", "milestones")
+TOP_LEVEL = ("version", "include", *SECTIONS)
 PLAN_LEVELS = ("national", "province", "city")
 COMPARATOR_ALIASES = {"≥": ">=", "≤": "<=", "达到": ">=", "不低于": ">=", "至少": ">=", "不高于": "<=",
                       "不超过": "<=", "超过": ">", "低于": "<"}
@@ -198,11 +199,16 @@ def _ordered(d: dict[str, Any], first: tuple[str, ...]) -> dict[str, Any]:
     return {**{k: d[k] for k in first if k in d}, **{k: v for k, v in d.items() if k not in first}}
 
 
+def _plan_data(plan: Plan) -> dict[str, Any]:
+    """A plan as targets.yaml writes it: coverage as its YAML block, follows only when set."""
+    d = _ordered({f.name: getattr(plan, f.name) for f in fields(Plan)}, ("id", "title", "title_en"))
+    d["coverage"] = plan.coverage.to_dict() if plan.coverage is not None else None
+    return _drop_empty(d, keep=tuple(f.name for f in fields(Plan) if f.name not in ("title_en", "coverage", "follows")))
+
+
 def model_to_data(model: TargetsModel) -> dict[str, Any]:
     data: dict[str, Any] = {"version": FORMAT_VERSION}
-    data["plans"] = [_drop_empty(_ordered(asdict(p), ("id", "title", "title_en")),
-                                 keep=tuple(f.name for f in fields(Plan) if f.name != "title_en"))
-                     for p in model.plans]
+    data["plans"] = [_plan_data(p) for p in model.plans]
     data["indicators"] = [_drop_empty(_ordered({k: v for k, v in asdict(i).items()
                                                 if not (k == "multiplier" and v == 1.0)}, ("id", "name", "name_en")),
                                       keep=("id", "name", "unit", "kind", "frequency"))
@@ -248,6 +254,7 @@ def dump_model(model: TargetsModel) -> str:
 class _LineDict(dict):
     line: int = 0
     key_lines: dict[str, int]
+    source: str = ""  # the included file it was read from; "" for targets.yaml itself
 
 
 class _Loader(yaml.SafeLoader):
@@ -283,8 +290,14 @@ class _Checker:
         self.problems: list[str] = []
 
     def fail(self, item: Any, key: str, message: str) -> None:
-        line = getattr(item, "key_lines", {}).get(key) or getattr(item, "line", 0)
-        self.problems.append(f"line {line}: {key}: {message}")
+        self.problems.append(f"{self.where(item, key)}: {key}: {message}")
+
+    @staticmethod
+    def where(item: Any, key: str | None = None) -> str:
+        """"line 12", or "plans/guangdong.yaml line 12" for an entry of an included file."""
+        line = (getattr(item, "key_lines", {}).get(key) if key else None) or getattr(item, "line", 0)
+        source = getattr(item, "source", "")
+        return f"{source} line {line}" if source else f"line {line}"
 
     def text(self, item: dict, key: str, required: bool = True) -> str:
         value = item.get(key)
@@ -391,6 +404,41 @@ class _Checker:
             return None
         return str(value)
 
+    def coverage(self, item: dict, key: str) -> Any:
+        """A plan's `coverage:` block (tracker.domain.regions.Coverage), each problem on the
+        line of the field it is about; None when the plan declares none."""
+        from tracker.domain.regions import Coverage, CoverageError
+
+        value = item.get(key)
+        if value is None:
+            return None
+        try:
+            return Coverage.from_dict(value, where=key)
+        except CoverageError as exc:
+            lines = getattr(value, "key_lines", {})
+            for problem in exc.problems:
+                m = re.match(rf"{key}\.(\w+)", problem)
+                line = lines.get(m.group(1)) if m else None
+                where = f"{item.source} line" if getattr(item, "source", "") else "line"
+                self.problems.append(f"{where} {line or getattr(item, 'key_lines', {}).get(key, 0)}: {problem}")
+            return None
+
+    def plan_links(self, item: dict, plan: Plan, plans: list[Plan]) -> None:
+        """`follows:` names another plan, which ends before this one starts; and the
+        `coverage:` area is the plan's region."""
+        if plan.follows:
+            before = next((p for p in plans if p.id == plan.follows), None)
+            if before is None or before.id == plan.id:
+                known = ", ".join(sorted(p.id for p in plans if p.id != plan.id)) or "none"
+                self.fail(item, "follows", f"plan {plan.follows!r} does not exist; give the id of the plan this one "
+                          f"succeeds (known plans: {known})")
+            elif before.end >= plan.start:
+                self.fail(item, "follows", f"plan {before.id!r} ends {before.end}, not before this plan starts "
+                          f"{plan.start}; a successor's period starts after its predecessor's ends")
+        if plan.coverage is not None and plan.region and plan.coverage.region != plan.region:
+            self.fail(item, "coverage", f"coverage.region {plan.coverage.region} is not the plan's region "
+                      f"{plan.region}; give the same area in both")
+
     def english(self, item: dict, key: str) -> str:
         """A name or title in English (name_en, title_en): optional, and never Chinese, since
         the English report shows it where a reader cannot read the Chinese one."""
@@ -442,30 +490,97 @@ class _Checker:
                 self.fail(item, str(key), f"unknown field; accepted fields: {', '.join(allowed)}")
 
 
-def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
-    """Validate and read a targets file's text; raises TargetsFileError listing every problem."""
+def _read_yaml(text: str, name: str) -> Any:
     try:
-        data = yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "?"
-        raise TargetsFileError(path, [f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from exc
+        raise TargetsFileError(name, [f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from exc
+
+
+def _tag(value: Any, source: str) -> None:
+    """Mark every mapping read from an included file with its name, for the problems' places."""
+    if isinstance(value, _LineDict):
+        value.source = source
+        for v in value.values():
+            _tag(v, source)
+    elif isinstance(value, list):
+        for v in value:
+            _tag(v, source)
+
+
+def _include(data: dict, path: str, c: "_Checker") -> None:
+    """targets.yaml's `include:` files (paths relative to it), each holding more plans,
+    indicators, tasks, targets and milestones: their entries are added to the file's own,
+    every problem named with the included file and its line."""
+    names = data.get("include")
+    if names is None:
+        return
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        c.fail(data, "include", f"{names!r} is not accepted; give a list of files relative to {Path(path).name}, "
+               "e.g. [plans/guangdong.yaml]")
+        return
+    base = Path(path).parent
+    for i, name in enumerate(names):
+        file = base / name
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            c.fail(data, "include", f"include[{i}]: {name} cannot be read ({exc.strerror or exc}; looked for {file})")
+            continue
+        try:
+            sub = _read_yaml(text, name)
+        except TargetsFileError as exc:
+            c.problems.extend(f"{name} {p}" for p in exc.problems)
+            continue
+        if not isinstance(sub, dict):
+            c.problems.append(f"{name} line 1: expected a mapping with keys {', '.join(SECTIONS)}")
+            continue
+        _tag(sub, name)
+        for key in sub:
+            if key not in SECTIONS:
+                hint = "; an included file cannot include others (list every file in targets.yaml)" \
+                    if key == "include" else ""
+                c.fail(sub, str(key), f"unknown field; accepted in an included file: {', '.join(SECTIONS)}{hint}")
+        for key in SECTIONS:
+            entries = sub.get(key)
+            if entries is None:
+                continue
+            if not isinstance(entries, list):
+                c.fail(sub, key, "expected a list of entries")
+                continue
+            own = data.get(key)
+            if own is None:
+                data[key] = own = []
+            if isinstance(own, list):
+                own.extend(entries)
+
+
+def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
+    """Validate and read a targets file's text (with the files it includes, relative to
+    `path`); raises TargetsFileError listing every problem."""
+    data = _read_yaml(text, path)
     if not isinstance(data, dict):
         raise TargetsFileError(path, ["line 1: expected a mapping with keys " + ", ".join(TOP_LEVEL)])
     c = _Checker(path)
     c.unknown_keys(data, TOP_LEVEL)
     if data.get("version", FORMAT_VERSION) != FORMAT_VERSION:
         c.fail(data, "version", f"{data.get('version')!r} is not supported; this tracker reads version {FORMAT_VERSION}")
+    _include(data, path, c)
     model = TargetsModel()
-    ids: dict[str, int] = {}
+    ids: dict[str, str] = {}
 
     def unique(item: dict, key: str, value: str, kind: str) -> None:
         if value in ids:
-            c.fail(item, key, f"duplicate {kind} id {value!r} (first at line {ids[value]}); ids must be unique")
+            c.fail(item, key, f"duplicate {kind} id {value!r} (first at {ids[value]}); ids must be unique")
         else:
-            ids[value] = getattr(item, "line", 0)
+            ids[value] = c.where(item)
 
-    for p in c.items(data, "plans"):
+    raw_plans = c.items(data, "plans")
+    for p in raw_plans:
         c.unknown_keys(p, [f.name for f in fields(Plan)])
         pid = c.text(p, "id")
         unique(p, "id", f"plan:{pid}", "plan")
@@ -475,8 +590,11 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
         model.plans.append(Plan(pid, c.text(p, "title"), c.text(p, "issuer", False),
                                 c.choice(p, "level", PLAN_LEVELS), str(p.get("region") or ""),  # type: ignore[arg-type]
                                 start or date.min, end or date.max, c.text(p, "source", False),
-                                c.english(p, "title_en")))
+                                c.english(p, "title_en"), c.coverage(p, "coverage"),
+                                c.text(p, "follows", required=False)))
     plan_ids = {p.id for p in model.plans}
+    for raw, plan in zip(raw_plans, model.plans):
+        c.plan_links(raw, plan, model.plans)
 
     raw_indicators = c.items(data, "indicators")
     for i in raw_indicators:
