@@ -14,7 +14,8 @@ Timed, in one process, through `Tracker` as the scheduler calls it: evaluate eve
 targets with its own regions, the national roll-up, and the reports (national with its roll-up
 section, and 31 provincial), written. Beside it, in the same run, the raw SQL baseline (the
 latest value per indicator and region) and the peak RSS. Goals (SQLite): <= 15 s, <= 1 GB.
-Then a re-run after 1% of the series got a new value: the whole run again (the incremental
+With --postgres URL, the same run on PostgreSQL (a fresh schema, dropped afterwards), as a ratio
+to SQLite's (goal <= 1.5x). Then a re-run after 1% of the series got a new value: the whole run again (the incremental
 evaluation of only the changed series is not built; the figure says what a re-run costs now).
 """
 
@@ -162,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--indicators", type=int, default=40)
     ap.add_argument("--months", type=int, default=None)
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--postgres", default=None, metavar="URL",
+                    help="also the same run on PostgreSQL (a fresh schema in URL's database, filled from the built set), "
+                         "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = ap.parse_args(argv)
     months = args.months or (60 if args.full else 12)
     path = Path(f"/tmp/bench_rollup_{args.provinces}_{args.indicators}_{months}.db")
@@ -178,9 +182,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"built {path} in {time.perf_counter() - start:.1f} s")
     import bench_status as bs
 
-    from tracker import store
-    from tracker.config import Settings
-    from tracker.service import Tracker
 
     model, counties = plan_set(args.provinces, args.indicators)
     with tempfile.TemporaryDirectory() as tmp:
@@ -188,40 +189,106 @@ def main(argv: list[str] | None = None) -> int:
 
         built, path = path, Path(tmp) / "run.db"  # a copy: the 1% change below stays out of the built set
         shutil.copy(built, path)
-        engine = store.get_engine(f"sqlite:///{path}")
-        settings = Settings(database_url=f"sqlite:///{path}", reports_dir=Path(tmp))
-        tracker = Tracker(settings, engine=engine, model=model,
-                          clock=lambda: datetime(2025, 11, 21, 2, 0, tzinfo=UTC))
-        tracker.sync()  # synced once, before the clock starts (a monthly run finds it synced)
-        for p in model.plans:
-            tracker.plan_regions(p.id)  # the country's data read, as a running scheduler has it
-        base_rss = peak_rss_mb()
-        raw, raw_rows = bs.raw_latest(path)
-        times = monthly_run(tracker, model.plans, Path(tmp) / "run1")
-        rss = peak_rss_mb()
-        from tracker.status.figures import indicators_needed
-
-        start = time.perf_counter()
-        store.load_series(engine, AS_OF, indicators_needed(model))
-        load = time.perf_counter() - start
-        changed = change_one_percent(path, AS_OF)
-        again = monthly_run(tracker, model.plans, Path(tmp) / "run2")
-        store.dispose_engine(f"sqlite:///{path}")
+        times, again, rss, base_rss, load, changed = timed_runs(model, f"sqlite:///{path}", Path(tmp),
+                                                                 lambda: change_one_percent(path, AS_OF))
+        raw, raw_rows = bs.raw_latest(built)
     con = sqlite3.connect(built)
     n_values = con.execute("SELECT count(*) FROM observation").fetchone()[0]
     con.close()
     print(f"data: {len(model.plans) - 1} provinces + national, {len(counties):,} counties x {args.indicators} "
           f"indicators x {months} months = {n_values:,} values; {len(model.targets):,} targets")
-    print(f"evaluate (every plan)  {times['evaluate']:7.2f} s   ({times['statuses']:,} statuses; of which reading "
-          f"the series, timed alone: {load:.2f} s)")
-    print(f"national roll-up       {times['rollup']:7.2f} s   ({times['indicators']} shared indicators)")
-    print(f"reports ({len(model.plans)}), written  {times['reports']:7.2f} s")
-    print(f"monthly run, total     {times['total']:7.2f} s   (goal <= 15 s)")
+    print_times("SQLite", times, load)
     print(f"raw latest SQL         {raw:7.2f} s   ({raw_rows:,} rows); run / raw = {times['total'] / raw:.1f}x")
     print(f"peak RSS               {rss:7.0f} MB  (before the run {base_rss:.0f} MB; goal <= 1024 MB)")
     print(f"re-run after {changed:,} series (1%) changed: {again['total']:.2f} s "
           f"(whole run again; incremental evaluation not built; goal <= 2 s)")
+    if args.postgres:
+        url, schema = postgres_copy(built, args.postgres)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                pg, _, pg_rss, _, pg_load, _ = timed_runs(model, url, Path(tmp), None)
+        finally:
+            import sqlalchemy as sa
+
+            admin = sa.create_engine(args.postgres, poolclass=sa.pool.NullPool)
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            admin.dispose()
+        print_times("PostgreSQL", pg, pg_load)
+        print(f"PostgreSQL / SQLite    {pg['total'] / times['total']:7.2f}x  (goal <= 1.5x); peak RSS {pg_rss:.0f} MB")
     return 0 if times["total"] <= 15 and rss <= 1024 else 1
+
+
+def timed_runs(model, url: str, tmp: Path, change):
+    """The monthly run on `url`, timed; then, if `change` is given, changed and run again."""
+    from tracker import store
+    from tracker.config import Settings
+    from tracker.service import Tracker
+    from tracker.status.figures import indicators_needed
+
+    engine = store.get_engine(url)
+    tracker = Tracker(Settings(database_url=url, reports_dir=tmp), engine=engine, model=model,
+                      clock=lambda: datetime(2025, 11, 21, 2, 0, tzinfo=UTC))
+    tracker.sync()  # synced once, before the clock starts (a monthly run finds it synced)
+    for p in model.plans:
+        tracker.plan_regions(p.id)  # the country's data read, as a running scheduler has it
+    base_rss = peak_rss_mb()
+    times = monthly_run(tracker, model.plans, tmp / "run1")
+    rss = peak_rss_mb()
+    start = time.perf_counter()
+    store.load_series(engine, AS_OF, indicators_needed(model))
+    load = time.perf_counter() - start
+    again, changed = None, 0
+    if change is not None:
+        changed = change()
+        again = monthly_run(tracker, model.plans, tmp / "run2")
+    store.dispose_engine(url)
+    return times, again, rss, base_rss, load, changed
+
+
+def print_times(name: str, times: dict, load: float) -> None:
+    print(f"{name}:")
+    print(f"  evaluate (every plan)  {times['evaluate']:7.2f} s   ({times['statuses']:,} statuses; reading the "
+          f"series, timed alone: {load:.2f} s)")
+    print(f"  national roll-up       {times['rollup']:7.2f} s   ({times['indicators']} shared indicators)")
+    print(f"  reports, written       {times['reports']:7.2f} s")
+    print(f"  monthly run, total     {times['total']:7.2f} s   (goal <= 15 s)")
+
+
+def postgres_copy(built: Path, base: str) -> tuple[str, str]:
+    """A fresh schema in `base`'s database, migrated, with the built set's rows copied in."""
+    from urllib.parse import quote
+
+    import sqlalchemy as sa
+
+    from tracker import store
+
+    schema = f"bench_rollup_{int(time.time())}"
+    admin = sa.create_engine(base, poolclass=sa.pool.NullPool)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    admin.dispose()
+    url = f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}"
+    engine = store.get_engine(url)
+    start = time.perf_counter()
+    src = sqlite3.connect(built)
+    rows = src.execute("SELECT indicator, region, period, period_end, value, revision, entered_by, entered_at, "
+                       "source, note FROM observation")
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        with cur.copy("COPY observation (indicator, region, period, period_end, value, revision, entered_by, "
+                      "entered_at, source, note) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row((*r[:7], r[7] + "+00", *r[8:]))
+        raw.commit()
+        cur.execute("ANALYZE observation")
+        raw.commit()
+    finally:
+        raw.close()
+        src.close()
+    print(f"copied into PostgreSQL schema {schema} in {time.perf_counter() - start:.1f} s")
+    return url, schema
 
 
 if __name__ == "__main__":
