@@ -93,3 +93,22 @@ def test_the_national_cards_say_the_rollups_figure(tracker):  # noqa: F811
     assert "24.9张/千人" in card["latest_text"] and "23/79" in card["latest_text"]
     assert card["chart"]["points"][-1]["value"] == pytest.approx(beds["whole"]["value"], abs=1e-3)  # rounded
     assert "北京市" in card["reason"]  # the provinces with nothing in the figure are named, by name
+
+
+def test_the_rollup_chart_draws_each_unit_against_its_own_target():
+    from tracker.report.svg import rollup_chart
+
+    chart = {"title": "床位<数>", "whole": 24.9, "whole_label": "全国", "rows": [
+        {"label": "海南", "value": 20.0, "target": 30.0, "partial": False, "light": "green", "note": ""},
+        {"label": "广东", "value": 26.15, "target": 35.0, "partial": True, "light": "grey", "note": ""},
+        {"label": "浙江", "value": None, "target": 33.0, "partial": False, "light": "grey", "note": "无数据"},
+        {"label": "山西", "value": 25.0, "target": None, "partial": False, "light": "none", "note": ""}]}
+    svg = str(rollup_chart(chart))
+    assert svg.count("<circle") == 3 and svg.count('class="point grey partial"') == 1
+    assert svg.count('class="target tick"') == 3 and svg.count('class="whole"') == 1
+    assert ">无数据<" in svg and ">全国 24.9<" in svg and ">26.15<" in svg
+    assert "床位&lt;数&gt;" in svg and "<数>" not in svg  # the title escaped
+    assert ">50<" in svg  # the axis ends at a round number above the largest target (35)
+    assert str(rollup_chart({"rows": []})) == "" and str(rollup_chart(None)) == ""
+    nothing = {"rows": [{"label": "甲", "value": None, "target": None, "partial": False, "note": "无规划"}]}
+    assert str(rollup_chart(nothing)) == ""  # nothing to place on a scale
