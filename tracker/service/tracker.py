@@ -327,10 +327,11 @@ class Tracker:
             return list(evaluation.tracked)
         return _of_plans(evaluation.model, evaluation.statuses, plans)
 
-    def covered(self, statuses: Iterable[Any]) -> list[Any]:
-        """The statuses among `statuses` whose items belong to the tracked plans: what reports
-        show and alerts go out for."""
-        return _of_plans(self.model, statuses, [p.id for p in self.tracked_plans()])
+    def covered(self, statuses: Iterable[Any], plans: Sequence[str] | None = None) -> list[Any]:
+        """The statuses among `statuses` whose items belong to the tracked plans (or to
+        `plans`): what a report shows and its alerts go out for."""
+        return _of_plans(self.model, statuses, list(plans) if plans is not None else
+                         [p.id for p in self.tracked_plans()])
 
     def values(self, indicator: str, as_of: date | None = None, include: str | None = None) -> list[Any]:
         """Every figure of one indicator as known at the end of `as_of`: the values entered
@@ -352,21 +353,26 @@ class Tracker:
 
         return store.region_cells(self.engine, region, indicators)
 
-    def completeness(self, as_of: date | None = None, grace_days: int | None = None) -> list[Any]:
-        """Who has not reported the period each indicator expects (after the grace days); where
-        approval is required, each region's figure also says 未报送 / 已提交未审核 / 已审核
-        (Gap.states)."""
+    def completeness(self, as_of: date | None = None, grace_days: int | None = None, *,
+                     plan: str | None = None, latest: Any = None) -> list[Any]:
+        """Who has not reported the period each indicator expects (after the grace days), for
+        one plan (default: the home plans): its own targets' indicators, asked of its own
+        regions; where approval is required, each region's figure also says 未报送 /
+        已提交未审核 / 已审核 (Gap.states). `latest`: store.latest_reported, already read."""
         from tracker import store
+        from tracker.service import plans as per_plan
         from tracker.service.approvals import fill_report_states
         from tracker.status.completeness import missing_reports
 
         day = as_of or self.today()
         grace = self.settings.status.grace_days if grace_days is None else grace_days
-        gaps = missing_reports(self.model, store.latest_reported(self.engine, day), self.regions,
-                               self.regions.province.code, day, grace)
-        plan = self.tracked_plans()[0] if self.model.plans else None
-        if plan is not None and self.settings.approval.required_for(plan.id):
-            fill_report_states(self, gaps, plan.id, self.regions)
+        group = per_plan.group_of(self, plan)
+        regions = per_plan.regions_of(self, group[0] if group else None)
+        if latest is None:
+            latest = store.latest_reported(self.engine, day)
+        gaps = missing_reports(self.model, latest, regions, regions.province.code, day, grace, group or None)
+        if group and self.settings.approval.required_for(group[0]):
+            fill_report_states(self, gaps, group[0], regions)
         return gaps
 
     # -- review and approval (tracker.service.approvals) -------------------------------------------
@@ -425,18 +431,18 @@ class Tracker:
 
         return locks(self)
 
-    def _report_approval(self, evaluation: Evaluation) -> dict[str, Any]:
+    def _report_approval(self, evaluation: Evaluation, plan: str | None = None) -> dict[str, Any]:
         """What a report says about approval: the figures it counts, and who has submitted."""
         if evaluation.counted is None:
             return {}
         return {"approval": {"include": evaluation.include, "unapproved": evaluation.unapproved},
-                "completeness": self.completeness(evaluation.as_of)}
+                "completeness": self.completeness(evaluation.as_of, plan=plan)}
 
     # -- reports, runs, alerts -------------------------------------------------------------------
 
     def write_report(self, as_of: date | None = None, *, lang: str | None = None, reports_dir: str | Path | None = None,
                      late: bool = False, note: str = "", preview: bool = False, kind: str = "on_demand",
-                     known_at: datetime | None = None, fence: Any = None) -> Any:
+                     known_at: datetime | None = None, fence: Any = None, plan: str | None = None) -> Any:
         """Evaluate as of `as_of` and write the month's report (HTML, JSON and index) into
         `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default),
         as a new generation of the set (readers see the old set or the new one). `preview`:
@@ -444,13 +450,20 @@ class Tracker:
         approved figures). `kind`: "scheduled" for the monthly run, "on_demand" otherwise (the
         index says which). `known_at`: the figures known at that moment (see `evaluate`); the
         report then lists the values that arrived after their submission deadline. `fence()`
-        is called before the set is switched and raises to stop it (a run that lost its lease)."""
+        is called before the set is switched and raises to stop it (a run that lost its lease).
+        `plan`: another plan's report (its items, judged in its regions), in
+        reports/plans/<plan-id>/; default the home plans' (tracker.service.plans)."""
         from tracker import store
         from tracker.report.files import generate_report, read_previous
+        from tracker.service import plans as per_plan
 
         evaluation = self.evaluate(as_of, "submitted" if preview else None, known_at=known_at)
+        group = per_plan.group_of(self, plan)
+        home = plan is None or per_plan.is_home(self, plan)
+        regions = self.regions if home else evaluation.regions_of(plan)
+        statuses = list(evaluation.tracked) if home else _of_plans(evaluation.model, evaluation.statuses, group)
         lang = lang or self.settings.language
-        out = Path(reports_dir) if reports_dir is not None else self.reports_dir(lang)
+        out = Path(reports_dir) if reports_dir is not None else self.reports_dir(lang, None if home else plan)
         if preview and reports_dir is None:
             out = out / "preview"
         period = f"{evaluation.as_of.year}-{evaluation.as_of.month:02d}"
@@ -460,24 +473,27 @@ class Tracker:
             since = previous.get("known_at")
             fresh = store.new_observations(self.engine, date.fromisoformat(previous["as_of"]), evaluation.as_of,
                                            start=datetime.fromisoformat(since) if since else None, end=known_at)
-        files = generate_report(evaluation.model, evaluation.tracked, evaluation.series, self.regions,
+        files = generate_report(evaluation.model, statuses, evaluation.series, regions,
                                 evaluation.as_of, out, lang=lang, late_run=late, note=note,
                                 grace_days=self.settings.status.grace_days, generated_at=self.now(),
                                 new_values=fresh, sample=store.has_sample_data(self.engine),
-                                plans=[p.id for p in evaluation.plans], kind=kind, known_at=known_at,
-                                submission_day=self.settings.schedule.submission_day, fence=fence,
-                                previous=previous, **self._report_approval(evaluation))
+                                plans=[p.id for p in evaluation.plans] if home else group, kind=kind,
+                                known_at=known_at, submission_day=self.settings.schedule.submission_day, fence=fence,
+                                previous=previous, **self._report_approval(evaluation, plan))
         import dataclasses
 
-        return dataclasses.replace(files, statuses=list(evaluation.tracked))
+        return dataclasses.replace(files, statuses=statuses)
 
-    def reports_dir(self, lang: str | None = None) -> Path:
+    def reports_dir(self, lang: str | None = None, plan: str | None = None) -> Path:
         """Where reports in `lang` go: reports/, and reports/<lang>/ for the other language,
-        so an English report never overwrites the Chinese one."""
+        so an English report never overwrites the Chinese one; another plan's than the home
+        plans' under plans/<plan-id>/ in it."""
+        from tracker.service import plans as per_plan
+
         base = Path(self.settings.reports_dir)
         if lang and lang != self.settings.language:
-            return base / lang
-        return base
+            base = base / lang
+        return per_plan.report_dir(base, plan, plan is None or per_plan.is_home(self, plan))
 
     def run_month(self, period: str | None = None, *, force: bool = False, late: bool | None = None,
                   pipeline: Any = None) -> Any:

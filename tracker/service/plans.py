@@ -1,0 +1,122 @@
+"""Each plan on its own: which plans the monthly run, the reminders and the web follow, and for
+each its regions, its alert settings and where its report goes.
+
+The home plans are those the tracker followed before there were several (`Tracker.tracked_plans`:
+the plan of the province `Tracker.regions` describes, Hainan's); their report stays in reports/,
+their alerts use the top-level [alerts] supervisors and recipients. Every other province or
+city plan whose period covers the date (`Tracker.plans_on`) is followed too: its report under
+reports/plans/<plan-id>/, its alerts and reminders addressed to its own units and regions with
+its own [alerts.plans."<plan-id>"] settings. A national plan is a plan above others: its
+roll-up is its report, not one of these.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from tracker.config import AlertsSettings
+from tracker.domain.model import Plan
+from tracker.domain.regions import RegionError, Regions
+
+ABOVE_OTHERS = ("national",)  # levels whose report is a roll-up of the plans below
+
+
+def home_ids(tracker: Any) -> list[str]:
+    return [p.id for p in tracker.tracked_plans()]
+
+
+def is_home(tracker: Any, plan_id: str) -> bool:
+    return plan_id in home_ids(tracker)
+
+
+def other_plans(tracker: Any, as_of: date) -> list[Plan]:
+    """The plans followed on `as_of` beside the home ones: province and city plans whose
+    period covers the date, in the model's order."""
+    home = set(home_ids(tracker))
+    return [p for p in tracker.plans_on(as_of) if p.id not in home and p.level not in ABOVE_OTHERS]
+
+
+def followed(tracker: Any, as_of: date) -> list[list[Plan]]:
+    """The groups the monthly run reports and alerts: the home plans together (one report, as
+    before), then each other plan alone."""
+    home = list(tracker.tracked_plans())
+    return ([home] if home else []) + [[p] for p in other_plans(tracker, as_of)]
+
+
+def regions_of(tracker: Any, plan_id: str | None) -> Regions:
+    """The plan's regions (None or a home plan: the tracker's own)."""
+    if plan_id is None or is_home(tracker, plan_id):
+        return tracker.regions
+    return tracker.plan_regions(plan_id)
+
+
+def alert_settings(tracker: Any, plan_id: str | None) -> AlertsSettings:
+    """The [alerts] settings for one plan's messages (AlertsSettings.for_plan)."""
+    alerts = tracker.settings.alerts
+    if plan_id is None:
+        return alerts.for_plan("", True)
+    return alerts.for_plan(plan_id, is_home(tracker, plan_id))
+
+
+def report_dir(base: Path, plan_id: str | None, home: bool) -> Path:
+    """reports/ for the home plans, reports/plans/<plan-id>/ for any other (in each language's
+    folder: reports/en/plans/<plan-id>/)."""
+    return base if home or not plan_id else base / "plans" / plan_id
+
+
+def group_of(tracker: Any, plan_id: str | None) -> list[str]:
+    """The plan ids one report or one completeness view covers: the home plans together, or
+    one other plan."""
+    home = home_ids(tracker)
+    if plan_id is None or plan_id in home:
+        return home
+    tracker.model.plan(plan_id)  # KeyError for a plan the model does not hold
+    return [plan_id]
+
+
+def plans_of_region(tracker: Any, code: str, plans: Iterable[Plan] | None = None) -> list[Plan]:
+    """The plans (among `plans`, default the model's) whose regions hold the region `code`:
+    a reporter of 西湖区 sees Zhejiang's plan (and a Hangzhou city plan), not Hainan's."""
+    out = []
+    for p in plans if plans is not None else tracker.model.plans:
+        if p.level in ABOVE_OTHERS:
+            continue
+        try:
+            regions_of(tracker, p.id).get(code)
+        except (RegionError, KeyError):
+            continue
+        out.append(p)
+    return out
+
+
+def find_region(tracker: Any, text: str, plans: Sequence[Plan] | None = None) -> tuple[Any, Plan]:
+    """The region `text` names in one of the plans (the home plans first) and that plan;
+    raises RegionError (the home plan's refusal) when no plan holds it."""
+    chosen = list(plans) if plans is not None else (
+        list(tracker.tracked_plans()) + [p for p in tracker.model.plans
+                                          if p.level not in ABOVE_OTHERS and not is_home(tracker, p.id)])
+    first: RegionError | None = None
+    for p in chosen:
+        try:
+            return regions_of(tracker, p.id).lookup(text), p
+        except RegionError as exc:
+            first = first or exc
+    if first is None:
+        tracker.regions.lookup(text)  # raises
+    raise first or RegionError(text)
+
+
+def region_names(tracker: Any) -> Any:
+    """key -> the region's name, looked up in the home plans' regions, then in each other
+    plan's (a key that is no region, a department, stays as it is)."""
+    def name(key: str) -> str:
+        for p in [None, *(q.id for q in tracker.model.plans if q.level not in ABOVE_OTHERS)]:
+            try:
+                region = regions_of(tracker, p).get(key)
+            except (RegionError, KeyError):
+                continue
+            return region.name if region.code == key else key
+        return key
+
+    return name
