@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from tracker.domain.organisations import same_organisation
+from tracker.domain.regions import Coverage
 
 Role = Literal["lead", "participating", "joint", "local"]
 ROLES: tuple[str, ...] = ("lead", "participating", "joint", "local")
@@ -58,10 +59,19 @@ class Plan:
     end: date
     source: str  # path of the source document inside the project
     title_en: str = ""  # the title in English, as reviewed in targets.yaml
+    # The regions the plan covers (targets.yaml `coverage:`); None: the default for its area
+    # (Hainan's packaged coverage for 460000, the area's children otherwise, the country's
+    # provinces for a national plan).
+    coverage: Coverage | None = None
+    follows: str = ""  # the id of the plan this one succeeds (十五五 after 十四五)
 
     def label(self, lang: str = "zh") -> str:
         """The title in `lang` (the Chinese title where no English one is written)."""
         return self.title_en if lang == "en" and self.title_en else self.title
+
+    def covers(self, day: date) -> bool:
+        """Whether `day` falls within the plan's period (start..end, both included)."""
+        return self.start <= day <= self.end
 
 
 @dataclass(frozen=True)

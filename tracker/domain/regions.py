@@ -488,6 +488,29 @@ class Coverage:
         coverage.check(country, where)
         return coverage
 
+    def to_dict(self, country: Country | None = None) -> dict[str, Any]:
+        """The YAML block `from_dict` reads back to this coverage: codes written with their
+        names ("460300 三沙市") so a reviewer sees what each is; defaults left out."""
+        country = country or load_country()
+
+        def named(code: str) -> str:
+            return f"{code} {country.get(code).name}" if code in country else code
+
+        out: dict[str, Any] = {"region": named(self.region)}
+        if self.units != "children":
+            out["units"] = self.units if isinstance(self.units, str) else [named(c) for c in self.units]
+        if self.exclude:
+            out["exclude"] = [named(c) for c in self.exclude]
+        if self.add:
+            out["add"] = [named(a) if isinstance(a, str) else
+                          {k: v for k, v in (("code", a.code), ("name", a.name), ("name_en", a.name_en),
+                                             ("kind", a.kind), ("note", a.note)) if v}
+                          for a in self.add]
+        if self.each_region != "parts":
+            out["each_region"] = self.each_region if isinstance(self.each_region, str) else \
+                {"parts_of": [named(c) for c in self.each_region]}
+        return out
+
     def check(self, country: Country, where: str = "coverage") -> None:
         """Codes that are divisions but do not fit the area (an exclusion outside it, a unit
         judged through parts it is not)."""
@@ -707,6 +730,15 @@ def hainan_coverage() -> Coverage:
     """The Hainan plan's coverage, as packaged (data/hainan-coverage.yaml)."""
     text = resources.files("tracker.domain").joinpath("data", HAINAN_COVERAGE_FILE).read_text(encoding="utf-8")
     return Coverage.from_dict(yaml.safe_load(text)["coverage"], where=f"{HAINAN_COVERAGE_FILE}: coverage")
+
+
+def default_coverage(region: str) -> Coverage:
+    """The coverage of a plan that declares none: Hainan's packaged one for 460000, the
+    country's provinces for a national plan (region "" or 100000), the area's own divisions
+    otherwise."""
+    if region == "460000":
+        return hainan_coverage()
+    return Coverage(region or NATION_CODE)
 
 
 @lru_cache(maxsize=4)

@@ -44,6 +44,16 @@ class Evaluation:
     include: str = "all"  # which figures count: all, approved, or submitted too (a preview)
     counted: Any = None  # the store's filter for them (tracker.store.approvals.Counted), None: all
     unapproved: dict[str, list[str]] = field(default_factory=dict)  # target id -> regions not approved yet
+    plan_regions: dict[str, Regions] = field(default_factory=dict)  # plan id -> the regions it was judged with
+    resolvers: dict[str, Any] = field(default_factory=dict)  # plan id -> SeriesResolver over those regions
+
+    def regions_of(self, plan_id: str) -> Regions:
+        """The regions the plan's targets were judged with (`regions` for a plan unknown here)."""
+        return self.plan_regions.get(plan_id, self.regions)
+
+    def resolver_of(self, plan_id: str) -> Any:
+        """The SeriesResolver over the plan's regions: the figures its targets were judged on."""
+        return self.resolvers.get(plan_id, self.resolver)
 
     def status(self, item_id: str, region: str | None = None) -> Any:
         for s in self.statuses:
@@ -69,6 +79,7 @@ class Tracker:
         self._digest: str | None = None
         self._synced: str | None = None
         self._evaluations: dict[tuple[date, Any], Evaluation] = {}
+        self._plan_regions: tuple[str | None, dict[str, Regions]] = (None, {})
 
     @classmethod
     def open(cls, config: str | Path | None = None, *, clock: Clock = system_clock, **overrides: Any) -> "Tracker":
@@ -281,7 +292,7 @@ class Tracker:
         says so, else "all"; "submitted" adds those awaiting review, the supervisor's preview)."""
         from tracker import store
         from tracker.service.approvals import counting, mark_unapproved
-        from tracker.status.engine import SeriesResolver, evaluate
+        from tracker.status.evaluate import evaluate_plans
         from tracker.status.figures import indicators_needed
         from tracker.store.approvals import approvals_version
 
@@ -300,16 +311,45 @@ class Tracker:
             progress = store.milestone_progress(self.engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
         else:
             progress = store.milestone_progress(self.engine, known_at, reported_by=as_of)
-        statuses = evaluate(model, series, progress, self.regions, as_of, self.settings.status, known_at=known_at)
-        evaluation = Evaluation(as_of, model, self.regions, statuses, series,
-                                SeriesResolver(model, series, self.regions), plans,
-                                _of_plans(model, statuses, [p.id for p in plans]), include, counted)
+        regions_of = {p.id: self.plan_regions(p.id) for p in model.plans}
+        statuses, resolvers = evaluate_plans(model, series, progress, self.regions, regions_of, as_of,
+                                             self.settings.status, known_at=known_at)
+        evaluation = Evaluation(as_of, model, self.regions, statuses, series, resolvers[""], plans,
+                                _of_plans(model, statuses, [p.id for p in plans]), include, counted,
+                                plan_regions=regions_of, resolvers=resolvers)
         if counted is not None:
             evaluation.unapproved = mark_unapproved(self, model, statuses, as_of, counted, needed, self.regions)
         if len(self._evaluations) > 8:
             self._evaluations.clear()
         self._evaluations[key] = evaluation
         return evaluation
+
+    def plan_regions(self, plan_id: str) -> Regions:
+        """The regions one plan covers: its `coverage:` over the country's divisions, else the
+        default for its area (tracker.domain.regions.default_coverage); the home plan (the
+        one of the province `regions` describes) without a coverage of its own has `regions`.
+        Made once per content of targets.yaml. Raises KeyError for an unknown plan."""
+        from tracker.domain.regions import RegionError, default_coverage, regions_for
+
+        model = self.model
+        digest, cache = self._plan_regions
+        if digest != self._digest:
+            cache = {}
+            self._plan_regions = (self._digest, cache)
+        if plan_id not in cache:
+            plan = model.plan(plan_id)
+            if plan.coverage is None and plan.region == self.regions.province.code:
+                cache[plan_id] = self.regions
+            else:
+                try:
+                    cache[plan_id] = regions_for(plan.coverage or default_coverage(plan.region))
+                except RegionError:  # an area code the country's data does not have
+                    cache[plan_id] = self.regions
+        return cache[plan_id]
+
+    def plans_on(self, as_of: date) -> list[Plan]:
+        """The plans whose period (start..end) covers `as_of`."""
+        return [p for p in self.model.plans if p.covers(as_of)]
 
     def tracked_plans(self, model: TargetsModel | None = None) -> list[Plan]:
         """The plans the statuses, reports and alerts cover: the plan of the province the

@@ -5,7 +5,7 @@ Pure: targets, values, milestone progress, regions and a date in; statuses out. 
 report, the web app and the alerts all reach statuses through `evaluate`.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -88,15 +88,36 @@ def evaluate(model: TargetsModel, observations: "Iterable[Observation] | SeriesS
     milestone reports entered by then count (the scheduled run after the submission day);
     pass observations already cut to it.
     """
+    return evaluate_plans(model, observations, progress, regions, {}, as_of, settings, known_at)[0]
+
+
+def evaluate_plans(model: TargetsModel, observations: "Iterable[Observation] | SeriesSet",
+                   progress: Iterable[MilestoneProgress], regions: Regions, regions_of: Mapping[str, Regions],
+                   as_of: date, settings: StatusSettings | None = None,
+                   known_at: datetime | None = None) -> tuple[list[Status], dict[str, SeriesResolver]]:
+    """As `evaluate`, each plan's items with that plan's own regions (`regions_of`, by plan id;
+    `regions` for a plan not in it). Returns the statuses, in the model's order, and the
+    resolver of each plan's regions (plan id -> SeriesResolver; "" for `regions`), which the
+    figures people see come from."""
     settings = settings or StatusSettings()
     series = observations if isinstance(observations, SeriesSet) else \
         series_from_observations(observations, as_of)
-    resolver = SeriesResolver(model, series, regions)
-    words = Wording(regions)
-    out = [evaluate_target(model, t, resolver, regions, as_of, settings, words) for t in model.targets]
+    made: dict[int, tuple[SeriesResolver, Wording]] = {}
+
+    def tools(plan: str) -> tuple[SeriesResolver, Wording]:
+        own = regions_of.get(plan, regions)
+        if id(own) not in made:
+            made[id(own)] = (SeriesResolver(model, series, own), Wording(own))
+        return made[id(own)]
+
+    out = []
+    for t in model.targets:
+        resolver, words = tools(t.plan)
+        out.append(evaluate_target(model, t, resolver, resolver.regions, as_of, settings, words))
     by_milestone: dict[str, list[MilestoneProgress]] = {}
     for p in progress:
         by_milestone.setdefault(p.milestone, []).append(p)
-    out.extend(evaluate_milestone(m, by_milestone.get(m.id, []), as_of, settings, words, known_at)
+    out.extend(evaluate_milestone(m, by_milestone.get(m.id, []), as_of, settings, tools(m.plan)[1], known_at)
                for m in model.milestones)
-    return out
+    resolvers = {"": tools("")[0], **{plan: tools(plan)[0] for plan in regions_of}}
+    return out, resolvers

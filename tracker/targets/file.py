@@ -205,11 +205,16 @@ def _ordered(d: dict[str, Any], first: tuple[str, ...]) -> dict[str, Any]:
     return {**{k: d[k] for k in first if k in d}, **{k: v for k, v in d.items() if k not in first}}
 
 
+def _plan_data(plan: Plan) -> dict[str, Any]:
+    """A plan as targets.yaml writes it: coverage as its YAML block, follows only when set."""
+    d = _ordered({f.name: getattr(plan, f.name) for f in fields(Plan)}, ("id", "title", "title_en"))
+    d["coverage"] = plan.coverage.to_dict() if plan.coverage is not None else None
+    return _drop_empty(d, keep=tuple(f.name for f in fields(Plan) if f.name not in ("title_en", "coverage", "follows")))
+
+
 def model_to_data(model: TargetsModel) -> dict[str, Any]:
     data: dict[str, Any] = {"version": FORMAT_VERSION}
-    data["plans"] = [_drop_empty(_ordered(asdict(p), ("id", "title", "title_en")),
-                                 keep=tuple(f.name for f in fields(Plan) if f.name != "title_en"))
-                     for p in model.plans]
+    data["plans"] = [_plan_data(p) for p in model.plans]
     data["indicators"] = [_drop_empty(_ordered({k: v for k, v in asdict(i).items()
                                                 if not (k == "multiplier" and v == 1.0)}, ("id", "name", "name_en")),
                                       keep=("id", "name", "unit", "kind", "frequency"))
@@ -398,6 +403,40 @@ class _Checker:
             return None
         return str(value)
 
+    def coverage(self, item: dict, key: str) -> Any:
+        """A plan's `coverage:` block (tracker.domain.regions.Coverage), each problem on the
+        line of the field it is about; None when the plan declares none."""
+        from tracker.domain.regions import Coverage, CoverageError
+
+        value = item.get(key)
+        if value is None:
+            return None
+        try:
+            return Coverage.from_dict(value, where=key)
+        except CoverageError as exc:
+            lines = getattr(value, "key_lines", {})
+            for problem in exc.problems:
+                m = re.match(rf"{key}\.(\w+)", problem)
+                line = lines.get(m.group(1)) if m else None
+                self.problems.append(f"line {line or getattr(item, 'key_lines', {}).get(key, 0)}: {problem}")
+            return None
+
+    def plan_links(self, item: dict, plan: Plan, plans: list[Plan]) -> None:
+        """`follows:` names another plan, which ends before this one starts; and the
+        `coverage:` area is the plan's region."""
+        if plan.follows:
+            before = next((p for p in plans if p.id == plan.follows), None)
+            if before is None or before.id == plan.id:
+                known = ", ".join(sorted(p.id for p in plans if p.id != plan.id)) or "none"
+                self.fail(item, "follows", f"plan {plan.follows!r} does not exist; give the id of the plan this one "
+                          f"succeeds (known plans: {known})")
+            elif before.end >= plan.start:
+                self.fail(item, "follows", f"plan {before.id!r} ends {before.end}, not before this plan starts "
+                          f"{plan.start}; a successor's period starts after its predecessor's ends")
+        if plan.coverage is not None and plan.region and plan.coverage.region != plan.region:
+            self.fail(item, "coverage", f"coverage.region {plan.coverage.region} is not the plan's region "
+                      f"{plan.region}; give the same area in both")
+
     def english(self, item: dict, key: str) -> str:
         """A name or title in English (name_en, title_en): optional, and never Chinese, since
         the English report shows it where a reader cannot read the Chinese one."""
@@ -472,7 +511,8 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
         else:
             ids[value] = getattr(item, "line", 0)
 
-    for p in c.items(data, "plans"):
+    raw_plans = c.items(data, "plans")
+    for p in raw_plans:
         c.unknown_keys(p, [f.name for f in fields(Plan)])
         pid = c.text(p, "id")
         unique(p, "id", f"plan:{pid}", "plan")
@@ -482,8 +522,11 @@ def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
         model.plans.append(Plan(pid, c.text(p, "title"), c.text(p, "issuer", False),
                                 c.choice(p, "level", PLAN_LEVELS), str(p.get("region") or ""),  # type: ignore[arg-type]
                                 start or date.min, end or date.max, c.text(p, "source", False),
-                                c.english(p, "title_en")))
+                                c.english(p, "title_en"), c.coverage(p, "coverage"),
+                                c.text(p, "follows", required=False)))
     plan_ids = {p.id for p in model.plans}
+    for raw, plan in zip(raw_plans, model.plans):
+        c.plan_links(raw, plan, model.plans)
 
     raw_indicators = c.items(data, "indicators")
     for i in raw_indicators:
