@@ -45,10 +45,8 @@ def followed(tracker: Any, as_of: date) -> list[list[Plan]]:
 
 
 def regions_of(tracker: Any, plan_id: str | None) -> Regions:
-    """The plan's regions (None or a home plan: the tracker's own)."""
-    if plan_id is None or is_home(tracker, plan_id):
-        return tracker.regions
-    return tracker.plan_regions(plan_id)
+    """The plan's regions (Tracker.plan_regions; None: the tracker's own, the home plans')."""
+    return tracker.regions if plan_id is None else tracker.plan_regions(plan_id)
 
 
 def alert_settings(tracker: Any, plan_id: str | None) -> AlertsSettings:
