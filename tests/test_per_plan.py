@@ -1,0 +1,202 @@
+"""Every plan on its own: two province plans in one database (Hainan's, the home plan, and the
+Guangdong fixture plan), each with its own report, its own alerts and reminders addressed to
+its own units and regions (through a real SMTP server), and nothing of one reaching the other."""
+
+import email
+import email.policy
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from servers import RecordingHTTPServer, RecordingSMTPServer
+from test_plans import with_guangdong
+
+from tracker.actuals.entry import import_file
+from tracker.config import ConfigError, settings_from_mapping
+from tracker.service import Tracker
+from tracker.targets.file import parse_targets
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# Hainan's units (the top-level [alerts] recipients, as before) and Guangdong's (its own
+# [alerts.plans.guangdong] table): the same names, other people.
+HAINAN = {"省民政厅": "hn-mzt@hainan.example", "省卫生健康委": "hn-wjw@hainan.example",
+          "省教育厅": "hn-jyt@hainan.example", "省发展改革委": "hn-fgw@hainan.example",
+          "海口市": "haikou@hainan.example", "琼中黎族苗族自治县": "qiongzhong@hainan.example"}
+GUANGDONG = {"省民政厅": "gd-mzt@guangdong.example", "省教育厅": "gd-jyt@guangdong.example",
+             "省发展改革委": "gd-fgw@guangdong.example", "广州市": "guangzhou@guangdong.example",
+             "深圳市": "shenzhen@guangdong.example"}
+
+
+def _settings(tmp_path: Path, db_url: str, smtp_port: int, hook_url: str = "", **extra):
+    targets = tmp_path / "targets.yaml"
+    channels = ["email"] + (["webhook"] if hook_url else [])
+    alerts = {"channels": channels, "supervisors": ["省发展改革委"],
+              "recipients": {u: {"email": [a]} for u, a in HAINAN.items()},
+              "email": {"host": "127.0.0.1", "port": smtp_port, "security": "none"},
+              "plans": {"guangdong": {"supervisors": ["省发展改革委"],
+                                      "recipients": {u: {"email": [a]} for u, a in GUANGDONG.items()}}},
+              **extra}
+    if hook_url:
+        alerts["webhook"] = {"url": hook_url}
+    return settings_from_mapping({"alerts": alerts}, database_url=db_url, targets_path=targets,
+                                 reports_dir=tmp_path / "reports")
+
+
+def _tracker(settings, engine, moment: datetime) -> Tracker:
+    return Tracker(settings, engine=engine, clock=lambda: moment)
+
+
+def _messages(smtp) -> list[tuple[list[str], email.message.EmailMessage]]:
+    return [(rcpts, email.message_from_bytes(raw, policy=email.policy.default)) for rcpts, raw in smtp.messages]
+
+
+def _body(message: email.message.EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+@pytest.fixture
+def two_plans(tmp_path, small_model):
+    (tmp_path / "targets.yaml").write_text(with_guangdong(small_model), encoding="utf-8")
+    return parse_targets(with_guangdong(small_model))
+
+
+def _regions(tracker: Tracker, plan: str) -> set[str]:
+    return {r.name for r in tracker.plan_regions(plan).all} - {tracker.plan_regions(plan).province.name}
+
+
+def test_the_monthly_run_reports_and_alerts_each_plan_to_its_own_units(tmp_path, db_url, engine, two_plans):
+    with RecordingSMTPServer() as smtp, RecordingHTTPServer() as hook:
+        settings = _settings(tmp_path, db_url, smtp.port, hook.url)
+        # June: the first run for both plans, nothing to compare with, no alert.
+        first = _tracker(settings, engine, datetime(2025, 7, 12, 2, tzinfo=UTC)).run_month("2025-06")
+        assert first.state == "succeeded" and first.alerts == 0
+        # July: the milestones still overdue are in the notices again, each plan's to its own.
+        tracker = _tracker(settings, engine, datetime(2025, 8, 12, 2, tzinfo=UTC))
+        outcome = tracker.run_month("2025-07")
+    assert outcome.state == "succeeded" and outcome.alerts > 0
+    reports = tmp_path / "reports"
+    assert Path(outcome.report_path) == reports / "2025-07.html"  # Hainan's stays where it was
+    gd_report = reports / "plans" / "guangdong" / "2025-07.html"
+    assert gd_report.exists() and (reports / "plans" / "guangdong" / "index.html").exists()
+    gd_json = json.loads((reports / "plans" / "guangdong" / "2025-07.json").read_text(encoding="utf-8"))
+    hn_json = json.loads((reports / "2025-07.json").read_text(encoding="utf-8"))
+    assert gd_json["plan"]["id"] == "guangdong" and hn_json["plan"]["id"] == "hainan"
+    gd_items = {it["id"] for s in gd_json["sections"] for it in s["items"]}
+    hn_items = {it["id"] for s in hn_json["sections"] for it in s["items"]}
+    assert gd_items == {"gd-beds-ratio-2025", "gd-universities-each-2025", "gd-m1"}
+    assert hn_items == {"beds_ratio_2025", "universities_each", "hainan-m1", "hainan-m2"}
+    gd_regions, hn_regions = _regions(tracker, "guangdong"), _regions(tracker, "hainan")
+    assert {r["name"] for r in gd_json["completeness"]["by_region"]} <= gd_regions
+
+    messages = _messages(smtp)
+    by_address: dict[str, list[email.message.EmailMessage]] = {}
+    for rcpts, message in messages:
+        for address in rcpts:
+            by_address.setdefault(address, []).append(message)
+    assert len(messages) == len({tuple(r) for r, _ in messages})  # one message per recipient
+    # Hainan's and Guangdong's 省民政厅 each hear of their own plan's overdue milestone only.
+    (hn_mzt,), (gd_mzt,) = by_address[HAINAN["省民政厅"]], by_address[GUANGDONG["省民政厅"]]
+    assert "hainan#1" in _body(hn_mzt) and "guangdong#" not in _body(hn_mzt)
+    assert "guangdong#1" in _body(gd_mzt) and "hainan#" not in _body(gd_mzt)
+    # Each supervisor's digest: its own plan's items, its own report linked.
+    (hn_sum,), (gd_sum,) = by_address[HAINAN["省发展改革委"]], by_address[GUANGDONG["省发展改革委"]]
+    assert hn_sum["Subject"].startswith("【督办汇总】2025-07") and gd_sum["Subject"].startswith("【督办汇总】2025-07")
+    assert "guangdong#" not in _body(hn_sum) and "hainan#" not in _body(gd_sum)
+    assert str(gd_report.resolve()) in _body(gd_sum) and str((reports / "2025-07.html").resolve()) in _body(hn_sum)
+    for address, got in by_address.items():
+        text = "\n".join(_body(m) for m in got)
+        if address.endswith("@hainan.example"):
+            assert not any(name in text for name in gd_regions - hn_regions), address
+            assert "guangdong#" not in text and "广东" not in text, address
+        else:
+            assert address.endswith("@guangdong.example"), address
+            assert not any(name in text for name in hn_regions - gd_regions), address
+            assert "hainan#" not in text and "海南" not in text, address
+    # The webhook gets every digest, each naming the plan its units belong to.
+    payloads = [r["json"] for r in hook.requests]
+    gd_payloads = [p for p in payloads if p.get("plan") == "guangdong"]
+    assert gd_payloads and all("guangdong#" in p["text"] and "hainan#" not in p["text"] for p in gd_payloads)
+    assert all("guangdong#" not in p["text"] for p in payloads if "plan" not in p)
+
+
+def test_reminders_ask_each_plans_own_regions_and_units(tmp_path, db_url, engine, two_plans):
+    tracker0 = _tracker(_settings(tmp_path, db_url, 1), engine, datetime(2025, 12, 1, tzinfo=UTC))
+    hainan, guangdong = tracker0.plan_regions("hainan"), tracker0.plan_regions("guangdong")
+    # 2024's senior universities: every Hainan 市县 but 琼中, and Guangdong's cities but 深圳 and 广州.
+    rows = [f"senior_universities,{r.code},2024,2" for r in hainan.counties() if r.name != "琼中黎族苗族自治县"]
+    (tmp_path / "hn.csv").write_text("indicator,region,period,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    import_file(engine, tmp_path / "hn.csv", two_plans, entered_by="省教育厅", now=datetime(2025, 1, 5, tzinfo=UTC),
+                regions=hainan)
+    rows = [f"senior_universities,{r.code},2024,3" for r in guangdong.counties() if r.name not in ("深圳市", "广州市")]
+    (tmp_path / "gd.csv").write_text("indicator,region,period,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    import_file(engine, tmp_path / "gd.csv", two_plans, entered_by="省教育厅", now=datetime(2025, 1, 5, tzinfo=UTC),
+                regions=guangdong)
+    with RecordingSMTPServer() as smtp:
+        settings = _settings(tmp_path, db_url, smtp.port)
+        tracker = _tracker(settings, engine, datetime(2025, 12, 7, 9, tzinfo=SHANGHAI))
+        gaps = {g.indicator: g for g in tracker.completeness(grace_days=0, plan="guangdong")}
+        assert sorted(guangdong.get(c).name for c in gaps["senior_universities"].missing) == ["广州市", "深圳市"]
+        assert len(gaps["senior_universities"].expected) == 21
+        home = {g.indicator: g for g in tracker.completeness(grace_days=0)}
+        assert [hainan.get(c).name for c in home["senior_universities"].missing] == ["琼中黎族苗族自治县"]
+        queued = tracker.remind()
+    assert queued == len(smtp.messages) > 0
+    got = {tuple(rcpts): message for rcpts, message in _messages(smtp)}
+    assert len(got) == len(smtp.messages)  # one message per recipient
+    hn_jyt = _body(got[(HAINAN["省教育厅"],)])
+    assert "1/19 个地区未报送：琼中黎族苗族自治县" in hn_jyt and "深圳" not in hn_jyt
+    gd_jyt = _body(got[(GUANGDONG["省教育厅"],)])
+    assert "2/21 个地区未报送：" in gd_jyt and "广州市" in gd_jyt and "深圳市" in gd_jyt and "琼中" not in gd_jyt
+    assert "老年大学数（2024）" in _body(got[(GUANGDONG["深圳市"],)])
+    assert "老年大学数（2024）" in _body(got[(HAINAN["琼中黎族苗族自治县"],)])
+    assert "老年大学数" not in _body(got[(HAINAN["海口市"],)])  # Haikou reported its universities
+    gd_mzt, hn_mzt = _body(got[(GUANGDONG["省民政厅"],)]), _body(got[(HAINAN["省民政厅"],)])
+    assert "21/21 个地区未报送" in gd_mzt and "19/19 个地区未报送" in hn_mzt  # beds per 1,000: nobody yet
+    hn_only, gd_only = _regions(tracker, "hainan") - _regions(tracker, "guangdong"), \
+        _regions(tracker, "guangdong") - _regions(tracker, "hainan")
+    for rcpts, message in got.items():
+        text = _body(message)
+        mine, theirs = (hn_only, gd_only) if rcpts[0].endswith("@hainan.example") else (gd_only, hn_only)
+        assert not any(name in text for name in theirs), rcpts
+
+
+def test_a_plan_without_its_own_table_reaches_none_of_the_home_plans_units(tmp_path, db_url, engine, two_plans):
+    with RecordingSMTPServer() as smtp:
+        settings = _settings(tmp_path, db_url, smtp.port, plans={})
+        for month, moment in (("2025-06", datetime(2025, 7, 12, 2, tzinfo=UTC)),
+                              ("2025-07", datetime(2025, 8, 12, 2, tzinfo=UTC))):
+            _tracker(settings, engine, moment).run_month(month)
+    addresses = {a for rcpts, _ in smtp.messages for a in rcpts}
+    assert addresses and all(a.endswith("@hainan.example") for a in addresses)
+    assert all("guangdong#" not in _body(m) for _, m in _messages(smtp))
+
+
+def test_per_plan_alert_settings_are_checked_with_the_key_and_what_is_accepted(tmp_path):
+    with pytest.raises(ConfigError, match=r"plans.guangdong has no setting 'recipient'; accepted: supervisors, "
+                                          r"recipients"):
+        settings_from_mapping({"alerts": {"plans": {"guangdong": {"recipient": {}}}}})
+    with pytest.raises(ConfigError, match=r"plans.guangdong.supervisors = '省发展改革委': expected a list"):
+        settings_from_mapping({"alerts": {"plans": {"guangdong": {"supervisors": "省发展改革委"}}}})
+    alerts = settings_from_mapping({"alerts": {"channels": ["email", "wecom"], "wecom": {"url_env": "HN_BOT"},
+                                               "report_base_url": "https://t.example/reports",
+                                               "recipients": {"省民政厅": {"email": ["hn@x"]}},
+                                               "plans": {"guangdong": {"recipients": {"省民政厅": {"email": ["gd@x"]}}}}}}
+                                   ).alerts
+    home, gd = alerts.for_plan("hainan", True), alerts.for_plan("guangdong", False)
+    assert home.emails("省民政厅") == ["hn@x"] and gd.emails("省民政厅") == ["gd@x"]
+    assert home.channels == ["email", "wecom"] and gd.channels == ["email"]  # Hainan's group chat is Hainan's
+    assert gd.report_base_url == "https://t.example/reports/plans/guangdong"
+    assert alerts.for_plan("zhejiang", False).emails("省民政厅") == []
+
+
+def test_a_report_for_one_plan_on_demand(tmp_path, db_url, engine, two_plans):
+    tracker = _tracker(_settings(tmp_path, db_url, 1), engine, datetime(2025, 8, 12, 2, tzinfo=UTC))
+    files = tracker.write_report(date(2025, 7, 31), plan="guangdong")
+    assert Path(files.html) == tmp_path / "reports" / "plans" / "guangdong" / "2025-07.html"
+    assert {s.item_id for s in files.statuses} == {"gd-beds-ratio-2025", "gd-universities-each-2025", "gd-m1"}
+    english = tracker.write_report(date(2025, 7, 31), plan="guangdong", lang="en")
+    assert Path(english.html) == tmp_path / "reports" / "en" / "plans" / "guangdong" / "2025-07.html"
+    assert "广东省" in Path(files.html).read_text(encoding="utf-8")
