@@ -100,21 +100,88 @@ def find_region(tracker: Any, text: str, plans: Sequence[Plan] | None = None) ->
             return regions_of(tracker, p.id).lookup(text), p
         except RegionError as exc:
             first = first or exc
-    if first is None:
-        tracker.regions.lookup(text)  # raises
-    raise first or RegionError(text)
+    raise first or RegionError(f"no plan holds the region {text!r}", zh=f"没有规划包含地区「{text}」")
 
 
 def region_names(tracker: Any) -> Any:
     """key -> the region's name, looked up in the home plans' regions, then in each other
     plan's (a key that is no region, a department, stays as it is)."""
     def name(key: str) -> str:
-        for p in [None, *(q.id for q in tracker.model.plans if q.level not in ABOVE_OTHERS)]:
-            try:
-                region = regions_of(tracker, p).get(key)
-            except (RegionError, KeyError):
-                continue
-            return region.name if region.code == key else key
-        return key
+        try:
+            region = regions_of(tracker, plan_of_region(tracker, key)).get(key)
+        except (RegionError, KeyError):
+            return key
+        return region.name if region.code == key else key
 
     return name
+
+
+def plan_model(tracker: Any, plan_ids: Sequence[str]) -> Any:
+    """The targets model of these plans only (their tasks, targets and milestones; every
+    indicator): what one plan's forms and entry pages are made from."""
+    import dataclasses
+
+    model = tracker.model
+    keep = set(plan_ids)
+    return dataclasses.replace(model, plans=[p for p in model.plans if p.id in keep],
+                               tasks=[t for t in model.tasks if t.plan in keep],
+                               targets=[t for t in model.targets if t.plan in keep],
+                               milestones=[m for m in model.milestones if m.plan in keep])
+
+
+def template_scope(tracker: Any, unit: str, plan: str | None) -> tuple[Any, Regions, set[str] | None]:
+    """(model, regions, indicators kept) for `unit`'s form: the home plans' as always (the
+    whole model, every indicator) for a unit or a home region when `plan` is not given or is
+    a home plan; another plan's own (its tasks, its regions, the indicators its targets need)
+    when `plan` names it or `unit` is a region only that plan holds."""
+    from tracker.actuals.templates import template_owner
+
+    if plan is None:
+        if template_owner(tracker.model, unit, tracker.regions) is None:
+            try:
+                _, found = find_region(tracker, unit, [p for p in tracker.model.plans if p.level not in ABOVE_OTHERS
+                                                       and not is_home(tracker, p.id)])
+                plan = found.id
+            except RegionError:
+                pass
+    return scope_of(tracker, plan)
+
+
+def scope_of(tracker: Any, plan: str | None) -> tuple[Any, Regions, set[str] | None]:
+    """(model, regions, indicators kept) a form of `plan` is made from: the home plans' as
+    always (None or a home plan: the whole model, the tracker's regions, every indicator), or
+    another plan's own tasks, regions and the indicators its targets need."""
+    from tracker.status.figures import indicators_needed
+
+    if plan is None or is_home(tracker, plan):
+        return tracker.model, tracker.regions, None
+    model = plan_model(tracker, [plan])
+    return model, regions_of(tracker, plan), indicators_needed(model)
+
+
+def plan_of_region(tracker: Any, code: str) -> str | None:
+    """The plan a region's reporter works in: None (the home plans) when the home regions
+    hold `code`, else the first other plan whose regions do (a reporter of 广州 works in
+    Guangdong's plan), else None."""
+    try:
+        tracker.regions.get(code)
+        return None
+    except (RegionError, KeyError):
+        pass
+    found = plans_of_region(tracker, code, [p for p in tracker.model.plans if not is_home(tracker, p.id)])
+    return found[0].id if found else None
+
+
+class AnyPlanRegions:
+    """Looks a region up in the home plans' regions, then in each other plan's (a new
+    account's region, a name in a message): `lookup` and `get` as Regions has them."""
+
+    def __init__(self, tracker: Any) -> None:
+        self.tracker = tracker
+
+    def lookup(self, text: str) -> Any:
+        return find_region(self.tracker, text)[0]
+
+    def get(self, code: str) -> Any:
+        plan = plan_of_region(self.tracker, code)
+        return regions_of(self.tracker, plan).get(code)

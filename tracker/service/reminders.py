@@ -47,7 +47,7 @@ def plan_reminder_rows(tracker: Any, period: str) -> list[dict[str, Any]]:
     plan hears about another plan's regions."""
     from tracker import store
     from tracker.alerts.reminders import reminder_messages, reminder_rows
-    from tracker.service import plans as per_plan
+    import tracker.service.plans as per_plan
 
     today, now = tracker.today(), tracker.now()
     latest = store.latest_reported(tracker.engine, today)

@@ -306,7 +306,7 @@ def _alert_rows(tracker: Any, period: str, report_path: str, statuses: list[Any]
     settings (tracker.service.plans: the home plans' as always, another plan's from
     [alerts.plans."<plan-id>"]) and linking its own report."""
     from tracker.alerts.outbox import alert_rows, flatten, transitions
-    from tracker.service import plans as per_plan
+    import tracker.service.plans as per_plan
 
     cfg = tracker.settings.schedule
     # Items that stay overdue are re-sent every `remind_overdue_months` months.

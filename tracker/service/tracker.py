@@ -233,11 +233,15 @@ class Tracker:
     def _sample_allowed(self, asked: bool) -> bool:
         return asked or self.is_sample_database()
 
-    def write_template(self, path: str | Path, unit: str, period: str) -> dict[str, int]:
-        """The Excel form for one unit and period, which imports back."""
+    def write_template(self, path: str | Path, unit: str, period: str, plan: str | None = None) -> dict[str, int]:
+        """The Excel form for one unit and period, which imports back: of `plan` (default: the
+        home plans' for a unit or a home region, the plan holding the region otherwise; 广州's
+        form is Guangdong's plan's, its rows Guangzhou's, its columns what that plan needs)."""
         from tracker.actuals.templates import write_template
+        from tracker.service.plans import template_scope
 
-        return write_template(path, self.model, unit, period, self.regions)
+        model, regions, only = template_scope(self, unit, plan)
+        return write_template(path, model, unit, period, regions, only)
 
     def cell(self, indicator: str, region: str, period: str) -> tuple[Any, Any, str]:
         """The cell a person names: (Indicator, Region, period label as stored), a date read as
@@ -400,7 +404,7 @@ class Tracker:
         regions; where approval is required, each region's figure also says 未报送 /
         已提交未审核 / 已审核 (Gap.states). `latest`: store.latest_reported, already read."""
         from tracker import store
-        from tracker.service import plans as per_plan
+        import tracker.service.plans as per_plan
         from tracker.service.approvals import fill_report_states
         from tracker.status.completeness import missing_reports
 
@@ -495,7 +499,7 @@ class Tracker:
         reports/plans/<plan-id>/; default the home plans' (tracker.service.plans)."""
         from tracker import store
         from tracker.report.files import generate_report, read_previous
-        from tracker.service import plans as per_plan
+        import tracker.service.plans as per_plan
 
         evaluation = self.evaluate(as_of, "submitted" if preview else None, known_at=known_at)
         group = per_plan.group_of(self, plan)
@@ -528,7 +532,7 @@ class Tracker:
         """Where reports in `lang` go: reports/, and reports/<lang>/ for the other language,
         so an English report never overwrites the Chinese one; another plan's than the home
         plans' under plans/<plan-id>/ in it."""
-        from tracker.service import plans as per_plan
+        import tracker.service.plans as per_plan
 
         base = Path(self.settings.reports_dir)
         if lang and lang != self.settings.language:

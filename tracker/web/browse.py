@@ -96,6 +96,7 @@ def target_page(ctx: Ctx) -> Response:
     target = next((t for t in model.targets if t.id == ctx.request.path_params["target_id"]), None)
     if target is None:
         return ctx.render("web/error.html", 404, title="没有这个目标", message="找不到该目标。", detail="")
+    regions = evaluation.regions_of(target.plan)  # the regions its plan judged it in
     status = next((s for s in statuses if s.item_id == target.id), None)
     try:
         indicator = model.indicator(target.indicator)
@@ -132,7 +133,7 @@ def history(ctx: Ctx) -> Response:
     found = next((i for i in model.indicators if i.id == indicator), None)
     if found is None:
         return ctx.render("web/error.html", 404, title="没有这个指标", message=f"找不到指标「{indicator}」。", detail="")
-    if not auth.may_view_cell(user, found, region, state.regions, state.config):
+    if not auth.may_view_cell(user, found, region, state.regions_for(user), state.config):
         return ctx.forbid("history", f"{indicator} / {region} / {period}",
                           f"本账号只能查看本{'地区' if user.region else '部门'}数据的修订记录。")
     revisions = state.tracker.history(indicator, region, period)
