@@ -15,6 +15,7 @@ QUICK = {
     "bench_report": [],
     "bench_web": ["--seconds", "10"],
     "bench_regions": [],
+    "bench_plans": [],
     "bench_cli": ["--repeat", "3"],
     "bench_faults": [],
 }
@@ -24,6 +25,7 @@ FULL = {
     "bench_report": ["--national"],
     "bench_web": ["--seconds", "60"],
     "bench_regions": [],
+    "bench_plans": [],
     "bench_cli": ["--repeat", "7"],
     "bench_faults": ["--trials", "20", "--rows", "500000", "--months", "12"],
 }

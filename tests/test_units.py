@@ -26,3 +26,12 @@ def test_chinese_unit_names():
 def test_unknown_unit_lists_known_ones():
     with pytest.raises(UnitError, match="known units: person"):
         normalize("furlong")
+
+
+def test_canonical_spellings_are_what_pint_makes_of_them():
+    """normalize() returns a LABELS key without asking pint (record and history then never
+    import it); that holds only while pint spells each key exactly so."""
+    from tracker.domain.units import LABELS, registry
+
+    for key in LABELS:
+        assert str(registry().parse_units(key)) == key

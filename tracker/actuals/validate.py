@@ -192,10 +192,11 @@ class Validator:
             region = self.regions.lookup(_norm(text))
         except RegionError as exc:
             excluded = "not covered" in str(exc)
-            close = None if excluded else self.regions.closest(_norm(text))
+            close = None if excluded or exc.detail else self.regions.closest(_norm(text))
+            zh, en = exc.detail or (("不在本规划范围内的地区", "region not covered by the plan") if excluded
+                                    else ("未知地区", "unknown region"))
             self.log.add(Problem(
-                "不在本规划范围内的地区" if excluded else "未知地区",
-                "region not covered by the plan" if excluded else "unknown region",
+                zh, en,
                 row=row, column=column, value=_norm(text), field="region",
                 accepted_zh="地区代码(460100)、名称(海口市)、简称(海口)或英文名(Haikou)；全省填「海南省」",
                 accepted_en="a code (460100), a name (海口市), a short name (海口) or English name (Haikou)",

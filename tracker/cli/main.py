@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("tracker.cli.schedule:run", "立即运行月度报告和告警 Run this month's report and alerts now"),
     "runs": ("tracker.cli.schedule:runs", "运行记录 List scheduled runs"),
     "alerts": ("tracker.cli.schedule:alerts", "告警及投递状态 List alerts; `alerts test` tries each channel"),
+    "plans": ("tracker.cli.plans:plans", "规划列表 The plans: level, area, period, successor, targets"),
     "status": ("tracker.cli.status:status", "各目标和里程碑的进展状态 Where every target and milestone stands"),
     "report": ("tracker.cli.report:report", "生成月度报告 Write the monthly HTML status report"),
     "serve": ("tracker.cli.web:serve", "启动网页填报系统 Serve the web app for reporting units"),

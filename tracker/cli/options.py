@@ -78,7 +78,7 @@ def model_of(tracker: Any) -> Any:  # -> TargetsModel
     """The tracker's targets model, or a clean error listing targets.yaml's problems (or why it
     cannot be synced into the database)."""
     from tracker.service import TargetsChanged
-    from tracker.targets.file import TargetsFileError
+    from tracker.targets.errors import TargetsFileError
 
     try:
         return tracker.model

@@ -136,14 +136,14 @@ def status(ctx: click.Context, as_of: date | None, unit: str | None, region: str
     tracker = tracker_from(ctx, **({"targets_path": targets_path} if targets_path else {}))
     lang = lang_of(ctx, lang)
     codes = parse_statuses(status_filter)
+    model = model_of(tracker)
     regions = tracker.regions
     code = None
     if region:
         try:
-            code = regions.lookup(region).code
+            code = tracker.entry_regions().lookup(region).code  # a region of any loaded plan
         except RegionError as exc:
             raise click.BadParameter(str(exc), param_hint="--region") from exc
-    model = model_of(tracker)
     known = {p.id for p in model.plans}
     unknown = [p for p in plans if p not in known]
     if unknown:

@@ -9,10 +9,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tracker.domain.organisations import same_organisation
-from tracker.domain.regions import Coverage
+
+if TYPE_CHECKING:  # a plan's coverage; the regions module is not needed to read a model
+    from tracker.domain.regions import Coverage
 
 Role = Literal["lead", "participating", "joint", "local"]
 ROLES: tuple[str, ...] = ("lead", "participating", "joint", "local")
@@ -62,7 +64,7 @@ class Plan:
     # The regions the plan covers (targets.yaml `coverage:`); None: the default for its area
     # (Hainan's packaged coverage for 460000, the area's children otherwise, the country's
     # provinces for a national plan).
-    coverage: Coverage | None = None
+    coverage: "Coverage | None" = None
     follows: str = ""  # the id of the plan this one succeeds (十五五 after 十四五)
 
     def label(self, lang: str = "zh") -> str:
@@ -206,6 +208,15 @@ class TargetsModel:
             if p.id == plan_id:
                 return p
         raise KeyError(plan_id)
+
+    def in_force(self, plans: "list[Plan]", day: date) -> "list[Plan]":
+        """Those of `plans` in force on `day`: a plan gives way to a successor (one that
+        `follows` it) once the successor has started, and a successor is not in force before
+        its start; a plan with no successor stays in force after its end (its targets
+        overdue). Never none: `plans` themselves when every one is set aside."""
+        started = {p.follows for p in self.plans if p.follows and p.start <= day}
+        kept = [p for p in plans if p.id not in started and not (p.follows and p.start > day)]
+        return kept or list(plans)
 
     def milestones_of_tasks(self, wanted: "Callable[[Task], bool]") -> list[Milestone]:
         """The milestones whose task satisfies `wanted` (who leads it, who carries it out)."""

@@ -168,6 +168,7 @@ class RegionError(LookupError):
         self.zh = zh or message
         self.reason = reason
         self.candidates = list(candidates)
+        self.detail: tuple[str, str] | None = None  # (zh, en) without the name, for problem lists
 
 
 class CoverageError(ValueError):
@@ -751,3 +752,99 @@ def load_regions(path: str | None = None) -> Regions:
     if isinstance(data, dict) and "coverage" in data:
         return regions_for(Coverage.from_dict(data["coverage"], where=f"{path}: coverage"))
     return _legacy(data)
+
+
+# --- every loaded plan's regions, for entry ------------------------------------------------
+
+@dataclass(frozen=True)
+class LoadedPlan:
+    """A plan as region lookup needs it: its id, its area's name and its regions."""
+
+    id: str
+    regions: Regions
+    national: bool = False
+
+    @property
+    def area(self) -> Region:
+        return self.regions.province
+
+
+class LoadedRegions:
+    """The regions a value may be entered for: the home plan's first (Hainan's, with its
+    exclusions and shared names exactly as before), then every other loaded plan's. A
+    national plan takes the country's and the provinces' own figures; a province's cities
+    and counties belong to that province's plan. A region no loaded plan holds is refused
+    with where it lies, the plan that could hold it (the one of its province, not loaded)
+    and the loaded plans. Everything else (province, counties, children …) is the home
+    plan's."""
+
+    def __init__(self, home: Regions, plans: Sequence[LoadedPlan]) -> None:
+        self.home = home
+        self.plans = list(plans)
+        self._others = [p for p in self.plans if p.regions is not home]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.home, name)
+
+    def _held(self, plan: LoadedPlan, name: str) -> Region | None:
+        try:
+            r = plan.regions.lookup(name)
+        except RegionError:
+            return None
+        if plan.national and r.level not in ("province", "county"):
+            return None  # a province's own parts: its plan's, not the country's
+        return r
+
+    def lookup(self, name: str) -> Region:
+        try:
+            return self.home.lookup(name)
+        except RegionError as exc:
+            if exc.reason not in ("outside", "unknown") or not self._others:
+                raise
+            refusal = exc
+        found: dict[str, Region] = {}
+        for plan in self._others:
+            r = self._held(plan, name)
+            if r is not None:
+                found.setdefault(r.code, r)
+        if len(found) == 1:
+            return next(iter(found.values()))
+        country = self.home.country or load_country()
+        if found:
+            raise _ambiguous(str(name), [country.candidate(c) if c in country else self._candidate(c)
+                                         for c in found])
+        if refusal.reason == "unknown":
+            raise refusal
+        raise self.outside(str(name), refusal.candidates, country)
+
+    def _candidate(self, code: str) -> Candidate:
+        for plan in self.plans:
+            try:
+                return plan.regions.candidate(code)
+            except KeyError:
+                continue
+        raise KeyError(code)
+
+    def outside(self, name: str, found: Sequence[Candidate], country: Country) -> RegionError:
+        """The refusal of a region outside every loaded plan: where it lies, the plans that
+        could hold it (its province's), which are not loaded, and the loaded ones."""
+        where_en = "; ".join(c.text("en") for c in found)
+        where_zh = "、".join(c.text("zh") for c in found)
+        provinces = sorted({c.province for c in found if c.province})
+        could_zh = "、".join(country.get(p).name for p in provinces)
+        could_en = ", ".join(country.get(p).name_en for p in provinces)
+        loaded_zh = "、".join(f"{p.id} {p.area.name}" for p in self.plans)
+        loaded_en = ", ".join(f"{p.id} ({p.area.name_en})" for p in self.plans)
+        holding = [p for p in self.plans if p.area.code in provinces]
+        if holding:  # its province's plan is loaded, but its coverage leaves the region out
+            why_zh = "；" + "、".join(f"{p.id}（{p.area.name}）" for p in holding) + "的覆盖范围不含该地区"
+            why_en = "; " + ", ".join(f"{p.id} ({p.area.name_en})" for p in holding) + " does not cover it"
+        else:
+            why_zh = f"；可覆盖它的{could_zh}规划未载入（请在 targets.yaml 中加入）"
+            why_en = f"; the plan that could hold it, {could_en}'s, is not loaded (add it to targets.yaml)"
+        detail_en = f"outside every loaded plan: it is {where_en}{why_en}; loaded plans: {loaded_en}"
+        detail_zh = f"不在已载入的任何规划范围内：它是{where_zh}{why_zh}；已载入的规划：{loaded_zh}"
+        error = RegionError(f"region {name!r} is {detail_en}", zh=f"地区「{name}」{detail_zh}",
+                            reason="outside", candidates=found)
+        error.detail = (detail_zh, detail_en)  # what a problem list says after the value it quotes
+        return error

@@ -111,11 +111,13 @@ def known_units() -> list[str]:
 @lru_cache(maxsize=512)
 def normalize(unit: str) -> str:
     """The canonical spelling of a unit ('张/千人' -> 'bed / kiloperson'); raises UnitError."""
-    import pint
-
     text = (unit or "").strip()
     if text in ("", "1", "dimensionless"):
         return "dimensionless"
+    if text in LABELS:  # already canonical (targets.yaml and the store hold these): no pint needed
+        return text
+    import pint
+
     try:
         parsed = registry().parse_units(text.replace("／", "/"))
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError,
@@ -175,10 +177,34 @@ def is_fraction_unit(unit: str) -> bool:
     return normalize(unit) in ("percent", "permille")
 
 
-@lru_cache(maxsize=256)
-def _base(unit: str) -> tuple[float, tuple[tuple[str, int], ...]]:
-    q = registry().Quantity(1.0, normalize(unit)).to_base_units()
-    return float(q.magnitude), tuple(sorted((k.strip("[]"), int(v)) for k, v in q.dimensionality.items()))
+Base = tuple[float, tuple[tuple[str, int], ...]]
+_BASES: dict[str, Base] = {}  # pint's answers kept with the cached targets model (remember_bases)
+
+
+def _base(unit: str) -> Base:
+    found = _BASES.get(unit)
+    if found is None:
+        q = registry().Quantity(1.0, normalize(unit)).to_base_units()
+        found = _BASES[unit] = (float(q.magnitude),
+                                tuple(sorted((k.strip("[]"), int(v)) for k, v in q.dimensionality.items())))
+    return found
+
+
+def bases_of(units_: "list[str] | set[str]") -> dict[str, Base]:
+    """pint's base factor and dimensions of each unit, to be kept beside a cached model so that
+    a later command (record's plausibility bounds) need not import pint to know them again."""
+    out = {}
+    for u in units_:
+        try:
+            out[u] = _base(u)
+        except UnitError:
+            continue
+    return out
+
+
+def remember_bases(bases: dict[str, Base]) -> None:
+    """Take answers `bases_of` gave in an earlier process."""
+    _BASES.update(bases)
 
 
 def dimensions(unit: str) -> dict[str, int]:

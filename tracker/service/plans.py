@@ -1,13 +1,15 @@
 """Each plan on its own: which plans the monthly run, the reminders and the web follow, and for
 each its regions, its alert settings and where its report goes.
 
-The home plans are those the tracker followed before there were several (`Tracker.tracked_plans`:
-the plan of the province `Tracker.regions` describes, Hainan's); their report stays in reports/,
-their alerts use the top-level [alerts] supervisors and recipients. Every other province or
-city plan whose period covers the date (`Tracker.plans_on`) is followed too: its report under
-reports/plans/<plan-id>/, its alerts and reminders addressed to its own units and regions with
-its own [alerts.plans."<plan-id>"] settings. A national plan is a plan above others: its
-roll-up is its report, not one of these.
+The home plans are the plans of the province `Tracker.regions` describes (Hainan's 十四五 and
+十五五; every plan when the model has none for it): on a date, those in force then
+(`Tracker.tracked_plans`) share one report in reports/, and their alerts use the top-level
+[alerts] supervisors and recipients, as before there were several plans. Every other province
+or city plan in force on the date (TargetsModel.in_force: started, not yet succeeded; one with
+no successor stays in force after its end, its targets overdue) is followed too, each on its
+own: its report under reports/plans/<plan-id>/, its alerts and reminders addressed to its own
+units and regions with its own [alerts.plans."<plan-id>"] settings. A national plan is a plan
+above others: its roll-up is its report, not one of these.
 """
 
 from collections.abc import Iterable, Sequence
@@ -23,7 +25,10 @@ ABOVE_OTHERS = ("national",)  # levels whose report is a roll-up of the plans be
 
 
 def home_ids(tracker: Any) -> list[str]:
-    return [p.id for p in tracker.tracked_plans()]
+    """The home plans, whatever the date (see the module docstring)."""
+    model = tracker.model
+    own = [p for p in model.plans if p.region == tracker.regions.province.code] or list(model.plans)
+    return [p.id for p in own]
 
 
 def is_home(tracker: Any, plan_id: str) -> bool:
@@ -31,16 +36,18 @@ def is_home(tracker: Any, plan_id: str) -> bool:
 
 
 def other_plans(tracker: Any, as_of: date) -> list[Plan]:
-    """The plans followed on `as_of` beside the home ones: province and city plans whose
-    period covers the date, in the model's order."""
+    """The plans followed on `as_of` beside the home ones: the province and city plans in
+    force then (started, not succeeded), in the model's order."""
     home = set(home_ids(tracker))
-    return [p for p in tracker.plans_on(as_of) if p.id not in home and p.level not in ABOVE_OTHERS]
+    others = [p for p in tracker.model.plans if p.id not in home and p.level not in ABOVE_OTHERS
+              and p.start <= as_of]
+    return tracker.model.in_force(others, as_of) if others else []
 
 
 def followed(tracker: Any, as_of: date) -> list[list[Plan]]:
-    """The groups the monthly run reports and alerts: the home plans together (one report, as
-    before), then each other plan alone."""
-    home = list(tracker.tracked_plans())
+    """The groups the monthly run reports and alerts on `as_of`: the home plans in force
+    together (one report, as before), then each other plan alone."""
+    home = list(tracker.tracked_plans(as_of=as_of))
     return ([home] if home else []) + [[p] for p in other_plans(tracker, as_of)]
 
 
@@ -63,12 +70,11 @@ def report_dir(base: Path, plan_id: str | None, home: bool) -> Path:
     return base if home or not plan_id else base / "plans" / plan_id
 
 
-def group_of(tracker: Any, plan_id: str | None) -> list[str]:
-    """The plan ids one report or one completeness view covers: the home plans together, or
-    one other plan."""
-    home = home_ids(tracker)
-    if plan_id is None or plan_id in home:
-        return home
+def group_of(tracker: Any, plan_id: str | None, as_of: date) -> list[str]:
+    """The plan ids one report or one completeness view on `as_of` covers: the home plans in
+    force then together, or one other plan."""
+    if plan_id is None or is_home(tracker, plan_id):
+        return [p.id for p in tracker.tracked_plans(as_of=as_of)]
     tracker.model.plan(plan_id)  # KeyError for a plan the model does not hold
     return [plan_id]
 
@@ -86,21 +92,6 @@ def plans_of_region(tracker: Any, code: str, plans: Iterable[Plan] | None = None
             continue
         out.append(p)
     return out
-
-
-def find_region(tracker: Any, text: str, plans: Sequence[Plan] | None = None) -> tuple[Any, Plan]:
-    """The region `text` names in one of the plans (the home plans first) and that plan;
-    raises RegionError (the home plan's refusal) when no plan holds it."""
-    chosen = list(plans) if plans is not None else (
-        list(tracker.tracked_plans()) + [p for p in tracker.model.plans
-                                          if p.level not in ABOVE_OTHERS and not is_home(tracker, p.id)])
-    first: RegionError | None = None
-    for p in chosen:
-        try:
-            return regions_of(tracker, p.id).lookup(text), p
-        except RegionError as exc:
-            first = first or exc
-    raise first or RegionError(f"no plan holds the region {text!r}", zh=f"没有规划包含地区「{text}」")
 
 
 def region_names(tracker: Any) -> Any:
@@ -136,14 +127,11 @@ def template_scope(tracker: Any, unit: str, plan: str | None) -> tuple[Any, Regi
     when `plan` names it or `unit` is a region only that plan holds."""
     from tracker.actuals.templates import template_owner
 
-    if plan is None:
-        if template_owner(tracker.model, unit, tracker.regions) is None:
-            try:
-                _, found = find_region(tracker, unit, [p for p in tracker.model.plans if p.level not in ABOVE_OTHERS
-                                                       and not is_home(tracker, p.id)])
-                plan = found.id
-            except RegionError:
-                pass
+    if plan is None and template_owner(tracker.model, unit, tracker.regions) is None:
+        try:
+            plan = plan_of_region(tracker, tracker.entry_regions().lookup(unit).code)
+        except RegionError:
+            pass  # the form's own refusal names what is accepted
     return scope_of(tracker, plan)
 
 
@@ -170,18 +158,3 @@ def plan_of_region(tracker: Any, code: str) -> str | None:
         pass
     found = plans_of_region(tracker, code, [p for p in tracker.model.plans if not is_home(tracker, p.id)])
     return found[0].id if found else None
-
-
-class AnyPlanRegions:
-    """Looks a region up in the home plans' regions, then in each other plan's (a new
-    account's region, a name in a message): `lookup` and `get` as Regions has them."""
-
-    def __init__(self, tracker: Any) -> None:
-        self.tracker = tracker
-
-    def lookup(self, text: str) -> Any:
-        return find_region(self.tracker, text)[0]
-
-    def get(self, code: str) -> Any:
-        plan = plan_of_region(self.tracker, code)
-        return regions_of(self.tracker, plan).get(code)

@@ -46,14 +46,29 @@ class Evaluation:
     unapproved: dict[str, list[str]] = field(default_factory=dict)  # target id -> regions not approved yet
     plan_regions: dict[str, Regions] = field(default_factory=dict)  # plan id -> the regions it was judged with
     resolvers: dict[str, Any] = field(default_factory=dict)  # plan id -> SeriesResolver over those regions
+    regions_for: Any = None  # plan id -> Regions: those of a plan with no targets, made when asked for
 
     def regions_of(self, plan_id: str) -> Regions:
         """The regions the plan's targets were judged with (`regions` for a plan unknown here)."""
-        return self.plan_regions.get(plan_id, self.regions)
+        found = self.plan_regions.get(plan_id)
+        if found is None and self.regions_for is not None:
+            try:
+                found = self.plan_regions[plan_id] = self.regions_for(plan_id)
+            except KeyError:
+                found = None
+        return found if found is not None else self.regions
 
     def resolver_of(self, plan_id: str) -> Any:
         """The SeriesResolver over the plan's regions: the figures its targets were judged on."""
-        return self.resolvers.get(plan_id, self.resolver)
+        found = self.resolvers.get(plan_id)
+        if found is None:
+            from tracker.status.aggregate import SeriesResolver
+
+            regions = self.regions_of(plan_id)
+            found = next((r for r in self.resolvers.values() if r.regions is regions), None) or \
+                SeriesResolver(self.model, self.series, regions)
+            self.resolvers[plan_id] = found
+        return found
 
     def status(self, item_id: str, region: str | None = None) -> Any:
         for s in self.statuses:
@@ -80,6 +95,7 @@ class Tracker:
         self._synced: str | None = None
         self._evaluations: dict[tuple[date, Any], Evaluation] = {}
         self._plan_regions: tuple[str | None, dict[str, Regions]] = (None, {})
+        self._included: list[Path] = []  # the files targets.yaml included when last read
 
     @classmethod
     def open(cls, config: str | Path | None = None, *, clock: Clock = system_clock, **overrides: Any) -> "Tracker":
@@ -135,17 +151,16 @@ class Tracker:
                 self._digest = "model-" + hashlib.sha256(text.encode()).hexdigest()
             self._model = self._fixed_model
             return self._model, self._digest
-        path = Path(self.settings.targets_path)
-        try:
-            st = path.stat()
-            stamp: Any = (st.st_mtime_ns, st.st_size)
-        except FileNotFoundError:
-            stamp = None
-        if self._model is None or stamp != self._model_stamp:
-            from tracker.targets.cache import load_targets_cached
+        from tracker.targets.cache import stamp
 
-            self._model, self._digest = load_targets_cached(path)
-            self._model_stamp = stamp
+        path = Path(self.settings.targets_path)
+        now = stamp(path, self._included)
+        if self._model is None or now != self._model_stamp:
+            from tracker.targets.cache import load_targets_with_includes
+
+            before = self._included
+            self._model, self._digest, self._included = load_targets_with_includes(path)
+            self._model_stamp = now if self._included == before else stamp(path, self._included)
         assert self._digest is not None
         return self._model, self._digest
 
@@ -181,7 +196,7 @@ class Tracker:
         from tracker.actuals.entry import record_value
 
         return record_value(self.engine, self.model, indicator, region, period, value, unit, entered_by=entered_by,
-                            note=note, source=source, correct=correct, now=self.now(), regions=self.regions,
+                            note=note, source=source, correct=correct, now=self.now(), regions=self.entry_regions(),
                             allow_sample=self._sample_allowed(allow_sample), locked=self._locks())
 
     def record_values(self, cells: Iterable[Any], *, entered_by: str, source: str = "web", also: Any = None) -> Any:
@@ -190,7 +205,7 @@ class Tracker:
         from tracker.actuals.entry import record_values
 
         return record_values(self.engine, self.model, cells, entered_by=entered_by, source=source, now=self.now(),
-                             regions=self.regions, allow_sample=self._sample_allowed(False), locked=self._locks(),
+                             regions=self.entry_regions(), allow_sample=self._sample_allowed(False), locked=self._locks(),
                              also=also)
 
     def import_file(self, path: str | Path, *, entered_by: str, correct: bool = False, period: str | None = None,
@@ -201,7 +216,8 @@ class Tracker:
         from tracker.actuals.entry import import_file
 
         return import_file(self.engine, path, self.model, entered_by=entered_by, correct=correct, period=period,
-                           indicator=indicator, now=self.now(), regions=self.regions, dry_run=dry_run, permit=permit,
+                           indicator=indicator, now=self.now(), regions=self.entry_regions(), dry_run=dry_run,
+                           permit=permit,
                            allow_sample=self._sample_allowed(allow_sample), locked=self._locks())
 
     def record_progress(self, milestone: str, state: str, *, reporter: str, entered_by: str, note: str = "",
@@ -212,7 +228,8 @@ class Tracker:
 
         return record_progress(self.engine, self.model, milestone, state, reporter=reporter, entered_by=entered_by,
                                note=note, evidence=evidence, reported_on=reported_on, source=source,
-                               now=self.now(), regions=self.regions, allow_sample=self._sample_allowed(allow_sample))
+                               now=self.now(), regions=self.entry_regions(),
+                               allow_sample=self._sample_allowed(allow_sample))
 
     def mark_sample_database(self) -> None:
         """Make this the demo's database (tracker demo): the sample's rows (示例数据 / SAMPLE)
@@ -248,7 +265,7 @@ class Tracker:
         its month, quarter or year; raises tracker.actuals EntryError naming what is wrong."""
         from tracker.actuals.entry import find_cell
 
-        return find_cell(self.model, self.regions, self.today(), indicator, region, period)
+        return find_cell(self.model, self.entry_regions(), self.today(), indicator, region, period)
 
     def history(self, indicator: str, region: str, period: str) -> list[dict[str, Any]]:
         """Every revision of one cell (ids, codes and labels as stored)."""
@@ -302,7 +319,7 @@ class Tracker:
 
         as_of = as_of or self.today()
         model = self.model
-        plans = self.tracked_plans(model)
+        plans = self.tracked_plans(model, as_of)
         include, counted = counting(self, as_of, include, [p.id for p in plans])
         key = (as_of, include, known_at, (self._synced, self._data_version(),
                                           approvals_version(self.engine) if counted else 0))
@@ -315,12 +332,13 @@ class Tracker:
             progress = store.milestone_progress(self.engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
         else:
             progress = store.milestone_progress(self.engine, known_at, reported_by=as_of)
-        regions_of = {p.id: self.plan_regions(p.id) for p in model.plans}
+        judged = {t.plan for t in model.targets}  # a plan of milestones alone needs no regions to judge them
+        regions_of = {p.id: self.plan_regions(p.id) for p in model.plans if p.id in judged}
         statuses, resolvers = evaluate_plans(model, series, progress, self.regions, regions_of, as_of,
                                              self.settings.status, known_at=known_at)
         evaluation = Evaluation(as_of, model, self.regions, statuses, series, resolvers[""], plans,
                                 _of_plans(model, statuses, [p.id for p in plans]), include, counted,
-                                plan_regions=regions_of, resolvers=resolvers)
+                                plan_regions=regions_of, resolvers=resolvers, regions_for=self.plan_regions)
         if counted is not None:
             evaluation.unapproved = mark_unapproved(self, model, statuses, as_of, counted, needed, self.regions)
         if len(self._evaluations) > 8:
@@ -351,17 +369,32 @@ class Tracker:
                     cache[plan_id] = self.regions
         return cache[plan_id]
 
+    def entry_regions(self) -> Any:
+        """The regions values may be entered for: the home plan's, then every other loaded
+        plan's (tracker.domain.regions.LoadedRegions); one outside them all is refused naming
+        where it lies and the plans that could hold it."""
+        from tracker.domain.regions import LoadedPlan, LoadedRegions
+
+        plans = [(p, self.plan_regions(p.id)) for p in self.model.plans]  # made afresh after a change
+        cache: dict[str, Any] = self._plan_regions[1]
+        if "" not in cache:  # "" is no plan id (targets.yaml requires one)
+            cache[""] = LoadedRegions(self.regions, [LoadedPlan(p.id, r, p.level == "national")
+                                                     for p, r in plans])
+        return cache[""]
+
     def plans_on(self, as_of: date) -> list[Plan]:
         """The plans whose period (start..end) covers `as_of`."""
         return [p for p in self.model.plans if p.covers(as_of)]
 
-    def tracked_plans(self, model: TargetsModel | None = None) -> list[Plan]:
-        """The plans the statuses, reports and alerts cover: the plan of the province the
-        regions describe (its tasks include the national tasks it implements); every plan
-        when the model has none for that province."""
+    def tracked_plans(self, model: TargetsModel | None = None, as_of: date | None = None) -> list[Plan]:
+        """The plans the statuses, reports and alerts cover as of `as_of` (default: today): the
+        plans of the province the regions describe (their tasks include the national tasks
+        they implement), every plan when the model has none for that province; of those, the
+        ones in force (TargetsModel.in_force: a plan gives way to its successor once that has
+        started; one with no successor stays tracked after its end, its targets overdue)."""
         model = model or self.model
-        own = [p for p in model.plans if p.region == self.regions.province.code]
-        return own or list(model.plans)
+        own = [p for p in model.plans if p.region == self.regions.province.code] or list(model.plans)
+        return model.in_force(own, as_of or self.today())
 
     def statuses(self, as_of: date | None = None, *, plans: Sequence[str] | None = None,
                  include: str | None = None) -> list[Any]:
@@ -372,23 +405,37 @@ class Tracker:
         return _of_plans(evaluation.model, evaluation.statuses, plans)
 
     def covered(self, statuses: Iterable[Any], plans: Sequence[str] | None = None) -> list[Any]:
-        """The statuses among `statuses` whose items belong to the tracked plans (or to
-        `plans`): what a report shows and its alerts go out for."""
-        return _of_plans(self.model, statuses, list(plans) if plans is not None else
-                         [p.id for p in self.tracked_plans()])
+        """The statuses among `statuses` whose items belong to `plans`, by default to the
+        plans tracked on the statuses' date: what a report shows and its alerts go out for."""
+        from tracker.domain.periods import PeriodError, parse_period
 
-    def values(self, indicator: str, as_of: date | None = None, include: str | None = None) -> list[Any]:
+        if plans is not None:
+            return _of_plans(self.model, statuses, list(plans))
+
+        statuses = list(statuses)
+        try:  # the plans in force on the statuses' date (a day, or a month's end); else today's
+            as_of: date | None = parse_period(statuses[0].as_of).end if statuses and statuses[0].as_of else None
+        except PeriodError:
+            as_of = None
+        return _of_plans(self.model, statuses, [p.id for p in self.tracked_plans(as_of=as_of)])
+
+    def values(self, indicator: str, as_of: date | None = None, include: str | None = None, *,
+               plan: str | None = None) -> list[Any]:
         """Every figure of one indicator as known at the end of `as_of`: the values entered
         (with their revisions) and those derived from them (ratios from components, cities from
         districts, the province from its 市县), with the coverage of each derived one. The same
-        resolver the statuses were judged with makes the derived ones."""
+        resolver the statuses were judged with makes the derived ones. The home plan's regions,
+        or `plan`'s (its own regions and their sums)."""
         from tracker import store
         from tracker.status.figures import indicator_values
 
         evaluation = self.evaluate(as_of, include)
         entered = store.latest_observations(self.engine, knowledge_cutoff(evaluation.as_of) - timedelta(microseconds=1),
                                             [indicator], counted=evaluation.counted)
-        return indicator_values(evaluation.resolver, indicator, entered, self.regions)
+        regions = self.regions if plan is None else evaluation.regions_of(plan)
+        resolver = evaluation.resolver if plan is None else evaluation.resolver_of(plan)
+        inside = {r.code for r in regions.all}  # another plan's values are that plan's figures
+        return indicator_values(resolver, indicator, [o for o in entered if o.region in inside], regions)
 
     def cells(self, region: str, indicators: list[str]) -> list[Any]:
         """The latest revision of every cell of one region for these indicators (what an entry
@@ -410,7 +457,7 @@ class Tracker:
 
         day = as_of or self.today()
         grace = self.settings.status.grace_days if grace_days is None else grace_days
-        group = per_plan.group_of(self, plan)
+        group = per_plan.group_of(self, plan, day)
         regions = per_plan.regions_of(self, group[0] if group else None)
         if latest is None:
             latest = store.latest_reported(self.engine, day)
@@ -502,7 +549,7 @@ class Tracker:
         import tracker.service.plans as per_plan
 
         evaluation = self.evaluate(as_of, "submitted" if preview else None, known_at=known_at)
-        group = per_plan.group_of(self, plan)
+        group = per_plan.group_of(self, plan, evaluation.as_of)
         home = plan is None or per_plan.is_home(self, plan)
         regions = self.regions if home else evaluation.regions_of(plan)
         statuses = list(evaluation.tracked) if home else _of_plans(evaluation.model, evaluation.statuses, group)
@@ -517,6 +564,8 @@ class Tracker:
             since = previous.get("known_at")
             fresh = store.new_observations(self.engine, date.fromisoformat(previous["as_of"]), evaluation.as_of,
                                            start=datetime.fromisoformat(since) if since else None, end=known_at)
+            own = {r.code for r in regions.all}
+            fresh = [o for o in fresh if o.region in own]  # the values of this plan's regions
         files = generate_report(evaluation.model, statuses, evaluation.series, regions,
                                 evaluation.as_of, out, lang=lang, late_run=late, note=note,
                                 grace_days=self.settings.status.grace_days, generated_at=self.now(),

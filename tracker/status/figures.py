@@ -13,7 +13,7 @@ from tracker.domain.model import Observation, TargetsModel
 from tracker.domain.periods import FREQUENCY_KIND, period_containing
 from tracker.domain.regions import Regions
 from tracker.domain.series import Series, series_from_observations
-from tracker.status.engine import SeriesResolver
+from tracker.status.aggregate import SeriesResolver
 
 
 @dataclass(frozen=True)

@@ -44,12 +44,20 @@ class TargetContext:
     settings: StatusSettings
     expected_end: date  # end of the latest period that should be reported by now
     counties: tuple[str, ...]  # the regions a province figure sums, in order
+    # A successor plan's target without a stated baseline: the plan it follows and that
+    # plan's end, whose period's value is the baseline (基期值) carried over.
+    predecessor: str = ""
+    predecessor_end: date | None = None
 
 
 def target_context(model: TargetsModel, target: Target, indicator: Indicator, as_of: date,
                    settings: StatusSettings, counties: tuple[str, ...] = ()) -> TargetContext:
+    predecessor, predecessor_end = "", None
     try:
-        plan_start: date | None = model.plan(target.plan).start
+        plan = model.plan(target.plan)
+        plan_start: date | None = plan.start
+        if plan.follows and target.baseline is None:
+            predecessor, predecessor_end = plan.follows, model.plan(plan.follows).end
     except KeyError:
         plan_start = None
     goal = float(target.value)
@@ -62,7 +70,7 @@ def target_context(model: TargetsModel, target: Target, indicator: Indicator, as
     expected_end = latest_closed_period(as_of - timedelta(days=settings.grace_days),
                                         indicator.frequency).end
     return TargetContext(target, indicator, goal, indicator.unit or target.unit, 1 if target.comparator in (">=", ">") else -1,
-                         plan_start, as_of, settings, expected_end, counties)
+                         plan_start, as_of, settings, expected_end, counties, predecessor, predecessor_end)
 
 
 # --- the pieces of a judgement ---------------------------------------------------------------
@@ -138,8 +146,9 @@ def trend(days: array, values: array, upto: int, k: int,
 
 
 def baseline(ctx: TargetContext, s: Series) -> tuple[float, int, str]:
-    """(value, day, where from): the target's stated baseline, else the value at the plan's
-    start, else the first one reported."""
+    """(value, day, where from): the target's stated baseline, else (a successor plan's
+    target) the predecessor's final value, the complete one of the period its end falls in,
+    else the value at the plan's start, else the first one reported."""
     t = ctx.target
     if t.cumulative and ctx.plan_start is not None:
         return 0.0, ctx.plan_start.toordinal(), "plan_start"
@@ -152,6 +161,11 @@ def baseline(ctx: TargetContext, s: Series) -> tuple[float, int, str]:
             except PeriodError:
                 pass
         return float(t.baseline), (day or date.fromordinal(s.days[0])).toordinal(), "stated"
+    if ctx.predecessor_end is not None:
+        day = period_containing(ctx.predecessor_end, FREQUENCY_KIND.get(ctx.indicator.frequency, "month")).end.toordinal()
+        i = bisect_right(s.days, day) - 1
+        if i >= 0 and s.days[i] == day and s.complete(i):
+            return s.values[i], day, "predecessor"
     if ctx.plan_start is not None:
         i = bisect_right(s.days, ctx.plan_start.toordinal()) - 1
         if i >= 0:
@@ -259,6 +273,8 @@ def judge(ctx: TargetContext, s: Series | None, how: str | None = None) -> Judge
     stale = _note_staleness(ctx, xday, figures)
     base, t0, base_from = baseline(ctx, s)
     figures.update(baseline=base, baseline_from=base_from, baseline_date=date.fromordinal(t0).isoformat())
+    if base_from == "predecessor":  # 基期值: the final value of the plan this one follows
+        figures.update(baseline_plan=ctx.predecessor, baseline_period=period_label(freq, t0))
     allowance = ctx.settings.tolerance * max(abs(ctx.goal - base), 1e-9)
     behind = False
     expected = None

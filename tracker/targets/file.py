@@ -34,6 +34,7 @@ from tracker.domain.model import (
 )
 from tracker.targets.documents import Document, IndicatorTable, read_document, split_units
 from tracker.targets.extract import extract_indicator_row, extract_task, indicator_row_text
+from tracker.targets.errors import TargetsFileError
 from tracker.targets.plans import draft_plan, plan_id_from, read_facts
 
 FORMAT_VERSION = 1
@@ -41,8 +42,9 @@ SHORT_TITLE = 40  # characters of a milestone's short title
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 # Fields people add in review that extraction never writes: a re-extraction leaving them empty
 # is no difference.
-REVIEWED_ONLY = ("name_en", "title_en", "title")
-TOP_LEVEL = ("version", "plans", "indicators", "tasks", "targets", "milestones")
+REVIEWED_ONLY = ("name_en", "title_en", "title", "coverage", "follows")
+SECTIONS = ("plans", "indicators", "tasks", "targets", "milestones")
+TOP_LEVEL = ("version", "include", *SECTIONS)
 PLAN_LEVELS = ("national", "province", "city")
 COMPARATOR_ALIASES = {"≥": ">=", "≤": "<=", "达到": ">=", "不低于": ">=", "至少": ">=", "不高于": "<=",
                       "不超过": "<=", "超过": ">", "低于": "<"}
@@ -57,14 +59,6 @@ HEADER = """\
 # attribute: binding (约束性) | expected (预期性), as a main-indicator table states it;
 # name_en, title_en: the English names the English report shows; title: a milestone's short title.
 """
-
-
-class TargetsFileError(ValueError):
-    """Every problem found in a targets file, each naming its line and field."""
-
-    def __init__(self, path: str, problems: list[str]):
-        self.path, self.problems = path, problems
-        super().__init__(f"{path}: {len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems))
 
 
 # --- extraction -> model -----------------------------------------------------------------
@@ -260,6 +254,7 @@ def dump_model(model: TargetsModel) -> str:
 class _LineDict(dict):
     line: int = 0
     key_lines: dict[str, int]
+    source: str = ""  # the included file it was read from; "" for targets.yaml itself
 
 
 class _Loader(yaml.SafeLoader):
@@ -295,8 +290,14 @@ class _Checker:
         self.problems: list[str] = []
 
     def fail(self, item: Any, key: str, message: str) -> None:
-        line = getattr(item, "key_lines", {}).get(key) or getattr(item, "line", 0)
-        self.problems.append(f"line {line}: {key}: {message}")
+        self.problems.append(f"{self.where(item, key)}: {key}: {message}")
+
+    @staticmethod
+    def where(item: Any, key: str | None = None) -> str:
+        """"line 12", or "plans/guangdong.yaml line 12" for an entry of an included file."""
+        line = (getattr(item, "key_lines", {}).get(key) if key else None) or getattr(item, "line", 0)
+        source = getattr(item, "source", "")
+        return f"{source} line {line}" if source else f"line {line}"
 
     def text(self, item: dict, key: str, required: bool = True) -> str:
         value = item.get(key)
@@ -418,7 +419,8 @@ class _Checker:
             for problem in exc.problems:
                 m = re.match(rf"{key}\.(\w+)", problem)
                 line = lines.get(m.group(1)) if m else None
-                self.problems.append(f"line {line or getattr(item, 'key_lines', {}).get(key, 0)}: {problem}")
+                where = f"{item.source} line" if getattr(item, "source", "") else "line"
+                self.problems.append(f"{where} {line or getattr(item, 'key_lines', {}).get(key, 0)}: {problem}")
             return None
 
     def plan_links(self, item: dict, plan: Plan, plans: list[Plan]) -> None:
@@ -488,28 +490,94 @@ class _Checker:
                 self.fail(item, str(key), f"unknown field; accepted fields: {', '.join(allowed)}")
 
 
-def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
-    """Validate and read a targets file's text; raises TargetsFileError listing every problem."""
+def _read_yaml(text: str, name: str) -> Any:
     try:
-        data = yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "?"
-        raise TargetsFileError(path, [f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from exc
+        raise TargetsFileError(name, [f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from exc
+
+
+def _tag(value: Any, source: str) -> None:
+    """Mark every mapping read from an included file with its name, for the problems' places."""
+    if isinstance(value, _LineDict):
+        value.source = source
+        for v in value.values():
+            _tag(v, source)
+    elif isinstance(value, list):
+        for v in value:
+            _tag(v, source)
+
+
+def _include(data: dict, path: str, c: "_Checker") -> None:
+    """targets.yaml's `include:` files (paths relative to it), each holding more plans,
+    indicators, tasks, targets and milestones: their entries are added to the file's own,
+    every problem named with the included file and its line."""
+    names = data.get("include")
+    if names is None:
+        return
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        c.fail(data, "include", f"{names!r} is not accepted; give a list of files relative to {Path(path).name}, "
+               "e.g. [plans/guangdong.yaml]")
+        return
+    base = Path(path).parent
+    for i, name in enumerate(names):
+        file = base / name
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            c.fail(data, "include", f"include[{i}]: {name} cannot be read ({exc.strerror or exc}; looked for {file})")
+            continue
+        try:
+            sub = _read_yaml(text, name)
+        except TargetsFileError as exc:
+            c.problems.extend(f"{name} {p}" for p in exc.problems)
+            continue
+        if not isinstance(sub, dict):
+            c.problems.append(f"{name} line 1: expected a mapping with keys {', '.join(SECTIONS)}")
+            continue
+        _tag(sub, name)
+        for key in sub:
+            if key not in SECTIONS:
+                hint = "; an included file cannot include others (list every file in targets.yaml)" \
+                    if key == "include" else ""
+                c.fail(sub, str(key), f"unknown field; accepted in an included file: {', '.join(SECTIONS)}{hint}")
+        for key in SECTIONS:
+            entries = sub.get(key)
+            if entries is None:
+                continue
+            if not isinstance(entries, list):
+                c.fail(sub, key, "expected a list of entries")
+                continue
+            own = data.get(key)
+            if own is None:
+                data[key] = own = []
+            if isinstance(own, list):
+                own.extend(entries)
+
+
+def parse_targets(text: str, path: str = "targets.yaml") -> TargetsModel:
+    """Validate and read a targets file's text (with the files it includes, relative to
+    `path`); raises TargetsFileError listing every problem."""
+    data = _read_yaml(text, path)
     if not isinstance(data, dict):
         raise TargetsFileError(path, ["line 1: expected a mapping with keys " + ", ".join(TOP_LEVEL)])
     c = _Checker(path)
     c.unknown_keys(data, TOP_LEVEL)
     if data.get("version", FORMAT_VERSION) != FORMAT_VERSION:
         c.fail(data, "version", f"{data.get('version')!r} is not supported; this tracker reads version {FORMAT_VERSION}")
+    _include(data, path, c)
     model = TargetsModel()
-    ids: dict[str, int] = {}
+    ids: dict[str, str] = {}
 
     def unique(item: dict, key: str, value: str, kind: str) -> None:
         if value in ids:
-            c.fail(item, key, f"duplicate {kind} id {value!r} (first at line {ids[value]}); ids must be unique")
+            c.fail(item, key, f"duplicate {kind} id {value!r} (first at {ids[value]}); ids must be unique")
         else:
-            ids[value] = getattr(item, "line", 0)
+            ids[value] = c.where(item)
 
     raw_plans = c.items(data, "plans")
     for p in raw_plans:
