@@ -4,6 +4,7 @@ its own units and regions (through a real SMTP server), and nothing of one reach
 
 import email
 import email.policy
+import io
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -200,3 +201,85 @@ def test_a_report_for_one_plan_on_demand(tmp_path, db_url, engine, two_plans):
     english = tracker.write_report(date(2025, 7, 31), plan="guangdong", lang="en")
     assert Path(english.html) == tmp_path / "reports" / "en" / "plans" / "guangdong" / "2025-07.html"
     assert "广东省" in Path(files.html).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------
+# Templates, approvals and web entry: a region's reporter works in the plan holding its region
+
+
+def test_a_regions_template_is_the_form_of_the_plan_holding_it(tmp_path, db_url, engine, two_plans):
+    from openpyxl import load_workbook
+
+    tracker = _tracker(_settings(tmp_path, db_url, 1), engine, datetime(2025, 3, 1, tzinfo=UTC))
+    counts = tracker.write_template(tmp_path / "gz.xlsx", "广州", "2024")
+    sheet = load_workbook(tmp_path / "gz.xlsx")["填报"]
+    names = [row[0] for row in sheet.iter_rows(min_row=3, values_only=True)]
+    assert names[0] == "广州市" and "天河区" in names and counts["regions"] == len(names) == 12
+    header = [c.value for c in sheet[2]]
+    assert any("[senior_universities]" in h for h in header if h)
+    assert not any("[childcare_enrollment_rate]" in h for h in header if h)  # no Guangdong target needs it
+    tracker.write_template(tmp_path / "mzt.xlsx", "省民政厅", "2024", plan="guangdong")
+    rows = [row[0] for row in load_workbook(tmp_path / "mzt.xlsx")["填报"].iter_rows(min_row=3, values_only=True)]
+    assert rows[0] == "广东省" and "深圳市" in rows and "海口市" not in rows
+    hainan = [row[0] for row in (lambda p: (tracker.write_template(p, "省民政厅", "2024"), load_workbook(p))[1])(
+        tmp_path / "hn.xlsx")["填报"].iter_rows(min_row=3, values_only=True)]
+    assert hainan[0] == "海南省" and "深圳市" not in hainan  # the home plan's unit, as before
+    # The filled form imports back: Guangzhou's cells are Guangdong's plan's regions.
+    book = load_workbook(tmp_path / "gz.xlsx")
+    col = next(i for i, c in enumerate(book["填报"][2], 1) if "[senior_universities]" in (c.value or ""))
+    book["填报"].cell(row=3, column=col, value=4)
+    book.save(tmp_path / "gz.xlsx")
+    assert tracker.import_file(tmp_path / "gz.xlsx", entered_by="gz").written == 1
+
+
+def test_approvals_follow_the_plans_own_region_hierarchy(tmp_path, db_url, engine, two_plans):
+    tracker = _tracker(_settings(tmp_path, db_url, 1), engine, datetime(2025, 3, 1, tzinfo=UTC))
+    tracker.record("senior_universities", "广州", "2024", "4", entered_by="gz")
+    submitted = tracker.submit("广州", "2024", actor=tracker.actor("gz", "广州", plan="guangdong"), plan="guangdong")
+    assert submitted.state == "submitted" and submitted.unit.name == "广州市"
+    assert submitted.approvers == ["440000"]  # a city of Guangdong's plan: its province approves
+    waiting = tracker.approvals("guangdong", waiting_for=tracker.actor("gd", "广东省", plan="guangdong"))
+    assert [s.unit.name for s in waiting] == ["广州市"]
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_a_reporter_of_another_plans_region_enters_and_downloads_in_that_plan(tmp_path, db_url, engine, two_plans,
+                                                                              monkeypatch):
+    from argon2 import PasswordHasher
+    from openpyxl import load_workbook
+    from starlette.testclient import TestClient
+    from test_web import PASSWORD, entry, post_form, sign_in, text_of
+
+    from tracker.web import auth
+    from tracker.web.app import create_app
+
+    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(auth, "_DUMMY_HASH", None)
+    moment = datetime(2025, 3, 10, 2, tzinfo=UTC)
+    settings = _settings(tmp_path, db_url, 1)
+    app = create_app(settings, engine=engine, clock=lambda: moment)
+    auth.add_user(engine, "boss", PASSWORD, "supervisor", now=moment)
+    boss = TestClient(app)
+    assert sign_in(boss, "boss").status_code == 303
+    # The supervisor adds a reporter for Guangzhou: a region of Guangdong's plan, not Hainan's.
+    r = post_form(boss, "/users", "/users", {"username": "gz", "password": PASSWORD, "role": "reporter",
+                                             "region": "广州", "department": ""})
+    assert r.status_code == 200 and "已添加用户 gz" in r.text
+    assert auth.find_user(engine, "gz").region == "440100"
+    gz = TestClient(app)
+    assert sign_in(gz, "gz").status_code == 303
+    page = gz.get("/entry")
+    assert page.status_code == 200 and "数据填报：广州市" in text_of(page.text)
+    assert 'name="value.senior_universities"' in page.text
+    assert 'name="value.childcare_enrollment_rate"' not in page.text  # no Guangdong target needs it
+    assert "海口" not in text_of(page.text)
+    saved = entry(gz, "440106", value__senior_universities="2", period__senior_universities="2024")  # 天河区
+    assert saved.status_code == 200 and "已保存 1 项" in saved.text
+    refused = entry(gz, "460100", value__senior_universities="2", period__senior_universities="2024")  # 海口
+    assert refused.status_code == 403
+    # Its template is Guangzhou's, in Guangdong's plan.
+    r = gz.get("/template", params={"unit": "广州", "period": "2024"})
+    assert r.status_code == 200
+    rows = [row[0] for row in load_workbook(io.BytesIO(r.content))["填报"].iter_rows(min_row=3, values_only=True)]
+    assert rows[0] == "广州市" and "天河区" in rows
+    assert gz.get("/template", params={"unit": "海口", "period": "2024"}).status_code == 403
