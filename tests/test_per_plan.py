@@ -283,3 +283,7 @@ def test_a_reporter_of_another_plans_region_enters_and_downloads_in_that_plan(tm
     rows = [row[0] for row in load_workbook(io.BytesIO(r.content))["填报"].iter_rows(min_row=3, values_only=True)]
     assert rows[0] == "广州市" and "天河区" in rows
     assert gz.get("/template", params={"unit": "海口", "period": "2024"}).status_code == 403
+    # Its submission is one of Guangdong's plan, for Guangdong's province to approve.
+    assert "已保存 1 项" in entry(gz, "440100", value__senior_universities="9", period__senior_universities="2024").text
+    r = post_form(gz, "/approvals", "/approvals/submit", {"period": "2024"})
+    assert r.status_code == 200 and "已提交：广州市 2024，等待广东省审核" in text_of(r.text)
