@@ -6,6 +6,7 @@ import email
 import email.policy
 import io
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -287,3 +288,26 @@ def test_a_reporter_of_another_plans_region_enters_and_downloads_in_that_plan(tm
     assert "已保存 1 项" in entry(gz, "440100", value__senior_universities="9", period__senior_universities="2024").text
     r = post_form(gz, "/approvals", "/approvals/submit", {"period": "2024"})
     assert r.status_code == 200 and "已提交：广州市 2024，等待广东省审核" in text_of(r.text)
+
+
+def test_another_plans_report_reads_right_on_a_phone_and_a_desk(browser, tmp_path, db_url, engine, two_plans):
+    from pages import WIDTHS, Shots, check_layout, page_text
+
+    tracker = _tracker(_settings(tmp_path, db_url, 1), engine, datetime(2025, 8, 12, 2, tzinfo=UTC))
+    tracker.record("senior_universities", "广州", "2024", "4", entered_by="gz")
+    shots = Shots(tmp_path)
+    for lang in ("zh", "en"):
+        path = Path(tracker.write_report(date(2025, 7, 31), plan="guangdong", lang=lang).html)
+        for width in WIDTHS:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(path.as_uri())
+            where = f"Guangdong's report ({lang}) at {width}px"
+            assert check_layout(page, where) > 10, where
+            text = page_text(page)
+            if lang == "zh":
+                assert "广东省" in text and "广州市" in text and "海口" not in text, where
+                assert {w for w in re.findall(r"[A-Za-z]{2,}", text)} <= {"SAMPLE"}, where
+            else:
+                assert "Guangdong" in text and "Haikou" not in text, where
+            shots.take(page, f"report-guangdong-{lang}")
+            page.close()
