@@ -290,9 +290,8 @@ def test_a_successors_baseline_is_the_predecessors_final_value(successor, engine
     share = (date(2026, 12, 31).toordinal() - date(2025, 12, 31).toordinal()) / (
         date(2030, 12, 31).toordinal() - date(2025, 12, 31).toordinal())
     assert f["expected"] == pytest.approx(30 + 10 * share)  # the straight line starts at the carried 基期值
-    assert "基期值 30张/千人（2025，上一期规划 hainan 的期末值）" in status.reason("zh")
-    assert "the baseline is 30 beds per 1,000 (2025), the final value of the preceding plan hainan" in \
-        status.reason("en")
+    assert "基期值 30张/千人（2025，上一期规划的期末值）" in status.reason("zh")
+    assert "the baseline is 30 beds per 1,000 (2025), the final value of the preceding plan" in status.reason("en")
     stated = tracker.evaluate(date(2027, 3, 1)).status("h15-beds-stated-2030").figures
     assert (stated["baseline"], stated["baseline_from"]) == (28, "stated") and "baseline_plan" not in stated
     # Carried at evaluation only: the stored definition has no baseline.

@@ -24,7 +24,7 @@ import difflib
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -778,12 +778,21 @@ class LoadedRegions:
     and the loaded plans. Everything else (province, counties, children …) is the home
     plan's."""
 
-    def __init__(self, home: Regions, plans: Sequence[LoadedPlan]) -> None:
+    def __init__(self, home: Regions, plans: "Sequence[LoadedPlan] | Callable[[], Sequence[LoadedPlan]]") -> None:
         self.home = home
-        self.plans = list(plans)
-        self._others = [p for p in self.plans if p.regions is not home]
+        self._plans = plans  # or what makes them: a name the home plan knows never needs them
+
+    @cached_property
+    def plans(self) -> list[LoadedPlan]:
+        return list(self._plans() if callable(self._plans) else self._plans)
+
+    @cached_property
+    def _others(self) -> list[LoadedPlan]:
+        return [p for p in self.plans if p.regions is not self.home]
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name == "plans":
+            raise AttributeError(name)
         return getattr(self.home, name)
 
     def _held(self, plan: LoadedPlan, name: str) -> Region | None:

@@ -375,11 +375,13 @@ class Tracker:
         where it lies and the plans that could hold it."""
         from tracker.domain.regions import LoadedPlan, LoadedRegions
 
-        plans = [(p, self.plan_regions(p.id)) for p in self.model.plans]  # made afresh after a change
+        model = self.model
+        if self._plan_regions[0] != self._digest:
+            self._plan_regions = (self._digest, {})
         cache: dict[str, Any] = self._plan_regions[1]
         if "" not in cache:  # "" is no plan id (targets.yaml requires one)
-            cache[""] = LoadedRegions(self.regions, [LoadedPlan(p.id, r, p.level == "national")
-                                                     for p, r in plans])
+            cache[""] = LoadedRegions(self.regions, lambda: [  # the other plans' regions: made when first needed
+                LoadedPlan(p.id, self.plan_regions(p.id), p.level == "national") for p in model.plans])
         return cache[""]
 
     def plans_on(self, as_of: date) -> list[Plan]:

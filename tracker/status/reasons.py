@@ -177,9 +177,9 @@ def _target(code: str, f: dict[str, Any], as_of: str, lang: str, words: Wording)
 
     parts = [f"{latest}，{short}" if zh else f"{latest} is {short}"]
     if f.get("baseline_from") == "predecessor":
-        base, period, plan = value(f["baseline"]), f["baseline_period"], f["baseline_plan"]
-        parts.append(f"基期值 {base}（{period}，上一期规划 {plan} 的期末值）" if zh else
-                     f"the baseline is {base} ({period}), the final value of the preceding plan {plan}")
+        base, period = value(f["baseline"]), f["baseline_period"]  # the plan itself: figures' baseline_plan
+        parts.append(f"基期值 {base}（{period}，上一期规划的期末值）" if zh else
+                     f"the baseline is {base} ({period}), the final value of the preceding plan")
     if "expected" in f:
         expected = value(f["expected"])
         behind = format_difference(f["behind_by"], unit, lang) if f.get("behind") else ""
