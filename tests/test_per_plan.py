@@ -288,6 +288,11 @@ def test_a_reporter_of_another_plans_region_enters_and_downloads_in_that_plan(tm
     assert "已保存 1 项" in entry(gz, "440100", value__senior_universities="9", period__senior_universities="2024").text
     r = post_form(gz, "/approvals", "/approvals/submit", {"period": "2024"})
     assert r.status_code == 200 and "已提交：广州市 2024，等待广东省审核" in text_of(r.text)
+    # The supervisor's completeness page: the home plan's by default, each other plan's a click away.
+    home = text_of(boss.get("/completeness").text)
+    assert "广东省促进养老托育服务健康发展实施方案（测试用）" in home and "/19" in home and "深圳" not in home
+    gd = text_of(boss.get("/completeness", params={"plan": "guangdong"}).text)
+    assert "1/21" in gd and "深圳市" in gd and "海口" not in gd and "琼中" not in gd
 
 
 def test_another_plans_report_reads_right_on_a_phone_and_a_desk(browser, tmp_path, db_url, engine, two_plans):

@@ -147,10 +147,19 @@ def history(ctx: Ctx) -> Response:
 
 @page(roles=("supervisor",))
 def completeness(ctx: Ctx) -> Response:
+    from tracker.service.plans import followed
+
     state = ctx.state
-    state.model()
-    gaps = state.tracker.completeness()
-    return ctx.render("web/completeness.html", gaps=gaps, sent=ctx.request.query_params.get("sent"))
+    model = state.model()
+    groups = followed(state.tracker, state.today())
+    chosen = ctx.request.query_params.get("plan") or None
+    if chosen is not None and not any(chosen == g[0].id for g in groups[1:]):
+        chosen = None  # the home plans' (a plan not followed today has no page here)
+    gaps = state.tracker.completeness(plan=chosen)
+    choices = [(None if i == 0 else g[0].id, "、".join(p.title for p in g)) for i, g in enumerate(groups)]
+    return ctx.render("web/completeness.html", gaps=gaps, sent=ctx.request.query_params.get("sent"),
+                      choices=choices if len(choices) > 1 else [], chosen=chosen,
+                      plan_title=next((t for pid, t in choices if pid == chosen), ""), model=model)
 
 
 @page(roles=("supervisor",))
