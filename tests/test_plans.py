@@ -1,6 +1,7 @@
 """Plans as data: several plans in one database, each with its own regions (coverage), periods
 and successors (follows), read from targets.yaml and the files it includes."""
 
+import dataclasses
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -268,6 +269,15 @@ def test_the_plans_in_force_on_a_date_are_tracked(successor, db_url, engine, tmp
     assert [p.id for p in tracker.tracked_plans()] == ["hainan-15"]  # today (2027-03-01)
     # The successor's regions are Hainan's own (no coverage declared, region 460000).
     assert tracker.plan_regions("hainan-15") is tracker.regions
+    # Hainan's packaged coverage written out on a plan is the same regions, not a copy of them.
+    from tracker.domain.regions import hainan_coverage
+
+    later = dataclasses.replace(tracker.model, plans=[dataclasses.replace(p, coverage=hainan_coverage())
+                                                      for p in tracker.model.plans])
+    (tmp_path / "written").mkdir()
+    written = make(db_url, engine, tmp_path / "written", dump_model(later))
+    assert "each_region:\n      parts_of:\n      - 460100 海口市" in dump_model(later)
+    assert written.plan_regions("hainan") is written.regions
     # No successor in the model: the 十四五 plan stays tracked after its end, its targets overdue.
     (tmp_path / "alone").mkdir()
     alone = make(db_url, engine, tmp_path / "alone", dump_model(small_model), now=datetime(2026, 7, 1, tzinfo=UTC))
@@ -413,3 +423,36 @@ def test_a_region_its_provinces_loaded_plan_leaves_out_is_refused_naming_that_pl
     text = info.value.format("zh")
     assert "它是广东省 东莞市 (441900)；guangdong（广东省）的覆盖范围不含该地区" in text, text
     assert "guangdong (Guangdong) does not cover it" in info.value.format("en")
+
+
+def test_an_export_names_and_filters_any_loaded_plans_regions(two_provinces, tmp_path):
+    tracker = two_provinces
+    tracker.record("senior_universities", "广州", "2024", 3, entered_by="广州")
+    tracker.record("senior_universities", "越秀区", "2024", 1, entered_by="越秀")  # a part of Guangzhou
+    tracker.record("senior_universities", "儋州", "2024", 2, entered_by="儋州")
+    tracker.export(tmp_path / "all.csv")
+    text = (tmp_path / "all.csv").read_text(encoding="utf-8-sig")
+    assert "广州市" in text and "广州市越秀区" in text and "儋州市" in text and "440100" in text
+    tracker.export(tmp_path / "gz.csv", regions=["广州"])  # the city and its districts
+    rows = (tmp_path / "gz.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert len(rows) == 2 and all("广州市" in r for r in rows)
+
+
+def test_with_the_national_plan_loaded_a_provinces_own_figure_is_taken_but_not_its_cities(db_url, engine, tmp_path,
+                                                                                       small_model):
+    from tracker.actuals.entry import EntryError
+
+    national = dataclasses.replace(small_model.plans[0], id="national", title="国务院办公厅意见", level="national",
+                                   region="")
+    model = dataclasses.replace(small_model, plans=[national, *small_model.plans])
+    tracker = make(db_url, engine, tmp_path, dump_model(model))
+    assert [o.region for o in tracker.record("senior_universities", "全国", "2024", 9000, entered_by="x").recorded] == [
+        "100000"]
+    assert [o.region for o in tracker.record("senior_universities", "浙江", "2024", 300, entered_by="x").recorded] == [
+        "330000"]  # a unit of the national plan
+    assert [o.region for o in tracker.record("senior_universities", "海口", "2024", 3, entered_by="x").recorded] == [
+        "460100"]  # Hainan's names first, as before
+    with pytest.raises(EntryError) as info:
+        tracker.record("senior_universities", "杭州", "2024", 1, entered_by="x")
+    text = info.value.format("zh")
+    assert "可覆盖它的浙江省规划未载入" in text and "已载入的规划：national 全国、hainan 海南省" in text, text

@@ -622,6 +622,10 @@ class Regions:
                     if key:
                         self._excluded.setdefault(_key(key), (r, top))
 
+    def __contains__(self, code: object) -> bool:
+        """Whether a region of this code is one of the plan's (excluded ones are not)."""
+        return code in self._by_code
+
     @property
     def province(self) -> Region:
         """The plan's area (a province for Hainan's plan; a city or the country for others)."""
@@ -775,8 +779,8 @@ class LoadedRegions:
     national plan takes the country's and the provinces' own figures; a province's cities
     and counties belong to that province's plan. A region no loaded plan holds is refused
     with where it lies, the plan that could hold it (the one of its province, not loaded)
-    and the loaded plans. Everything else (province, counties, children …) is the home
-    plan's."""
+    and the loaded plans. A region's parts (children) come from the plan that holds it;
+    everything else (province, counties …) is the home plan's."""
 
     def __init__(self, home: Regions, plans: "Sequence[LoadedPlan] | Callable[[], Sequence[LoadedPlan]]") -> None:
         self.home = home
@@ -794,6 +798,16 @@ class LoadedRegions:
         if name.startswith("_") or name == "plans":
             raise AttributeError(name)
         return getattr(self.home, name)
+
+    def get(self, code: str) -> Region:
+        return self.lookup(code)
+
+    def children(self, code: str) -> list[Region]:
+        """The parts of a region in the plan that holds it (the home plan's first)."""
+        for regions in (self.home, *(p.regions for p in self._others)):
+            if code in regions:
+                return regions.children(code)
+        return []
 
     def _held(self, plan: LoadedPlan, name: str) -> Region | None:
         try:

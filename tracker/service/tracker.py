@@ -285,11 +285,12 @@ class Tracker:
         from tracker.store.exports import exported_values
 
         fmt = export_format(out if isinstance(out, (str, Path)) else None, fmt)
-        chosen = export_filter(self.model, self.regions, plan=plan, indicators=indicators, region=regions,
+        loaded = self.entry_regions()  # any loaded plan's regions, named as that plan names them
+        chosen = export_filter(self.model, loaded, plan=plan, indicators=indicators, region=regions,
                                period=period, department=department)
         rows = exported_values(self.engine, revisions=revisions, indicators=chosen.indicators,
                                regions=chosen.regions, start=chosen.start, end=chosen.end)
-        return {"rows": write_export(export_rows(rows, self.model, self.regions), out, fmt), "format": fmt}
+        return {"rows": write_export(export_rows(rows, self.model, loaded), out, fmt), "format": fmt}
 
     def progress(self) -> list[Any]:
         """The latest milestone report per milestone and reporter, as known now."""
@@ -360,8 +361,8 @@ class Tracker:
             self._plan_regions = (self._digest, cache)
         if plan_id not in cache:
             plan = model.plan(plan_id)
-            if plan.coverage is None and plan.region == self.regions.province.code:
-                cache[plan_id] = self.regions
+            if plan.region == self.regions.province.code and plan.coverage in (None, self.regions.coverage):
+                cache[plan_id] = self.regions  # the home plan: Hainan's packaged coverage (or the one given)
             else:
                 try:
                     cache[plan_id] = regions_for(plan.coverage or default_coverage(plan.region))
