@@ -316,3 +316,24 @@ def test_another_plans_report_reads_right_on_a_phone_and_a_desk(browser, tmp_pat
                 assert "Guangdong" in text and "Haikou" not in text, where
             shots.take(page, f"report-guangdong-{lang}")
             page.close()
+
+
+def test_a_return_and_the_approval_reminders_reach_the_plans_own_regions(tmp_path, db_url, engine, two_plans):
+    with RecordingSMTPServer() as smtp:
+        settings = _settings(tmp_path, db_url, smtp.port)
+        settings.approval.required, settings.approval.plans = True, ["guangdong"]
+        tracker = _tracker(settings, engine, datetime(2025, 3, 3, 2, tzinfo=UTC))
+        tracker.record("senior_universities", "广州", "2024", "4", entered_by="gz")
+        tracker.submit("广州", "2024", actor=tracker.actor("gz", "广州", plan="guangdong"), plan="guangdong")
+        tracker.return_("广州", "2024", actor=tracker.actor("gd", "广东省", plan="guangdong"), reason="与统计不符",
+                        plan="guangdong")
+        tracker.deliver_alerts()
+        (rcpts, returned), = _messages(smtp)
+        assert rcpts == [GUANGDONG["广州市"]] and "与统计不符" in _body(returned)
+        smtp.messages.clear()
+        tracker.remind()
+    got = {tuple(r): m for r, m in _messages(smtp)}
+    assert "2024" in _body(got[(GUANGDONG["深圳市"],)]) and "提交" in got[(GUANGDONG["深圳市"],)]["Subject"]
+    assert "与统计不符" in _body(got[(GUANGDONG["广州市"],)])  # still to submit again, with the reason
+    # Hainan's plan requires no approval: none of its regions hears of submitting.
+    assert not [m for r, m in got.items() if r[0].endswith("@hainan.example") and "提交提醒" in m["Subject"]]
