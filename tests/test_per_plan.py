@@ -337,3 +337,23 @@ def test_a_return_and_the_approval_reminders_reach_the_plans_own_regions(tmp_pat
     assert "与统计不符" in _body(got[(GUANGDONG["广州市"],)])  # still to submit again, with the reason
     # Hainan's plan requires no approval: none of its regions hears of submitting.
     assert not [m for r, m in got.items() if r[0].endswith("@hainan.example") and "提交提醒" in m["Subject"]]
+
+
+def test_the_template_command_makes_another_plans_form(tmp_path, engine, cli_model, small_model):
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from tracker.cli.main import cli
+
+    cli_model(parse_targets(with_guangdong(small_model)))
+    runner = CliRunner()
+    out = tmp_path / "gz.xlsx"
+    done = runner.invoke(cli, ["template", "--unit", "广州", "--period", "2024", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "12 个地区" in done.output
+    assert next(load_workbook(out)["填报"].iter_rows(min_row=3, values_only=True))[0] == "广州市"
+    unit = runner.invoke(cli, ["template", "--unit", "省教育厅", "--plan", "guangdong", "--period", "2024",
+                               "-o", str(tmp_path / "jyt.xlsx")])
+    assert unit.exit_code == 0 and "144 个地区" in unit.output, unit.output  # 广东省, its 21 cities and their parts
+    wrong = runner.invoke(cli, ["template", "--unit", "省教育厅", "--plan", "zhejiang", "--period", "2024"])
+    assert wrong.exit_code == 2 and "没有规划「zhejiang」；可选：hainan, guangdong" in wrong.output
