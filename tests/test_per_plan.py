@@ -357,3 +357,43 @@ def test_the_template_command_makes_another_plans_form(tmp_path, engine, cli_mod
     assert unit.exit_code == 0 and "144 个地区" in unit.output, unit.output  # 广东省, its 21 cities and their parts
     wrong = runner.invoke(cli, ["template", "--unit", "省教育厅", "--plan", "zhejiang", "--period", "2024"])
     assert wrong.exit_code == 2 and "没有规划「zhejiang」；可选：hainan, guangdong" in wrong.output
+
+
+GUANGZHOU_PLAN = """
+plans:
+- id: guangzhou
+  title: 广州市促进养老托育服务健康发展实施方案（测试用）
+  issuer: 广州市人民政府
+  level: city
+  region: '440100'
+  start: 2021-01-01
+  end: 2025-12-31
+  source: tests/test_per_plan.py
+  coverage: {region: 440100 广州市, units: children}
+tasks:
+- {plan: guangzhou, number: 1, text: 婴幼儿在托率达到60%, units_text: 市卫生健康委, lead: [市卫生健康委]}
+targets:
+- {id: gz-enrolment-2025, plan: guangzhou, task: 1, indicator: childcare_enrollment_rate, comparator: '>=',
+   value: 60, unit: percent, deadline: 2025-12-31}
+"""
+
+
+def test_a_district_in_a_province_and_a_city_plan_works_in_both(tmp_path, db_url, engine, small_model):
+    import yaml
+    from openpyxl import load_workbook
+
+    data = yaml.safe_load(with_guangdong(small_model))
+    for key, items in yaml.safe_load(GUANGZHOU_PLAN).items():
+        data[key].extend(items)
+    (tmp_path / "targets.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with RecordingSMTPServer() as smtp:
+        settings = _settings(tmp_path, db_url, smtp.port)
+        tracker = _tracker(settings, engine, datetime(2025, 8, 12, 2, tzinfo=UTC))
+        tracker.write_template(tmp_path / "th.xlsx", "天河区", "2024")
+        header = " ".join(c.value or "" for c in load_workbook(tmp_path / "th.xlsx")["填报"][2])
+        # 天河区: a district of Guangzhou in Guangdong's plan, a unit of Guangzhou's own plan
+        assert "[senior_universities]" in header and "[childcare_enrollment_rate]" in header
+        assert tracker.run_month("2025-07").state == "succeeded"
+    gz = json.loads((tmp_path / "reports" / "plans" / "guangzhou" / "2025-07.json").read_text(encoding="utf-8"))
+    assert {it["id"] for s in gz["sections"] for it in s["items"]} == {"gz-enrolment-2025"}
+    assert (tmp_path / "reports" / "plans" / "guangdong" / "2025-07.json").exists()

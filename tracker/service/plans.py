@@ -129,32 +129,41 @@ def template_scope(tracker: Any, unit: str, plan: str | None) -> tuple[Any, Regi
 
     if plan is None and template_owner(tracker.model, unit, tracker.regions) is None:
         try:
-            plan = plan_of_region(tracker, tracker.entry_regions().lookup(unit).code)
+            return scope_of(tracker, plans_holding(tracker, tracker.entry_regions().lookup(unit).code))
         except RegionError:
             pass  # the form's own refusal names what is accepted
     return scope_of(tracker, plan)
 
 
-def scope_of(tracker: Any, plan: str | None) -> tuple[Any, Regions, set[str] | None]:
-    """(model, regions, indicators kept) a form of `plan` is made from: the home plans' as
-    always (None or a home plan: the whole model, the tracker's regions, every indicator), or
-    another plan's own tasks, regions and the indicators its targets need."""
+def scope_of(tracker: Any, plans: str | Sequence[str] | None) -> tuple[Any, Regions, set[str] | None]:
+    """(model, regions, indicators kept) a form of `plans` is made from: the home plans' as
+    always (none, or a home plan: the whole model, the tracker's regions, every indicator), or
+    other plans' own tasks, the first one's regions and the indicators their targets need
+    (西湖区 in Zhejiang's plan and in a Hangzhou city plan: both plans' targets)."""
     from tracker.status.figures import indicators_needed
 
-    if plan is None or is_home(tracker, plan):
+    ids = [plans] if isinstance(plans, str) else list(plans or [])
+    if not ids or any(is_home(tracker, p) for p in ids):
         return tracker.model, tracker.regions, None
-    model = plan_model(tracker, [plan])
-    return model, regions_of(tracker, plan), indicators_needed(model)
+    model = plan_model(tracker, ids)
+    return model, regions_of(tracker, ids[0]), indicators_needed(model)
+
+
+def plans_holding(tracker: Any, code: str) -> list[str]:
+    """The plans a region's reporter works in beside the home ones: none when the home
+    regions hold `code` (the home plans, as before), else every other plan whose regions do
+    (a reporter of 广州 works in Guangdong's plan, and in a Guangzhou city plan if one is
+    loaded), in the model's order."""
+    try:
+        tracker.regions.get(code)
+        return []
+    except (RegionError, KeyError):
+        pass
+    return [p.id for p in plans_of_region(tracker, code, [p for p in tracker.model.plans if not is_home(tracker, p.id)])]
 
 
 def plan_of_region(tracker: Any, code: str) -> str | None:
-    """The plan a region's reporter works in: None (the home plans) when the home regions
-    hold `code`, else the first other plan whose regions do (a reporter of 广州 works in
-    Guangdong's plan), else None."""
-    try:
-        tracker.regions.get(code)
-        return None
-    except (RegionError, KeyError):
-        pass
-    found = plans_of_region(tracker, code, [p for p in tracker.model.plans if not is_home(tracker, p.id)])
-    return found[0].id if found else None
+    """The first of `plans_holding` (None: the home plans): the plan whose regions name the
+    region and whose hierarchy its submissions go up."""
+    found = plans_holding(tracker, code)
+    return found[0] if found else None

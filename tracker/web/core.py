@@ -112,10 +112,13 @@ class WebState:
     def scope_for(self, user: Any) -> tuple[TargetsModel, Any, set[str] | None]:
         """(model, regions, indicators kept) the account enters, uploads and reports progress
         in: the home plans' (the whole model, every indicator), or for a region of another plan
-        that plan's own tasks, regions and the indicators its targets need."""
-        from tracker.service.plans import scope_of
+        the plans holding it: their own tasks, the first one's regions and the indicators their
+        targets need."""
+        from tracker.service.plans import plans_holding, scope_of
 
-        return scope_of(self.tracker, self.plan_of(user))
+        if user is None or not getattr(user, "region", ""):
+            return scope_of(self.tracker, None)
+        return scope_of(self.tracker, plans_holding(self.tracker, user.region))
 
     def regions_for(self, user: Any) -> Any:
         """The regions of the plan the account works in (see scope_for)."""
