@@ -397,3 +397,31 @@ def test_a_district_in_a_province_and_a_city_plan_works_in_both(tmp_path, db_url
     gz = json.loads((tmp_path / "reports" / "plans" / "guangzhou" / "2025-07.json").read_text(encoding="utf-8"))
     assert {it["id"] for s in gz["sections"] for it in s["items"]} == {"gz-enrolment-2025"}
     assert (tmp_path / "reports" / "plans" / "guangdong" / "2025-07.json").exists()
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_the_web_serves_each_plans_reports(tmp_path, db_url, engine, two_plans, monkeypatch):
+    from argon2 import PasswordHasher
+    from starlette.testclient import TestClient
+    from test_web import PASSWORD, sign_in, text_of
+
+    from tracker.web import auth
+    from tracker.web.app import create_app
+
+    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    moment = datetime(2025, 8, 12, 2, tzinfo=UTC)
+    settings = _settings(tmp_path, db_url, 1)
+    assert _tracker(settings, engine, moment).run_month("2025-07").state == "succeeded"
+    auth.add_user(engine, "reader", PASSWORD, "viewer", now=moment)
+    client = TestClient(create_app(settings, engine=engine, clock=lambda: moment))
+    assert sign_in(client, "reader").status_code == 303
+    listing = client.get("/reports").text
+    assert 'href="/reports/plans/guangdong/2025-07.html"' in listing and "广东省促进养老托育" in text_of(listing)
+    page = client.get("/reports/plans/guangdong/2025-07.html")
+    assert page.status_code == 200 and "广东省" in page.text and "海口" not in page.text
+    assert client.get("/reports/plans/guangdong/index.html").status_code == 200
+    latest = client.get("/reports/plans/guangdong/latest", follow_redirects=False)
+    assert latest.headers["location"] == "/reports/plans/guangdong/2025-07.html"
+    for bad in ("hainan", "zhejiang", "..%2F..", "guangdong%2F..%2F.."):
+        assert client.get(f"/reports/plans/{bad}/2025-07.html").status_code == 404, bad
+    assert client.get("/reports/plans/guangdong/tracker.db").status_code == 404

@@ -25,7 +25,21 @@ def reports(ctx: Ctx) -> Response:
     for period in reversed(report_periods(directory)):
         found = read_report(directory, period)
         entries.append(headline(found) if found and "period" in found else {"period": period, "as_of": "", "kind": ""})
-    return ctx.render("web/reports.html", entries=entries, message=ctx.request.query_params.get("made", ""))
+    model = ctx.state.model()
+    others = []  # the other plans' report sets (tracker.service.plans: reports/plans/<plan-id>/)
+    for plan in model.plans:
+        periods = report_periods(directory / "plans" / plan.id) if _other_plan(ctx, plan.id) else []
+        if periods:
+            others.append({"id": plan.id, "title": plan.title, "latest": periods[-1]})
+    return ctx.render("web/reports.html", entries=entries, message=ctx.request.query_params.get("made", ""),
+                      others=others)
+
+
+def _other_plan(ctx: Ctx, plan_id: str) -> bool:
+    """Whether `plan_id` is a plan of the model whose reports are its own (not the home plans')."""
+    from tracker.service.plans import is_home
+
+    return any(p.id == plan_id for p in ctx.state.tracker.model.plans) and not is_home(ctx.state.tracker, plan_id)
 
 
 @page(roles=("supervisor",))
@@ -43,10 +57,17 @@ def report_file(ctx: Ctx) -> Response:
     from tracker.report.files import report_periods
 
     name = ctx.request.path_params["name"]
-    directory = Path(ctx.state.settings.reports_dir)
+    directory, prefix = Path(ctx.state.settings.reports_dir), "/reports"
+    plan = ctx.request.path_params.get("plan")
+    if plan is not None:  # another plan's report set, for a plan the model holds (never a path of the caller's)
+        ctx.state.model()
+        if not _other_plan(ctx, plan):
+            return ctx.render("web/error.html", 404, title="没有这份报告", message=f"找不到规划「{plan}」的报告。",
+                              detail="")
+        directory, prefix = directory / "plans" / plan, f"/reports/plans/{plan}"
     if name == "latest":
         periods = report_periods(directory)
-        return _redirect(f"/reports/{periods[-1]}.html" if periods else "/reports")
+        return _redirect(f"{prefix}/{periods[-1]}.html" if periods else "/reports")
     path = resolved(directory, name)  # inside one generation: a switch meanwhile cannot mix two files
     if not REPORT_FILE.match(name) or not path.is_file():
         return ctx.render("web/error.html", 404, title="没有这份报告", message=f"找不到「{name}」。", detail="")
