@@ -173,7 +173,7 @@ def test_the_report_command_writes_the_national_report_with_its_rollup(tracker):
     result = CliRunner().invoke(cli, ["report", "--plan", "national", "--as-of", "2025-03-01", "--config", str(config)])
     assert result.exit_code == 0, result.output
     html = Path(result.output.strip())
-    assert html == Path(tracker.settings.reports_dir) / "national" / "2025-03.html"
+    assert html == Path(tracker.settings.reports_dir) / "plans" / "national" / "2025-03.html"
     data = json.loads(html.with_suffix(".json").read_text(encoding="utf-8"))
     assert data["plan"]["id"] == "national" and len(data["rollup"]["indicators"]) == 2
     result = CliRunner().invoke(cli, ["report", "--plan", "nowhere", "--config", str(config)])

@@ -115,6 +115,7 @@ class WebSettings:
 
 
 CHANNELS: tuple[str, ...] = ("email", "webhook", "wecom", "dingtalk")
+PLAN_KEYS: tuple[str, ...] = ("supervisors", "recipients", "report_base_url", "wecom", "dingtalk")
 
 
 @dataclass
@@ -131,11 +132,26 @@ class AlertsSettings:
     wecom: dict[str, Any] = field(default_factory=dict)
     dingtalk: dict[str, Any] = field(default_factory=dict)
     recipients: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # [alerts.plans."zhejiang"]: another plan's own supervisors, recipients, report link and group
+    # bots (PLAN_KEYS). The top-level supervisors and recipients are the home plan's (the plan of
+    # the province the tracker follows, Hainan's): 省民政厅 in Zhejiang's plan is Zhejiang's, and
+    # never gets what the top-level 省民政厅 address gets. See `for_plan`.
+    plans: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.resend_after_minutes < 1:
             raise ValueError(f"resend_after_minutes = {self.resend_after_minutes:g}: accepted 1 or more (longer than "
                              "one delivery may take, or a message still being sent would be sent twice)")
+        for plan_id, table in self.plans.items():
+            if not isinstance(table, dict):
+                raise ValueError(f"plans.{plan_id} must be a table (of {', '.join(PLAN_KEYS)})")
+            for key, value in table.items():
+                if key not in PLAN_KEYS:
+                    raise ValueError(f"plans.{plan_id} has no setting {key!r}; accepted: {', '.join(PLAN_KEYS)}")
+                wanted = list if key == "supervisors" else (str if key == "report_base_url" else dict)
+                if not isinstance(value, wanted):
+                    raise ValueError(f"plans.{plan_id}.{key} = {value!r}: expected "
+                                     f"{ {list: 'a list', str: 'a string', dict: 'a table'}[wanted] }")
 
     @property
     def enabled(self) -> bool:
@@ -148,6 +164,32 @@ class AlertsSettings:
 
     def emails(self, unit: str) -> list[str]:
         return list((self.recipients.get(unit) or {}).get("email", []))
+
+    def for_plan(self, plan_id: str, home: bool) -> "AlertsSettings":
+        """The settings one plan's alerts and reminders go out with. The home plan (`home`:
+        one of the plans the tracker follows by default) keeps the top-level supervisors,
+        recipients and group bots, with its own [alerts.plans."<id>"] table over them if it
+        has one. Another plan has only its own table's supervisors, recipients and bots (none
+        when it has no table: nobody of another plan stands in for its units); it shares the
+        transports (the SMTP server, the webhook, whose payload names the plan) and the report
+        link (`report_base_url` + /plans/<id>, unless its table gives one)."""
+        own = self.plans.get(plan_id, {})
+        if home:
+            base = {"supervisors": self.supervisors, "recipients": self.recipients, "wecom": self.wecom,
+                    "dingtalk": self.dingtalk, "report_base_url": self.report_base_url}
+        else:
+            link = self.report_base_url.rstrip("/")
+            base = {"supervisors": [], "recipients": {}, "wecom": {}, "dingtalk": {},
+                    "report_base_url": f"{link}/plans/{plan_id}" if link else ""}
+        chosen = {**base, **{k: v for k, v in own.items() if k in PLAN_KEYS}}
+        def configured(c: str) -> bool:  # a group bot is one plan's chat: the plan's own, or none
+            return bool(chosen.get(c)) if c in ("wecom", "dingtalk") else bool(self.channel(c))
+
+        if self.channels is None:
+            channels = [c for c in CHANNELS if configured(c)]
+        else:  # the home plan keeps the list as written; another plan drops the bots it has none for
+            channels = [c for c in self.channels if home or c not in ("wecom", "dingtalk") or configured(c)]
+        return dataclasses.replace(self, channels=list(channels), plans={}, **chosen)
 
 
 @dataclass

@@ -60,11 +60,13 @@ def template_owner(model: TargetsModel, who: str, regions: Regions) -> TemplateO
 
 
 def write_template(path: str | Path, model: TargetsModel, unit: str, period: str,
-                   regions: Regions | None = None) -> dict[str, int]:
+                   regions: Regions | None = None, only: set[str] | None = None) -> dict[str, int]:
     """Write the .xlsx form for one responsible unit and period: a 填报 sheet with one row
     per region and one column per indicator (unit in the header, cells validated as
     numbers), a 里程碑进展 sheet for the unit's milestones, and 说明. `tracker import`
-    reads the filled form back. Returns how many indicators and milestones it holds."""
+    reads the filled form back. Returns how many indicators and milestones it holds.
+    `model` and `regions` are one plan's (the service gives another plan's tasks and
+    regions), `only` the indicators its targets need (None: every indicator of the kind)."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
@@ -86,6 +88,8 @@ def write_template(path: str | Path, model: TargetsModel, unit: str, period: str
     else:
         indicators = template_indicators(model, unit, p.kind)
         milestones = template_milestones(model, unit)
+    if only is not None:
+        indicators = [i for i in indicators if i.id in only]
     if not indicators and not milestones:
         raise EntryError([Problem(
             f"「{unit}」在该期间没有需要填报的指标或里程碑", f"{unit!r} reports no indicator due by "

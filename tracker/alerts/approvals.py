@@ -42,10 +42,12 @@ def reminder_texts(unsubmitted: dict[str, list[Submission]], waiting: dict[str, 
 
 
 def approval_rows(messages: dict[str, tuple[str, str]], key: str, period: str, config: AlertsSettings,
-                  now: datetime, names: dict[str, str] | None = None, item: str = "") -> list[dict[str, Any]]:
+                  now: datetime, names: dict[str, str] | None = None, item: str = "",
+                  plan: str = "") -> list[dict[str, Any]]:
     """Outbox rows for `messages` (recipient -> (subject, text)), one per recipient and enabled
     channel, with idempotency keys from `key` (a return: its history id; a reminder: the month),
-    so the same message is never queued twice."""
+    so the same message is never queued twice. `config`: the plan's own
+    (AlertsSettings.for_plan); `plan` is named in a webhook's payload."""
     from tracker.alerts.outbox import Message, Recipients, channel_payload, enabled_channels, outbox_row
 
     names = names or {}
@@ -58,7 +60,7 @@ def approval_rows(messages: dict[str, tuple[str, str]], key: str, period: str, c
                 continue
             digest = hashlib.sha256(f"{KIND}|{key}|{who}|{channel}".encode()).hexdigest()[:32]
             message = Message(subject, text, f"<pre>{escape(text)}</pre>")
-            payload = channel_payload(channel, message, digest, Recipients([label], [], emails, []))
+            payload = channel_payload(channel, message, digest, Recipients([label], [], emails, []), plan)
             rows.append(outbox_row(digest, period, KIND, channel, label, message, payload, now, item_id=item))
     return rows
 

@@ -361,12 +361,15 @@ def compose_digest(digest: Digest, period: str, report_link: str, region_names: 
     return Message(subject, body, page, "\n".join(md), items)
 
 
-def digest_key(period: str, digest: Digest, channel: str) -> str:
+def digest_key(period: str, digest: Digest, channel: str, plan: str = "") -> str:
     """Stable for the same recipient, channel and events: a re-run that finds the same flips
-    queues nothing new; one that finds different ones sends the new digest."""
+    queues nothing new; one that finds different ones sends the new digest. `plan`: another
+    plan than the home one (its 省民政厅 is not the home plan's; the home plan's keys stay as
+    they always were)."""
     events = sorted(f"{x.event.kind}|{x.event.item_id}|{x.event.region}|{x.event.previous_code}|{x.event.code}"
                     for x in digest.lines)
-    raw = "|".join([period, "summary" if digest.summary else "digest", digest.recipient, channel, *events])
+    raw = "|".join([period, "summary" if digest.summary else "digest", digest.recipient, channel, *events]
+                   + ([f"plan={plan}"] if plan else []))
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
@@ -378,13 +381,17 @@ class DeliveryError(RuntimeError):
     pass
 
 
-def channel_payload(channel: str, message: Message, key: str, recipients: Recipients) -> dict[str, Any]:
+def channel_payload(channel: str, message: Message, key: str, recipients: Recipients, plan: str = "") -> dict[str, Any]:
+    """What `channel` is sent for `message`; a webhook's payload names the plan (`plan`) its
+    units belong to, so its receiver routes 省民政厅 of each plan apart."""
     if channel == "email":
         return {"to": recipients.email_to, "cc": recipients.email_cc, "subject": message.subject,
                 "text": message.text, "html": message.html}
     if channel == "webhook":
         payload = {"idempotency_key": key, "subject": message.subject, "text": message.text,
                    "to_units": recipients.to_units, "cc_units": recipients.cc_units}
+        if plan:
+            payload["plan"] = plan
         if message.items:
             payload["items"] = message.items
         return payload
@@ -563,11 +570,14 @@ BOT_CHANNELS = ("wecom", "dingtalk")  # one group chat each: it gets the supervi
 
 
 def alert_rows(model: TargetsModel, events: Sequence[AlertEvent], period: str, config: AlertsSettings | dict[str, Any],
-               report_link: str, region_names: dict[str, str] | None = None, *, now: datetime) -> list[dict[str, Any]]:
+               report_link: str, region_names: dict[str, str] | None = None, *, now: datetime,
+               plan: str = "", keyed: bool = False) -> list[dict[str, Any]]:
     """The outbox rows for one run's events (pure): one digest per recipient and channel, and
     the supervisors' digest. Email goes to each unit's addresses ([alerts.recipients]) and the
-    supervisors'; a webhook gets every digest (its receiver routes them by `to_units`); a
-    WeCom or DingTalk group bot, one chat, gets the supervisors' digest only."""
+    supervisors'; a webhook gets every digest (its receiver routes them by `to_units` and
+    `plan`); a WeCom or DingTalk group bot, one chat, gets the supervisors' digest only.
+    `config` is the plan's own (AlertsSettings.for_plan); `plan` names it in the webhook's
+    payload, and `keyed` puts it in the idempotency keys (every plan but the home one)."""
     config = alerts_settings(config)
     names = region_names or {}
     for event in events:
@@ -590,8 +600,8 @@ def alert_rows(model: TargetsModel, events: Sequence[AlertEvent], period: str, c
                 continue
             if channel == "email" and not emails:
                 continue
-            key = digest_key(period, digest, channel)
-            payload = channel_payload(channel, message, key, Recipients(digest.to_units, [], emails, []))
+            key = digest_key(period, digest, channel, plan if keyed else "")
+            payload = channel_payload(channel, message, key, Recipients(digest.to_units, [], emails, []), plan)
             rows.append(outbox_row(key, period, "summary" if digest.summary else "digest", channel, who, message,
                                    payload, now, item_id=f"{len(digest.lines)} items", code=worst))
     return rows

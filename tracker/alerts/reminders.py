@@ -30,9 +30,12 @@ def reminder_messages(gaps: list[Gap], region_names: dict[str, str], submission_
     return out
 
 
-def reminder_rows(messages: dict[str, str], period: str, config: AlertsSettings, now: datetime) -> list[dict[str, Any]]:
+def reminder_rows(messages: dict[str, str], period: str, config: AlertsSettings, now: datetime,
+                  plan: str = "", keyed: bool = False) -> list[dict[str, Any]]:
     """Outbox rows for `messages`, one per recipient and channel, keyed per period: a second
-    reminder in the same month to the same recipient is the same message."""
+    reminder in the same month to the same recipient is the same message. `config`: the
+    plan's own (AlertsSettings.for_plan); `plan` is named in a webhook's payload and, when
+    `keyed` (every plan but the home one), in the keys: 省民政厅 of two plans are two units."""
     from tracker.alerts.outbox import Message, Recipients, channel_payload, enabled_channels, outbox_row
 
     rows = []
@@ -42,8 +45,9 @@ def reminder_rows(messages: dict[str, str], period: str, config: AlertsSettings,
             emails = config.emails(who)
             if channel == "email" and not emails:
                 continue
-            key = hashlib.sha256(f"submission|{period}|{who}|{channel}".encode()).hexdigest()[:32]
+            raw = f"submission|{period}|{who}|{channel}" + (f"|plan={plan}" if keyed and plan else "")
+            key = hashlib.sha256(raw.encode()).hexdigest()[:32]
             message = Message(subject, text, f"<pre>{escape(text)}</pre>")
-            payload = channel_payload(channel, message, key, Recipients([who], [], emails, []))
+            payload = channel_payload(channel, message, key, Recipients([who], [], emails, []), plan)
             rows.append(outbox_row(key, period, "submission", channel, who, message, payload, now))
     return rows

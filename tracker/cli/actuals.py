@@ -159,10 +159,14 @@ def import_(ctx: click.Context, file: Path, correct: bool, period: str | None, i
 @click.option("--period", required=True, help="期间 Period, e.g. 2026-11, 2026Q3, 2025.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="输出文件 Output .xlsx (default: 填报_<unit>_<period>.xlsx).")
+@click.option("--plan", "plan_id", default=None,
+              help="规划 Plan id (`tracker plans`): whose unit it is (default: the home plan's unit, "
+                   "or the plan holding the region).")
 @lang_option
 @config_option
 @click.pass_context
-def template(ctx: click.Context, unit_name: str, period: str, output: Path | None, lang: str | None) -> None:
+def template(ctx: click.Context, unit_name: str, period: str, output: Path | None, plan_id: str | None,
+             lang: str | None) -> None:
     """生成 Excel 填报模板 Write an Excel form for one unit and period; import it back when filled."""
     from tracker.actuals.problems import EntryError
     from tracker.domain.periods import PeriodError, parse_period
@@ -175,9 +179,13 @@ def template(ctx: click.Context, unit_name: str, period: str, output: Path | Non
         raise click.BadParameter(str(exc), param_hint="--period") from exc
     output = output or Path(f"填报_{unit_name}_{label}.xlsx")
     try:
-        counts = tracker.write_template(output, unit_name, period)
+        counts = tracker.write_template(output, unit_name, period, plan=plan_id)
     except EntryError as exc:
         _fail(exc, lang)
+    except KeyError:
+        known = ", ".join(p.id for p in tracker.model.plans)
+        raise click.BadParameter(f"没有规划「{plan_id}」；可选：{known} / no plan {plan_id!r}; accepted: {known}",
+                                 param_hint="--plan") from None
     click.echo(f"已生成 {output}：{counts['indicators']} 个指标，{counts['milestones']} 个里程碑，{counts['regions']} 个地区"
                if lang == "zh" else f"wrote {output}: {counts['indicators']} indicators, "
                f"{counts['milestones']} milestones, {counts['regions']} regions")

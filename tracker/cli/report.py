@@ -19,7 +19,7 @@ from tracker.cli.options import as_of_option, config_option, lang_option, model_
               help="targets.yaml (default: from the settings).")
 @click.option("--preview", is_flag=True, help="预览 Count figures submitted but not yet approved too, into reports/preview/.")
 @click.option("--plan", "plan", default=None,
-              help="规划 That plan's own report, into reports/<plan>/, with the roll-up of the plans below it "
+              help="规划 That plan's own report, into reports/plans/<plan>/, with the roll-up of the plans below it "
                    "(e.g. national: every province's own target, latest value and coverage).")
 @config_option
 @click.pass_context

@@ -84,18 +84,25 @@ def _read_password(from_stdin: bool) -> str:
 def add(ctx: click.Context, username: str, role: str, department: str, region: str, display_name: str,
         password_stdin: bool) -> None:
     """添加用户 Add an account (the password is asked for, or read from stdin)."""
+    from tracker.domain.regions import load_regions
     from tracker.web import auth
     engine, model = _engine_model(ctx)
+    regions, name = load_regions(), lambda code: load_regions().get(code).name
+    if model is not None and len(model.plans) > 1:  # a region of any loaded plan (广州 in Guangdong's)
+        from tracker.service import Tracker
+        from tracker.service.plans import region_names
+
+        tracker = Tracker(settings_from(ctx), engine=engine)
+        regions, name = tracker.entry_regions(), region_names(tracker)
     try:
         user = auth.add_user(engine, username, _read_password(password_stdin), role, department=department,
-                             region=region, display_name=display_name, model=model, now=datetime.now(UTC))
+                             region=region, display_name=display_name, model=model, regions=regions,
+                             now=datetime.now(UTC))
     except auth.UserError as exc:
         raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
-    from tracker.domain.regions import load_regions
     from tracker.web.admin import user_detail
 
-    auth.audit(engine, "cli", "user_add", user.username, now=datetime.now(UTC),
-               detail=user_detail(user, lambda code: load_regions().get(code).name))
+    auth.audit(engine, "cli", "user_add", user.username, now=datetime.now(UTC), detail=user_detail(user, name))
     click.echo(f"已添加 added: {user.username} ({user.role}{' ' + user.department if user.department else ''}"
                f"{' ' + user.region if user.region else ''})")
 

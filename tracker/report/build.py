@@ -515,18 +515,19 @@ def _by_region(statuses: Sequence[Status], items_by_id: dict[str, dict[str, Any]
 
 def _completeness(model: TargetsModel, digest: _Digest, regions: Regions, plan_region: str,
                   as_of: date, grace_days: int, lang: str, limits: Limits,
-                  gaps: Sequence[Any] | None = None) -> dict[str, Any]:
+                  gaps: Sequence[Any] | None = None, plans: Sequence[str] | None = None) -> dict[str, Any]:
     """Who has not reported for the period each indicator's frequency expects (after the grace
     period): by reporting unit, and by region (tracker.status.completeness decides; this lays it out).
     `gaps` given (the service's, with approval states): each row also says how many regions'
-    figures are 未报送 / 已提交未审核 / 已审核."""
+    figures are 未报送 / 已提交未审核 / 已审核. `plans`: whose targets say what is wanted (the
+    report's plans; default every plan's)."""
     from tracker.status.completeness import missing_reports
 
     units: dict[str, list[dict[str, Any]]] = defaultdict(list)
     missing_by_region: dict[str, list[str]] = defaultdict(list)
     names = {i.id: i.label(lang) for i in model.indicators}
     if gaps is None:
-        gaps = missing_reports(model, digest.latest, regions, plan_region, as_of, grace_days)
+        gaps = missing_reports(model, digest.latest, regions, plan_region, as_of, grace_days, plans or None)
     for gap in gaps:
         name = names.get(gap.indicator, gap.name)
         for c in gap.missing:
@@ -693,7 +694,7 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
         "by_unit": _by_unit(items, tasks, lang),
         "by_region": _by_region(statuses, items_by_id, regions, lang, limits),
         "completeness": _completeness(model, digest, regions, plan_region, as_of, grace_days, lang, limits,
-                                      completeness),
+                                      completeness, plans),
     }
     if approval is not None:
         waiting = sum(1 for it in items if it.get("unapproved"))

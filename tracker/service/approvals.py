@@ -45,7 +45,10 @@ INCLUDES = ("all", "approved", "submitted")
 
 
 def scope(tracker: Any, plan_id: str | None = None) -> tuple[Plan, Regions]:
-    """The plan (default: the first the reports cover) and its regions."""
+    """The plan (default: the first the reports cover) and its own regions: what approves
+    what in Zhejiang's plan follows Zhejiang's hierarchy."""
+    from tracker.service.plans import regions_of
+
     model = tracker.model
     if plan_id is None:
         tracked = tracker.tracked_plans(model)
@@ -57,7 +60,7 @@ def scope(tracker: Any, plan_id: str | None = None) -> tuple[Plan, Regions]:
     except KeyError:
         known = ", ".join(p.id for p in model.plans)
         raise ApprovalError("plan", f"没有规划「{plan_id}」；可选：{known}", f"no plan {plan_id!r}; accepted: {known}") from None
-    return plan, tracker.regions  # the tracker's regions: the one plan's regions it has today
+    return plan, regions_of(tracker, plan.id)
 
 
 def supervisors(tracker: Any, plan_id: str) -> list[str]:
@@ -177,10 +180,14 @@ def _send_return(tracker: Any, submission: Submission, reason: str, actor: Actor
     from tracker.alerts.approvals import approval_rows, return_message
     from tracker.store.outbox import insert_alerts
 
+    from tracker.service.plans import alert_settings, is_home
+
     subject, text = return_message(submission, reason, actor.name)
     month = tracker.today().strftime("%Y-%m")
+    plan = submission.plan
     insert_alerts(tracker.engine, approval_rows({submission.unit.name: (subject, text)}, f"return|{event_id}", month,
-                                                tracker.settings.alerts, tracker.now(), item=submission.key))
+                                                alert_settings(tracker, plan), tracker.now(), item=submission.key,
+                                                plan="" if is_home(tracker, plan) else plan))
 
 
 def history(tracker: Any, unit_text: str, period_text: str, plan: str | None = None) -> list[dict[str, Any]]:
@@ -298,11 +305,13 @@ def locks(tracker: Any) -> Locks:
     reports cover, for a period closed by its age)."""
     from tracker.store.approvals import lock_rows
 
+    from tracker.service.plans import region_names
+
     model = tracker.model
     tracked = [p.id for p in tracker.tracked_plans(model)]
     by_plan = {p.id: supervisors(tracker, p.id) for p in model.plans}
     return Locks(lambda: [_hold(r) for r in lock_rows(tracker.engine)], model, tracker.today(),
-                 tracker.settings.approval.expiry_days, _names(tracker.regions),
+                 tracker.settings.approval.expiry_days, region_names(tracker),
                  by_plan.get(tracked[0], []) if tracked else [], by_plan)
 
 
@@ -323,9 +332,10 @@ def reminder_rows(tracker: Any, month: str) -> list[dict[str, Any]]:
     submitted their due periods and the approvers of submissions waiting for them; one
     message per recipient and month."""
     from tracker.alerts.approvals import approval_rows, reminder_texts
+    from tracker.service.plans import alert_settings, followed, is_home
 
     out: list[dict[str, Any]] = []
-    for plan in tracker.tracked_plans():
+    for plan in [p for group in followed(tracker, tracker.today()) for p in group]:
         if not tracker.settings.approval.required_for(plan.id):
             continue
         _, regions = scope(tracker, plan.id)
@@ -345,5 +355,6 @@ def reminder_rows(tracker: Any, month: str) -> list[dict[str, Any]]:
             for who in (s.approvers[:1] if s.state == "submitted" and s.approvers else sups):
                 waiting.setdefault(names(who), []).append(s)
         texts = reminder_texts(unsubmitted, waiting, {})
-        out += approval_rows(texts, f"remind|{plan.id}|{month}", month, tracker.settings.alerts, tracker.now())
+        out += approval_rows(texts, f"remind|{plan.id}|{month}", month, alert_settings(tracker, plan.id), tracker.now(),
+                             plan="" if is_home(tracker, plan.id) else plan.id)
     return out

@@ -10,7 +10,6 @@ def remind(tracker: Any, *, force: bool = False) -> int:  # tracker: tracker.ser
     """Queue and send this month's reminders once; returns how many messages were queued.
     `force` (the supervisor's button) runs again in a month already done: recipients already
     reminded this month are not messaged twice (the outbox keys are per period)."""
-    from tracker.alerts.reminders import reminder_messages, reminder_rows
     from tracker.service.approvals import reminder_rows as approval_reminder_rows
     from tracker.service.runs import Lease, LeaseLost
     from tracker.store.engine import write_transaction
@@ -26,11 +25,7 @@ def remind(tracker: Any, *, force: bool = False) -> int:  # tracker: tracker.ser
         return 0
     with Lease(engine, REMINDER_JOB, period, won, cfg, tracker.now) as lease:
         try:
-            # Before the submission day: the period just closed is the one asked for (no grace).
-            gaps = tracker.completeness(today, grace_days=0)
-            names = {r.code: r.name for r in tracker.regions.all}
-            messages = reminder_messages(gaps, names, cfg.submission_day)
-            rows = reminder_rows(messages, period, settings.alerts, now)
+            rows = plan_reminder_rows(tracker, period)
             rows += approval_reminder_rows(tracker, period)  # where approval is required
             with write_transaction(engine) as conn:
                 lease.guard(conn)
@@ -44,3 +39,26 @@ def remind(tracker: Any, *, force: bool = False) -> int:  # tracker: tracker.ser
     if settings.alerts.enabled:
         tracker.deliver_alerts()
     return queued
+
+
+def plan_reminder_rows(tracker: Any, period: str) -> list[dict[str, Any]]:
+    """Each followed plan's reminders (tracker.service.plans): its own regions and reporting
+    units asked for what its own targets need, addressed with its own settings; nobody of one
+    plan hears about another plan's regions."""
+    from tracker import store
+    from tracker.alerts.reminders import reminder_messages, reminder_rows
+    import tracker.service.plans as per_plan
+
+    today, now = tracker.today(), tracker.now()
+    latest = store.latest_reported(tracker.engine, today)
+    rows: list[dict[str, Any]] = []
+    for group in per_plan.followed(tracker, today):
+        plan = group[0].id
+        home = per_plan.is_home(tracker, plan)
+        # Before the submission day: the period just closed is the one asked for (no grace).
+        gaps = tracker.completeness(today, grace_days=0, plan=plan, latest=latest)
+        names = {r.code: r.name for r in per_plan.regions_of(tracker, plan).all}
+        messages = reminder_messages(gaps, names, tracker.settings.schedule.submission_day)
+        rows += reminder_rows(messages, period, per_plan.alert_settings(tracker, plan), now,
+                              plan="" if home else plan, keyed=not home)
+    return rows

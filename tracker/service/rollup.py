@@ -2,15 +2,13 @@
 plans, a province's over its cities') from the one evaluation every surface reads, each plan
 below with the regions, resolver and statuses its own targets were judged with.
 
-`Tracker.rollup` returns tracker.status.rollup.Rollup; `rollup_section` is the report's section
-(or None when no plan below the report's plan is loaded, so a report without plans under it is
-unchanged); `write_plan_report` writes one plan's own report (its items, its regions, its
-roll-up) into reports/<plan id>/.
+`Tracker.rollup` returns tracker.status.rollup.Rollup; `report_rollup` is what `write_report`
+adds to a plan's report: the section, and the plan's own targets judged on the roll-up's figure
+(nothing when no plan below the report's plan is loaded, so such a report is unchanged).
 """
 
 import weakref
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 from tracker.status.rollup import Below, Rollup, plans_below
@@ -82,67 +80,37 @@ def has_plans_below(tracker: Any, evaluation: Any, plan_id: str) -> bool:
     return bool(plans_below(model, model.plan(plan_id), [r.code for r in regions.counties()], evaluation.as_of))
 
 
-def rollup_section(tracker: Any, evaluation: Any, plan_ids: list[str], lang: str) -> dict[str, Any] | None:
-    """The report's roll-up section for the first of `plan_ids` with plans below it loaded."""
+def report_rollup(tracker: Any, evaluation: Any, plan_ids: list[str], statuses: list[Any], regions: Any,
+                  lang: str) -> tuple[list[Any], dict[str, Any] | None, Any]:
+    """What a report of `plan_ids` adds for a plan above others (the first of them with plans
+    below it loaded): its roll-up section, its own targets judged again on the roll-up's figure
+    (RollupResolver: its cards, its charts and the section say the same number), and that
+    resolver for the charts. (statuses, None, None) when none of them has plans below."""
     from tracker.report.rollup import rollup_context
 
     for pid in plan_ids:
         if has_plans_below(tracker, evaluation, pid):
-            return rollup_context(rollup_of(tracker, evaluation, pid), evaluation.model,
-                                  evaluation.regions_of(pid), lang)
-    return None
+            r = rollup_of(tracker, evaluation, pid)
+            statuses = judged_on_rollup(tracker, evaluation, pid, statuses, r.resolver, regions)
+            resolver = r.resolver if r.resolver.regions is regions else None
+            return statuses, rollup_context(r, evaluation.model, evaluation.regions_of(pid), lang), resolver
+    return statuses, None, None
 
 
-def plan_reports_dir(tracker: Any, plan_id: str, lang: str | None = None) -> Path:
-    """Where one plan's own reports go: reports/<plan id>/ (and reports/<lang>/<plan id>/)."""
-    return tracker.reports_dir(lang) / plan_id
-
-
-def write_plan_report(tracker: Any, plan_id: str, as_of: date | None = None, *, lang: str | None = None,
-                      reports_dir: str | Path | None = None, kind: str = "on_demand",
-                      known_at: datetime | None = None, fence: Any = None) -> Any:
-    """One plan's report: its own items judged with its own regions, and its roll-up when
-    plans below it are loaded (the national plan's report lists every province). The upper
-    plan's own targets are then judged on the roll-up's figure (RollupResolver), so its cards,
-    its charts and its roll-up section say the same number."""
-    from tracker.report.files import generate_report
-    from tracker.report.rollup import rollup_context
-
-    plan_of(tracker, plan_id)
-    evaluation = tracker.evaluate(as_of, known_at=known_at)
-    lang = lang or tracker.settings.language
-    out = Path(reports_dir) if reports_dir is not None else plan_reports_dir(tracker, plan_id, lang)
-    statuses = tracker.statuses(evaluation.as_of, plans=[plan_id])
-    regions = evaluation.regions_of(plan_id)
-    resolver, section = evaluation.resolver_of(plan_id), None
-    if has_plans_below(tracker, evaluation, plan_id):
-        r = rollup_of(tracker, evaluation, plan_id)
-        resolver = r.resolver
-        statuses = judged_on_rollup(tracker, evaluation, statuses, resolver, regions)
-        section = rollup_context(r, evaluation.model, regions, lang)
-    files = generate_report(evaluation.model, statuses, evaluation.series, regions, evaluation.as_of, out,
-                            lang=lang, grace_days=tracker.settings.status.grace_days, generated_at=tracker.now(),
-                            new_values=[], sample=_has_sample_data(tracker), plans=[plan_id], kind=kind,
-                            known_at=known_at, submission_day=tracker.settings.schedule.submission_day, fence=fence,
-                            rollup=section, resolver=resolver)
-    import dataclasses
-
-    return dataclasses.replace(files, statuses=list(statuses))
-
-
-def judged_on_rollup(tracker: Any, evaluation: Any, statuses: list[Any], resolver: Any, regions: Any) -> list[Any]:
-    """The upper plan's targets judged again on its roll-up's figure (milestones as they were)."""
+def judged_on_rollup(tracker: Any, evaluation: Any, plan_id: str, statuses: list[Any], resolver: Any,
+                     regions: Any) -> list[Any]:
+    """`plan_id`'s targets among `statuses` judged again on its roll-up's figure; the rest as they were."""
     from tracker.status.evaluate import evaluate_target
     from tracker.status.reasons import Wording
 
-    targets = {t.id: t for t in evaluation.model.targets}
+    targets = {t.id: t for t in evaluation.model.targets if t.plan == plan_id}
     words = Wording(regions)
-    return [evaluate_target(evaluation.model, targets[s.item_id], resolver, regions, evaluation.as_of,
+    return [evaluate_target(evaluation.model, targets[s.item_id], resolver, resolver.regions, evaluation.as_of,
                             tracker.settings.status, words) if s.kind == "target" and s.item_id in targets else s
             for s in statuses]
 
 
-def _has_sample_data(tracker: Any) -> bool:
+def has_sample_data(tracker: Any) -> bool:
     """store.has_sample_data, asked once per state of the data (it scans every value's note)."""
     from tracker import store
     from tracker.store.observations import data_version

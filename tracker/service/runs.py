@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from tracker import faults
 from tracker.config import ScheduleConfig
+from tracker.service.plans import followed
 from tracker.store.engine import write_transaction
 from tracker.store.runs import (
     RUN_JOB,
@@ -205,10 +206,20 @@ def _period_index(period: str) -> int:
 
 def _report(tracker: Any, period: str, late: bool, lease: Lease) -> tuple[str, list[Any]]:
     """targets -> actuals -> statuses -> report: statuses as of the period's last day, with
-    the figures known at the run (values for the month arrive until the submission day)."""
-    files = tracker.write_report(period_end(period), late=late, kind="scheduled", known_at=lease.clock(),
-                                 fence=lease.fence)
-    return str(files.html), files.statuses
+    the figures known at the run (values for the month arrive until the submission day).
+    The home plans' report in reports/, each other plan followed its own in
+    reports/plans/<plan-id>/ (tracker.service.plans); returns the home report's path and the
+    statuses of every plan reported."""
+    from tracker.service.plans import other_plans
+
+    known_at = lease.clock()
+    files = tracker.write_report(period_end(period), late=late, kind="scheduled", known_at=known_at, fence=lease.fence)
+    statuses = list(files.statuses)
+    for plan in other_plans(tracker, period_end(period)):
+        lease.check()
+        statuses += tracker.write_report(period_end(period), late=late, kind="scheduled", known_at=known_at,
+                                         fence=lease.fence, plan=plan.id).statuses
+    return str(files.html), statuses
 
 
 def run_month(tracker: Any, period: str | None = None, *, force: bool = False, late: bool | None = None,
@@ -250,7 +261,8 @@ def run_month(tracker: Any, period: str | None = None, *, force: bool = False, l
         try:
             faults.point("run:claimed")
             report_path, statuses = (pipeline or _report)(tracker, period, late, lease)
-            statuses = tracker.covered(statuses)  # what the report covers, whatever the pipeline said
+            # what the reports cover, whatever the pipeline said
+            statuses = tracker.covered(statuses, [p.id for g in followed(tracker, period_end(period)) for p in g])
             lease.check()
             faults.point("run:reported")
             count = _record_and_queue(tracker, period, str(report_path), statuses, lease, now)
@@ -276,28 +288,50 @@ def _record_and_queue(tracker: Any, period: str, report_path: str, statuses: lis
                       now: datetime) -> int:
     """The snapshot, the alert digests and the run's finish, in one transaction under the
     lease: all of them or none."""
-    from tracker.alerts.outbox import alert_rows, flatten, transitions
+    from tracker.alerts.outbox import flatten
     from tracker.store.outbox import insert_alerts
 
-    settings, cfg = tracker.settings, tracker.settings.schedule
-    alerts = settings.alerts
-    # Items that stay overdue are re-sent every `remind_overdue_months` months.
-    remind = cfg.remind_overdue_months > 0 and _period_index(period) % cfg.remind_overdue_months == 0
-    previous = previous_snapshot(tracker.engine, period)
-    # The first run has nothing to compare with: its report says where everything stands,
-    # and alerts start with the first change (no flood of one message per item).
-    events = transitions(previous, statuses, remind_overdue=remind) if previous else []
-    names = {r.code: r.name for r in tracker.regions.all}
-    link = alerts.report_base_url.rstrip("/")
-    link = f"{link}/{Path(report_path).name}" if link else str(Path(report_path).resolve())
-    rows = alert_rows(tracker.model, events, period, alerts, link, names, now=now) if alerts.enabled else []
     codes = {key: (s.code, s.reason_zh) for key, s in flatten(statuses).items()}
+    rows = _alert_rows(tracker, period, report_path, statuses, now)
     with write_transaction(tracker.engine) as conn:
         lease.guard(conn)
         save_snapshot(conn, period, codes, now)
         count = insert_alerts(conn, rows)
         finish(conn, RUN_JOB, period, lease.token, "succeeded", lease.clock(), report_path=report_path, alerts=count)
     return count
+
+
+def _alert_rows(tracker: Any, period: str, report_path: str, statuses: list[Any], now: datetime) -> list[dict[str, Any]]:
+    """Each followed plan's digests, addressed to its own units and regions with its own
+    settings (tracker.service.plans: the home plans' as always, another plan's from
+    [alerts.plans."<plan-id>"]) and linking its own report."""
+    from tracker.alerts.outbox import alert_rows, flatten, transitions
+    import tracker.service.plans as per_plan
+
+    cfg = tracker.settings.schedule
+    # Items that stay overdue are re-sent every `remind_overdue_months` months.
+    remind = cfg.remind_overdue_months > 0 and _period_index(period) % cfg.remind_overdue_months == 0
+    previous = previous_snapshot(tracker.engine, period)
+    rows: list[dict[str, Any]] = []
+    for group in per_plan.followed(tracker, period_end(period)):
+        plan = group[0].id
+        home = per_plan.is_home(tracker, plan)
+        alerts = per_plan.alert_settings(tracker, plan)
+        mine = tracker.covered(statuses, [p.id for p in group])
+        # The first run (for this plan) has nothing to compare with: its report says where
+        # everything stands, and alerts start with the first change (no flood of one message
+        # per item).
+        known = bool(previous) if home else any(key in previous for key in flatten(mine))
+        events = transitions(previous, mine, remind_overdue=remind) if known else []
+        if not alerts.enabled or not events:
+            continue
+        names = {r.code: r.name for r in per_plan.regions_of(tracker, plan).all}
+        path = Path(report_path) if home else tracker.reports_dir(plan=plan) / Path(report_path).name
+        link = alerts.report_base_url.rstrip("/")
+        link = f"{link}/{path.name}" if link else str(path.resolve())
+        rows += alert_rows(tracker.model, events, period, alerts, link, names, now=now,
+                           plan="" if home else plan, keyed=not home)
+    return rows
 
 
 def run_due(tracker: Any) -> RunOutcome | None:

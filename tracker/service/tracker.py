@@ -250,11 +250,15 @@ class Tracker:
     def _sample_allowed(self, asked: bool) -> bool:
         return asked or self.is_sample_database()
 
-    def write_template(self, path: str | Path, unit: str, period: str) -> dict[str, int]:
-        """The Excel form for one unit and period, which imports back."""
+    def write_template(self, path: str | Path, unit: str, period: str, plan: str | None = None) -> dict[str, int]:
+        """The Excel form for one unit and period, which imports back: of `plan` (default: the
+        home plans' for a unit or a home region, the plan holding the region otherwise; 广州's
+        form is Guangdong's plan's, its rows Guangzhou's, its columns what that plan needs)."""
         from tracker.actuals.templates import write_template
+        from tracker.service.plans import template_scope
 
-        return write_template(path, self.model, unit, period, self.regions)
+        model, regions, only = template_scope(self, unit, plan)
+        return write_template(path, model, unit, period, regions, only)
 
     def cell(self, indicator: str, region: str, period: str) -> tuple[Any, Any, str]:
         """The cell a person names: (Indicator, Region, period label as stored), a date read as
@@ -403,10 +407,13 @@ class Tracker:
             return list(evaluation.tracked)
         return _of_plans(evaluation.model, evaluation.statuses, plans)
 
-    def covered(self, statuses: Iterable[Any]) -> list[Any]:
-        """The statuses among `statuses` whose items belong to the tracked plans: what reports
-        show and alerts go out for."""
+    def covered(self, statuses: Iterable[Any], plans: Sequence[str] | None = None) -> list[Any]:
+        """The statuses among `statuses` whose items belong to `plans`, by default to the
+        plans tracked on the statuses' date: what a report shows and its alerts go out for."""
         from tracker.domain.periods import PeriodError, parse_period
+
+        if plans is not None:
+            return _of_plans(self.model, statuses, list(plans))
 
         statuses = list(statuses)
         try:  # the plans in force on the statuses' date (a day, or a month's end); else today's
@@ -440,21 +447,26 @@ class Tracker:
 
         return store.region_cells(self.engine, region, indicators)
 
-    def completeness(self, as_of: date | None = None, grace_days: int | None = None) -> list[Any]:
-        """Who has not reported the period each indicator expects (after the grace days); where
-        approval is required, each region's figure also says 未报送 / 已提交未审核 / 已审核
-        (Gap.states)."""
+    def completeness(self, as_of: date | None = None, grace_days: int | None = None, *,
+                     plan: str | None = None, latest: Any = None) -> list[Any]:
+        """Who has not reported the period each indicator expects (after the grace days), for
+        one plan (default: the home plans): its own targets' indicators, asked of its own
+        regions; where approval is required, each region's figure also says 未报送 /
+        已提交未审核 / 已审核 (Gap.states). `latest`: store.latest_reported, already read."""
         from tracker import store
+        import tracker.service.plans as per_plan
         from tracker.service.approvals import fill_report_states
         from tracker.status.completeness import missing_reports
 
         day = as_of or self.today()
         grace = self.settings.status.grace_days if grace_days is None else grace_days
-        gaps = missing_reports(self.model, store.latest_reported(self.engine, day), self.regions,
-                               self.regions.province.code, day, grace)
-        plan = self.tracked_plans()[0] if self.model.plans else None
-        if plan is not None and self.settings.approval.required_for(plan.id):
-            fill_report_states(self, gaps, plan.id, self.regions)
+        group = per_plan.group_of(self, plan, day)
+        regions = per_plan.regions_of(self, group[0] if group else None)
+        if latest is None:
+            latest = store.latest_reported(self.engine, day)
+        gaps = missing_reports(self.model, latest, regions, regions.province.code, day, grace, group or None)
+        if group and self.settings.approval.required_for(group[0]):
+            fill_report_states(self, gaps, group[0], regions)
         return gaps
 
     # -- review and approval (tracker.service.approvals) -------------------------------------------
@@ -513,12 +525,12 @@ class Tracker:
 
         return locks(self)
 
-    def _report_approval(self, evaluation: Evaluation) -> dict[str, Any]:
+    def _report_approval(self, evaluation: Evaluation, plan: str | None = None) -> dict[str, Any]:
         """What a report says about approval: the figures it counts, and who has submitted."""
         if evaluation.counted is None:
             return {}
         return {"approval": {"include": evaluation.include, "unapproved": evaluation.unapproved},
-                "completeness": self.completeness(evaluation.as_of)}
+                "completeness": self.completeness(evaluation.as_of, plan=plan)}
 
     # -- reports, runs, alerts -------------------------------------------------------------------
 
@@ -533,19 +545,23 @@ class Tracker:
         index says which). `known_at`: the figures known at that moment (see `evaluate`); the
         report then lists the values that arrived after their submission deadline. `fence()`
         is called before the set is switched and raises to stop it (a run that lost its lease).
-        `plan`: that plan's own report instead, into reports/<plan>/, with the roll-up of the
-        plans below it (tracker.service.rollup)."""
+        `plan`: another plan's report (its items, judged in its regions), in
+        reports/plans/<plan-id>/; default the home plans' (tracker.service.plans). A plan with
+        plans below it loaded (the national plan) gets their roll-up as a section, and its own
+        targets judged on the roll-up's figure (tracker.service.rollup)."""
         from tracker import store
         from tracker.report.files import generate_report, read_previous
-        from tracker.service.rollup import rollup_section, write_plan_report
-
-        if plan is not None:
-            return write_plan_report(self, plan, as_of, lang=lang, reports_dir=reports_dir, kind=kind,
-                                     known_at=known_at, fence=fence)
+        import tracker.service.plans as per_plan
+        from tracker.service.rollup import has_sample_data, report_rollup
 
         evaluation = self.evaluate(as_of, "submitted" if preview else None, known_at=known_at)
+        group = per_plan.group_of(self, plan, evaluation.as_of)
+        home = plan is None or per_plan.is_home(self, plan)
+        regions = self.regions if home else evaluation.regions_of(plan)
+        statuses = list(evaluation.tracked) if home else _of_plans(evaluation.model, evaluation.statuses, group)
         lang = lang or self.settings.language
-        out = Path(reports_dir) if reports_dir is not None else self.reports_dir(lang)
+        statuses, rollup, resolver = report_rollup(self, evaluation, group, statuses, regions, lang)
+        out = Path(reports_dir) if reports_dir is not None else self.reports_dir(lang, None if home else plan)
         if preview and reports_dir is None:
             out = out / "preview"
         period = f"{evaluation.as_of.year}-{evaluation.as_of.month:02d}"
@@ -555,17 +571,19 @@ class Tracker:
             since = previous.get("known_at")
             fresh = store.new_observations(self.engine, date.fromisoformat(previous["as_of"]), evaluation.as_of,
                                            start=datetime.fromisoformat(since) if since else None, end=known_at)
-        files = generate_report(evaluation.model, evaluation.tracked, evaluation.series, self.regions,
+            own = {r.code for r in regions.all}
+            fresh = [o for o in fresh if o.region in own]  # the values of this plan's regions
+        files = generate_report(evaluation.model, statuses, evaluation.series, regions,
                                 evaluation.as_of, out, lang=lang, late_run=late, note=note,
                                 grace_days=self.settings.status.grace_days, generated_at=self.now(),
-                                new_values=fresh, sample=store.has_sample_data(self.engine),
-                                plans=[p.id for p in evaluation.plans], kind=kind, known_at=known_at,
-                                submission_day=self.settings.schedule.submission_day, fence=fence,
-                                previous=previous, **self._report_approval(evaluation),
-                                rollup=rollup_section(self, evaluation, [p.id for p in evaluation.plans], lang))
+                                new_values=fresh, sample=has_sample_data(self),
+                                plans=[p.id for p in evaluation.plans] if home else group, kind=kind,
+                                known_at=known_at, submission_day=self.settings.schedule.submission_day, fence=fence,
+                                previous=previous, **self._report_approval(evaluation, plan),
+                                rollup=rollup, resolver=resolver)
         import dataclasses
 
-        return dataclasses.replace(files, statuses=list(evaluation.tracked))
+        return dataclasses.replace(files, statuses=statuses)
 
     def rollup(self, plan_id: str, as_of: date | None = None, include: str | None = None) -> Any:
         """The roll-up of a plan above others (the national plan over the provinces' plans): per
@@ -576,13 +594,16 @@ class Tracker:
 
         return rollup_for(self, plan_id, as_of, include)
 
-    def reports_dir(self, lang: str | None = None) -> Path:
+    def reports_dir(self, lang: str | None = None, plan: str | None = None) -> Path:
         """Where reports in `lang` go: reports/, and reports/<lang>/ for the other language,
-        so an English report never overwrites the Chinese one."""
+        so an English report never overwrites the Chinese one; another plan's than the home
+        plans' under plans/<plan-id>/ in it."""
+        import tracker.service.plans as per_plan
+
         base = Path(self.settings.reports_dir)
         if lang and lang != self.settings.language:
-            return base / lang
-        return base
+            base = base / lang
+        return per_plan.report_dir(base, plan, plan is None or per_plan.is_home(self, plan))
 
     def run_month(self, period: str | None = None, *, force: bool = False, late: bool | None = None,
                   pipeline: Any = None) -> Any:

@@ -3,6 +3,7 @@ expects (after the grace period) and the regions with nothing for it. Shared by 
 completeness view and the submission reminders."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -32,13 +33,15 @@ class Gap:
         return [c for c in self.expected if self.states.get(c) == state]
 
 
-def wanted_indicators(model: TargetsModel, latest: dict[str, dict[str, int]]) -> list[str]:
-    """The indicators the targets are judged on; a ratio reported through its components
-    (beds and elderly population) is checked component by component."""
+def wanted_indicators(model: TargetsModel, latest: dict[str, dict[str, int]],
+                      plans: Sequence[str] | None = None) -> list[str]:
+    """The indicators the targets (of `plans`, default every plan's) are judged on; a ratio
+    reported through its components (beds and elderly population) is checked component by
+    component."""
     known = {i.id for i in model.indicators}
     wanted: list[str] = []
     for t in model.targets:
-        if t.indicator not in known:
+        if t.indicator not in known or (plans is not None and t.plan not in plans):
             continue
         ind = model.indicator(t.indicator)
         ids = [ind.id]
@@ -50,19 +53,22 @@ def wanted_indicators(model: TargetsModel, latest: dict[str, dict[str, int]]) ->
 
 
 def missing_reports(model: TargetsModel, latest: dict[str, dict[str, int]], regions: Regions, plan_region: str,
-                    as_of: date, grace_days: int) -> list[Gap]:
-    """`latest`: indicator -> region code -> ordinal of the latest period_end reported."""
+                    as_of: date, grace_days: int, plans: Sequence[str] | None = None) -> list[Gap]:
+    """`latest`: indicator -> region code -> ordinal of the latest period_end reported.
+    `regions`: one plan's, `plans`: the plans whose targets say what is wanted (default:
+    every plan's): each plan's regions are asked for what its own targets need."""
     children: dict[str, list[str]] = defaultdict(list)
     for r in regions.all:
         if r.level == "district" and r.parent:
             children[r.parent].append(r.code)
     counties = [r.code for r in regions.counties()]
+    own = {r.code for r in regions.all}
     reference = as_of - timedelta(days=grace_days)
     gaps = []
-    for ind_id in wanted_indicators(model, latest):
+    for ind_id in wanted_indicators(model, latest, plans):
         ind = model.indicator(ind_id)
         expected = latest_closed_period(reference, ind.frequency)
-        seen = latest.get(ind_id, {})
+        seen = {c: day for c, day in latest.get(ind_id, {}).items() if c in own}  # this plan's regions only
 
         def reported(code: str) -> bool:
             day = seen.get(code)

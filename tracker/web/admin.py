@@ -20,7 +20,7 @@ def users(ctx: Ctx) -> Response:
             new = auth.add_user(state.engine, str(f.get("username", "")).strip(), str(f.get("password", "")),
                                 str(f.get("role", "")), department=str(f.get("department", "")),
                                 region=str(f.get("region", "")), display_name=str(f.get("display_name", "")),
-                                model=model, regions=state.regions, now=state.now())
+                                model=model, regions=state.tracker.entry_regions(), now=state.now())
         except auth.UserError as exc:
             error = exc.zh
         else:

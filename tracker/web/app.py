@@ -86,6 +86,7 @@ def create_app(settings: Any, *, engine: Any = None, clock: Callable[[], datetim
         Route("/reports", reports),
         Route("/reports/generate", reports_generate, methods=["POST"]),
         Route("/reports/{name}", report_file),
+        Route("/reports/plans/{plan}/{name}", report_file),
         Route("/targets", targets),
         Route("/targets/{target_id}", target_page),
         Route("/history", history),

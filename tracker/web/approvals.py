@@ -44,15 +44,16 @@ def _page(ctx: Ctx, outcome: Outcome | None = None) -> Response:
     state.model()
     tracker = state.tracker
     actor = actor_of(ctx)
-    mine = tracker.approvals(unit=actor.unit, count=True) if actor.unit else []
-    queue = tracker.approvals(waiting_for=actor, count=True)
-    locked = tracker.approvals(states=["accepted"]) if user.is_supervisor else []
+    pid = state.plan_of(user)  # a region of another plan than the home ones: that plan's submissions
+    mine = tracker.approvals(pid, unit=actor.unit, count=True) if actor.unit else []
+    queue = tracker.approvals(pid, waiting_for=actor, count=True)
+    locked = tracker.approvals(pid, states=["accepted"]) if user.is_supervisor else []
     groups: list[tuple[str, list[Any]]] = []
     for s in queue:
         if not groups or groups[-1][0] != s.period:
             groups.append((s.period, []))
         groups[-1][1].append(s)
-    plans = tracker.tracked_plans()
+    plans = [tracker.model.plan(pid)] if pid else tracker.tracked_plans()
     plan = plans[0] if plans else None
     outcome = outcome or Outcome()
     return ctx.render("web/approvals.html", outcome.status, mine=mine, groups=groups, queue=queue, locked=locked,
@@ -77,7 +78,8 @@ def approvals_submit(ctx: Ctx) -> Response:
     if not actor.unit:
         return ctx.forbid("approval_submit", period, "the supervisor's account reports no figures")
     try:
-        done = ctx.write(lambda: ctx.state.tracker.submit(actor.unit, period, actor=actor))
+        done = ctx.write(lambda: ctx.state.tracker.submit(actor.unit, period, actor=actor,
+                                                          plan=ctx.state.plan_of(ctx.user)))
         outcome.done.append(f"已提交：{done.unit.name} {done.period}，等待{_approvers(ctx, done)}审核。")
     except ApprovalError as exc:
         outcome.refused.append(exc.format("zh"))
@@ -106,14 +108,15 @@ def approvals_decide(ctx: Ctx) -> Response:
     if outcome.refused:
         outcome.status = 400
         return _page(ctx, outcome)
+    pid = ctx.state.plan_of(ctx.user)
     for key in picked:
         unit, _, period = key.partition("|")
         try:
             if action == "approve":
-                done = ctx.write(lambda u=unit, p=period: tracker.approve(u, p, actor=actor))
+                done = ctx.write(lambda u=unit, p=period: tracker.approve(u, p, actor=actor, plan=pid))
                 verb = "已上报确认" if done.state == "accepted" else "已审核通过"
             else:
-                done = ctx.write(lambda u=unit, p=period: tracker.return_(u, p, actor=actor, reason=reason))
+                done = ctx.write(lambda u=unit, p=period: tracker.return_(u, p, actor=actor, reason=reason, plan=pid))
                 verb = "已退回"
             outcome.done.append(f"{verb}：{done.unit.name} {done.period}")
         except ApprovalError as exc:
@@ -153,8 +156,9 @@ def approval_view(ctx: Ctx) -> Response:
     q = ctx.request.query_params
     unit, period = q.get("unit", ""), q.get("period", "")
     try:
-        found = state.tracker.approvals(unit=unit, period=period)
-        history = state.tracker.approval_history(unit, period)
+        pid = state.plan_of(ctx.user)
+        found = state.tracker.approvals(pid, unit=unit, period=period)
+        history = state.tracker.approval_history(unit, period, pid)
     except ApprovalError as exc:
         return ctx.render("web/error.html", 400, title="没有这份数据", message=exc.zh, detail="")
     if not found:

@@ -25,7 +25,21 @@ def reports(ctx: Ctx) -> Response:
     for period in reversed(report_periods(directory)):
         found = read_report(directory, period)
         entries.append(headline(found) if found and "period" in found else {"period": period, "as_of": "", "kind": ""})
-    return ctx.render("web/reports.html", entries=entries, message=ctx.request.query_params.get("made", ""))
+    model = ctx.state.model()
+    others = []  # the other plans' report sets (tracker.service.plans: reports/plans/<plan-id>/)
+    for plan in model.plans:
+        periods = report_periods(directory / "plans" / plan.id) if _other_plan(ctx, plan.id) else []
+        if periods:
+            others.append({"id": plan.id, "title": plan.title, "latest": periods[-1]})
+    return ctx.render("web/reports.html", entries=entries, message=ctx.request.query_params.get("made", ""),
+                      others=others)
+
+
+def _other_plan(ctx: Ctx, plan_id: str) -> bool:
+    """Whether `plan_id` is a plan of the model whose reports are its own (not the home plans')."""
+    from tracker.service.plans import is_home
+
+    return any(p.id == plan_id for p in ctx.state.tracker.model.plans) and not is_home(ctx.state.tracker, plan_id)
 
 
 @page(roles=("supervisor",))
@@ -43,10 +57,17 @@ def report_file(ctx: Ctx) -> Response:
     from tracker.report.files import report_periods
 
     name = ctx.request.path_params["name"]
-    directory = Path(ctx.state.settings.reports_dir)
+    directory, prefix = Path(ctx.state.settings.reports_dir), "/reports"
+    plan = ctx.request.path_params.get("plan")
+    if plan is not None:  # another plan's report set, for a plan the model holds (never a path of the caller's)
+        ctx.state.model()
+        if not _other_plan(ctx, plan):
+            return ctx.render("web/error.html", 404, title="没有这份报告", message=f"找不到规划「{plan}」的报告。",
+                              detail="")
+        directory, prefix = directory / "plans" / plan, f"/reports/plans/{plan}"
     if name == "latest":
         periods = report_periods(directory)
-        return _redirect(f"/reports/{periods[-1]}.html" if periods else "/reports")
+        return _redirect(f"{prefix}/{periods[-1]}.html" if periods else "/reports")
     path = resolved(directory, name)  # inside one generation: a switch meanwhile cannot mix two files
     if not REPORT_FILE.match(name) or not path.is_file():
         return ctx.render("web/error.html", 404, title="没有这份报告", message=f"找不到「{name}」。", detail="")
@@ -96,6 +117,7 @@ def target_page(ctx: Ctx) -> Response:
     target = next((t for t in model.targets if t.id == ctx.request.path_params["target_id"]), None)
     if target is None:
         return ctx.render("web/error.html", 404, title="没有这个目标", message="找不到该目标。", detail="")
+    regions = evaluation.regions_of(target.plan)  # the regions its plan judged it in
     status = next((s for s in statuses if s.item_id == target.id), None)
     try:
         indicator = model.indicator(target.indicator)
@@ -132,7 +154,7 @@ def history(ctx: Ctx) -> Response:
     found = next((i for i in model.indicators if i.id == indicator), None)
     if found is None:
         return ctx.render("web/error.html", 404, title="没有这个指标", message=f"找不到指标「{indicator}」。", detail="")
-    if not auth.may_view_cell(user, found, region, state.regions, state.config):
+    if not auth.may_view_cell(user, found, region, state.regions_for(user), state.config):
         return ctx.forbid("history", f"{indicator} / {region} / {period}",
                           f"本账号只能查看本{'地区' if user.region else '部门'}数据的修订记录。")
     revisions = state.tracker.history(indicator, region, period)
@@ -146,10 +168,19 @@ def history(ctx: Ctx) -> Response:
 
 @page(roles=("supervisor",))
 def completeness(ctx: Ctx) -> Response:
+    from tracker.service.plans import followed
+
     state = ctx.state
-    state.model()
-    gaps = state.tracker.completeness()
-    return ctx.render("web/completeness.html", gaps=gaps, sent=ctx.request.query_params.get("sent"))
+    model = state.model()
+    groups = followed(state.tracker, state.today())
+    chosen = ctx.request.query_params.get("plan") or None
+    if chosen is not None and not any(chosen == g[0].id for g in groups[1:]):
+        chosen = None  # the home plans' (a plan not followed today has no page here)
+    gaps = state.tracker.completeness(plan=chosen)
+    choices = [(None if i == 0 else g[0].id, "、".join(p.title for p in g)) for i, g in enumerate(groups)]
+    return ctx.render("web/completeness.html", gaps=gaps, sent=ctx.request.query_params.get("sent"),
+                      choices=choices if len(choices) > 1 else [], chosen=chosen,
+                      plan_title=next((t for pid, t in choices if pid == chosen), ""), model=model)
 
 
 @page(roles=("supervisor",))

@@ -22,7 +22,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from tracker.domain.clock import aware
 from tracker.domain.model import TargetsModel
 from tracker.domain.periods import today_in_plan_tz
-from tracker.domain.regions import RegionError
 from tracker.report.render import environment
 from tracker.service import Tracker
 from tracker.web import auth
@@ -96,12 +95,34 @@ class WebState:
             return self.tracker.model
 
     def region_name(self, code: str | None) -> str:
-        if not code:
-            return ""
-        try:
-            return self.regions.get(code).name
-        except RegionError:
-            return code
+        """A region's name, in whichever plan's regions hold it."""
+        from tracker.service.plans import region_names
+
+        return region_names(self.tracker)(code) if code else ""
+
+    def plan_of(self, user: Any) -> str | None:
+        """The plan a region's reporter works in when it is not a home plan (a reporter of 广州:
+        Guangdong's); None for everyone else (the home plans, as before)."""
+        from tracker.service.plans import plan_of_region
+
+        if user is None or not getattr(user, "region", ""):
+            return None
+        return plan_of_region(self.tracker, user.region)
+
+    def scope_for(self, user: Any) -> tuple[TargetsModel, Any, set[str] | None]:
+        """(model, regions, indicators kept) the account enters, uploads and reports progress
+        in: the home plans' (the whole model, every indicator), or for a region of another plan
+        the plans holding it: their own tasks, the first one's regions and the indicators their
+        targets need."""
+        from tracker.service.plans import plans_holding, scope_of
+
+        if user is None or not getattr(user, "region", ""):
+            return scope_of(self.tracker, None)
+        return scope_of(self.tracker, plans_holding(self.tracker, user.region))
+
+    def regions_for(self, user: Any) -> Any:
+        """The regions of the plan the account works in (see scope_for)."""
+        return self.scope_for(user)[1]
 
     def now(self) -> datetime:
         return self.clock()

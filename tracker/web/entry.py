@@ -64,11 +64,12 @@ def _problem_text(problem: Any) -> str:
 
 
 def _entry_region(ctx: Ctx, text: str | None) -> Region | None:
-    allowed = auth.writable_regions(ctx.user, ctx.state.regions) if ctx.user else []
+    regions = ctx.state.regions_for(ctx.user)
+    allowed = auth.writable_regions(ctx.user, regions) if ctx.user else []
     if not text:
         return allowed[0] if allowed else None
     try:
-        region = ctx.state.regions.lookup(text)
+        region = regions.lookup(text)
     except RegionError:
         return None
     return region if any(r.code == region.code for r in allowed) else None
@@ -86,9 +87,12 @@ def _fill_stored(ctx: Ctx, rows: list[EntryRow], region: str) -> None:
 
 
 def _rows(ctx: Ctx, model: TargetsModel) -> list[EntryRow]:
+    """The form's rows: the indicators the account writes that its plan's targets need (a
+    region of another plan than the home ones: that plan's), with their periods due."""
     assert ctx.user is not None
-    return due_rows(model, auth.writable_indicators(ctx.user, model), ctx.state.today(),
-                    ctx.state.settings.schedule.submission_deadline)
+    plan_model, _, only = ctx.state.scope_for(ctx.user)
+    indicators = [i for i in auth.writable_indicators(ctx.user, model) if only is None or i.id in only]
+    return due_rows(plan_model, indicators, ctx.state.today(), ctx.state.settings.schedule.submission_deadline)
 
 
 @page(roles=("supervisor", "reporter"))
@@ -106,7 +110,7 @@ def entry(ctx: Ctx) -> Response:
         _fill_stored(ctx, rows, region.code)
         message = _saved_from(ctx.request.query_params)  # after the redirect from a saved form
         return ctx.render("web/entry.html", rows=rows, region=region,
-                          regions=auth.writable_regions(user, state.regions), message=message, warnings=[])
+                          regions=auth.writable_regions(user, state.regions_for(user)), message=message, warnings=[])
     return _entry_post(ctx, model, region, rows)
 
 
@@ -124,7 +128,7 @@ def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryR
             continue
         ind_id, text = key[len("value."):], str(raw).strip()
         ind = indicators.get(ind_id)
-        if ind is not None and not auth.may_write_value(user, ind, region.code, state.regions):
+        if ind is not None and not auth.may_write_value(user, ind, region.code, state.regions_for(user)):
             return ctx.forbid("entry", f"{ind_id} / {region.code}",
                               f"本账号不能填报「{ind.name}」在{region.name}的数值。")
         row = by_id.get(ind_id)
@@ -146,7 +150,7 @@ def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryR
     if not cells:
         _fill_stored(ctx, rows, region.code)
         return ctx.render("web/entry.html", 400, rows=rows, region=region, message="",
-                          regions=auth.writable_regions(user, state.regions), warnings=[],
+                          regions=auth.writable_regions(user, state.regions_for(user)), warnings=[],
                           form_error="没有填写任何数值。")
     def audited(conn: Any, result: Any) -> None:  # the audit entry commits with the values
         detail = "；".join(f"{indicators[c.indicator].name} {c.period}：{c.value}" if c.indicator in indicators
@@ -164,7 +168,7 @@ def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryR
                 by_id[ind_id].errors.append(_problem_text(problem))
         _fill_stored(ctx, rows, region.code)
         return ctx.render("web/entry.html", 400, rows=rows, region=region, message="", warnings=[],
-                          regions=auth.writable_regions(user, state.regions),
+                          regions=auth.writable_regions(user, state.regions_for(user)),
                           form_error=f"未保存任何数据：发现 {len(exc.problems)} 处问题，请修改标出的各项后重新提交。")
     message = saved_message(result.written, result.corrections, result.unchanged)
     if not result.warnings:  # redirect after POST: a reload does not post the form again
@@ -173,7 +177,7 @@ def _entry_post(ctx: Ctx, model: TargetsModel, region: Region, rows: list[EntryR
     fresh = _rows(ctx, model)  # warnings to read: shown at once, beside the values they concern
     _fill_stored(ctx, fresh, region.code)
     return ctx.render("web/entry.html", rows=fresh, region=region, message=message,
-                      regions=auth.writable_regions(user, state.regions),
+                      regions=auth.writable_regions(user, state.regions_for(user)),
                       warnings=[w.format("zh") for w in result.warnings])
 
 

@@ -23,7 +23,8 @@ def progress(ctx: Ctx) -> Response:
     if ctx.request.method == "POST":
         ms_id = str(ctx.form.get("milestone", ""))
         reporter = auth.progress_reporter(user) if not user.is_supervisor else str(ctx.form.get("reporter", "")).strip()
-        if not auth.may_report_progress(user, model, ms_id, reporter, state.regions):
+        own_model, own_regions, _ = state.scope_for(user)
+        if not auth.may_report_progress(user, own_model, ms_id, reporter, own_regions):
             return ctx.forbid("progress", f"{ms_id} / {reporter}", "该里程碑不由本账号报告进展。")
         try:
             ctx.write(lambda: state.tracker.record_progress(
@@ -42,7 +43,7 @@ def progress(ctx: Ctx) -> Response:
             latest.setdefault(p.milestone, []).append(p)
     evaluation = state.tracker.evaluate()
     statuses = {s.item_id: s for s in evaluation.statuses if s.kind != "target"}
-    groups = _groups(auth.reportable_milestones(user, model), [p.id for p in evaluation.plans],
+    groups = _groups(auth.reportable_milestones(user, state.scope_for(user)[0]), [p.id for p in evaluation.plans],
                      {p.id: p.title for p in model.plans})
     return ctx.render("web/progress.html", 400 if error else 200, groups=groups, latest=latest,
                       statuses=statuses, error=error, failed=failed, message=message, form=ctx.form)

@@ -89,7 +89,7 @@ def upload(ctx: Ctx) -> Response:
         path.write_bytes(content)
         try:
             result = ctx.write(lambda: state.tracker.import_file(
-                path, entered_by=user.username, correct=correct, permit=_permit(user, model, state.regions)))
+                path, entered_by=user.username, correct=correct, permit=_permit(user, *state.scope_for(user)[:2])))
         except EntryError as exc:
             forbidden = [p for p in exc.problems if p.code == "forbidden"]
             if forbidden:
@@ -115,7 +115,7 @@ def template_download(ctx: Ctx) -> Response:
     state.model()
     unit = ctx.request.query_params.get("unit", "").strip()
     period = ctx.request.query_params.get("period", "")
-    if not auth.may_view_template(user, unit, state.regions, state.config):
+    if not auth.may_view_template(user, unit, state.regions_for(user), state.config):
         return ctx.forbid("template", unit, f"本账号只能下载本{'地区' if user.region else '部门'}的填报模板，"
                                             f"不能下载「{unit}」的。")
     try:
