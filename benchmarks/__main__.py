@@ -18,6 +18,7 @@ QUICK = {
     "bench_plans": [],
     "bench_cli": ["--repeat", "3"],
     "bench_faults": [],
+    "bench_rollup": [],
 }
 FULL = {
     "bench_import": ["--rows", "1000000"],
@@ -28,6 +29,7 @@ FULL = {
     "bench_plans": [],
     "bench_cli": ["--repeat", "7"],
     "bench_faults": ["--trials", "20", "--rows", "500000", "--months", "12"],
+    "bench_rollup": ["--full"],
 }
 
 

@@ -18,16 +18,25 @@ from tracker.cli.options import as_of_option, config_option, lang_option, model_
 @click.option("--targets", "targets_path", default=None, type=click.Path(dir_okay=False),
               help="targets.yaml (default: from the settings).")
 @click.option("--preview", is_flag=True, help="预览 Count figures submitted but not yet approved too, into reports/preview/.")
+@click.option("--plan", "plan", default=None,
+              help="规划 That plan's own report, into reports/plans/<plan>/, with the roll-up of the plans below it "
+                   "(e.g. national: every province's own target, latest value and coverage).")
 @config_option
 @click.pass_context
 def report(ctx: click.Context, as_of: date | None, lang: str | None, out_dir: str | None,
-           targets_path: str | None, preview: bool) -> None:
+           targets_path: str | None, preview: bool, plan: str | None) -> None:
     """生成月度报告。Write the monthly status report: overdue items first, views by unit and
     region, data completeness, changes since the previous report. Prints the HTML path."""
     tracker = tracker_from(ctx, **({"targets_path": Path(targets_path)} if targets_path else {}))
-    model_of(tracker)
+    model = model_of(tracker)
+    if plan is not None and plan not in {p.id for p in model.plans}:
+        raise click.BadParameter(f"{plan}: unknown plan; accepted: {', '.join(sorted(p.id for p in model.plans))}",
+                                 param_hint="--plan")
+    if plan is not None and preview:
+        raise click.BadParameter("--preview is for the home plan's report; leave out --plan or --preview",
+                                 param_hint="--plan")
     try:
-        files = tracker.write_report(as_of, lang=lang, reports_dir=out_dir, preview=preview)
+        files = tracker.write_report(as_of, lang=lang, reports_dir=out_dir, preview=preview, plan=plan)
     except OSError as exc:
         raise click.ClickException(f"could not write the report: {exc}") from exc
     click.echo(str(Path(files.html)))

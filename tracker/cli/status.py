@@ -119,13 +119,16 @@ def summary_line(rows: list[Status], lang: str) -> str:
 @click.option("--plan", "plans", multiple=True, help="规划 Only these plans (ids; default: the plans the reports cover).")
 @click.option("--targets", "targets_path", default=None, type=click.Path(dir_okay=False), help="targets.yaml (default: from the settings).")
 @click.option("--preview", is_flag=True, help="预览 Count figures submitted but not yet approved too (where approval is required).")
+@click.option("--rollup", "rollup", is_flag=True,
+              help="汇总 The roll-up of the --plan above others: each province's (or city's) own target, latest value, "
+                   "coverage and status per shared indicator, and the national figure from summed components.")
 @json_option
 @lang_option
 @config_option
 @click.pass_context
 def status(ctx: click.Context, as_of: date | None, unit: str | None, region: str | None,
            status_filter: tuple[str, ...], plans: tuple[str, ...], targets_path: str | None, preview: bool,
-           as_json: bool, lang: str | None) -> None:
+           rollup: bool, as_json: bool, lang: str | None) -> None:
     """各目标和里程碑的进展状态。Where every target and milestone stands, and why.
 
     Covers the same plans and items as the monthly report (the province's plan); --plan picks
@@ -150,6 +153,12 @@ def status(ctx: click.Context, as_of: date | None, unit: str | None, region: str
         raise click.BadParameter(f"{', '.join(unknown)}: unknown plan; accepted: {', '.join(sorted(known))}",
                                  param_hint="--plan")
     include = "submitted" if preview else None
+    if rollup:
+        if len(plans) != 1:
+            raise click.BadParameter("--rollup needs one --plan, the plan above the others (e.g. --plan national); "
+                                     f"accepted: {', '.join(sorted(known))}", param_hint="--plan")
+        _print_rollup(tracker, plans[0], as_of, include, lang, as_json)
+        return
     evaluation = tracker.evaluate(as_of, include)
     chosen = [p for p in model.plans if p.id in plans] if plans else evaluation.plans
     covered = tracker.statuses(evaluation.as_of, plans=[p.id for p in chosen], include=include)
@@ -171,4 +180,56 @@ def status(ctx: click.Context, as_of: date | None, unit: str | None, region: str
         if rows:
             click.echo(("合计：" if lang == "zh" else "Total: ") + summary_line(rows, lang))
     if any(s.code == "overdue" for s in rows):
+        sys.exit(EXIT_OVERDUE)
+
+
+def render_rollup(section: dict, lang: str) -> str:
+    """The roll-up as plain text: per shared indicator the area's figure, then one line per unit."""
+    zh = lang == "zh"
+    lines = [section["heading"] + ("：" if zh else ": ") + section["plan"]["title"]]
+    head = ("地区", "目标", "期限", "最新值", "覆盖", "状态") if zh else \
+        ("region", "target", "deadline", "latest", "coverage", "status")
+    for ind in section["indicators"]:
+        w = ind["whole"]
+        lines += ["", f"{ind['name']}"]
+        figure = (f"{w['value_text']}（{w['period']}，{w['coverage_text']}；{w['units_text']}）" if zh else
+                  f"{w['value_text']} ({w['period']}, {w['coverage_text']}; {w['units_text']})") \
+            if w["value_text"] else (w["note"] or "—")
+        lines.append(f"{w['name']}{'：' if zh else ': '}{figure}")
+        if w["target_text"]:
+            lines.append(("目标：" if zh else "target: ") + f"{w['target_text']} {w['deadline']} {w['status_label']}".rstrip())
+        cells = [(r["name"], r["target_text"] or "—", r["deadline"] or "—",
+                  f"{r['value_text']} {r['period']}".strip() or "—", r["coverage_text"] or "—",
+                  "　".join(x for x in (r["status_label"], r["state_label"]) if x) if zh else
+                  "; ".join(x for x in (r["status_label"], r["state_label"]) if x))
+                 for r in (ind["rows"][i] for i in ind["shown"])]
+        widths = [max(_width(str(c[i])) for c in [head, *cells]) for i in range(5)]
+        for c in [head, *cells]:
+            lines.append("  ".join(_pad(v, w) for v, w in zip(c[:5], widths)) + "  " + c[5])
+        if ind["absent_text"]:
+            lines.append(ind["absent_text"])
+        lines.append(ind["counts_text"])
+    if section["tasks"]:
+        lines += ["", section["words"]["tasks"]]
+        for t in section["tasks"]:
+            by = ("、" if zh else ", ").join(f"{b['region_name']} {b['id']}" for b in t["implemented_by"]) \
+                or section["words"]["not_implemented"]
+            lines.append(f"{t['id']} ← {by}" + (f"（{t['missing_text']}）" if zh and t["missing_text"] else
+                                                 f" ({t['missing_text']})" if t["missing_text"] else ""))
+    return "\n".join(lines)
+
+
+def _print_rollup(tracker, plan_id: str, as_of: date | None, include: str | None, lang: str, as_json: bool) -> None:
+    from tracker.report.rollup import rollup_context
+
+    r = tracker.rollup(plan_id, as_of, include)
+    evaluation = tracker.evaluate(as_of, include)
+    section = rollup_context(r, evaluation.model, evaluation.regions_of(plan_id), lang)
+    if as_json:
+        out = {k: v for k, v in section.items() if k != "words"}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(render_rollup(section, lang))
+    if any(row["status"] == "overdue" for ind in section["indicators"] for row in ind["rows"]) or \
+            any(ind["whole"]["status"] == "overdue" for ind in section["indicators"]):
         sys.exit(EXIT_OVERDUE)

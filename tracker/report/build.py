@@ -14,6 +14,7 @@ previous report.
 """
 
 import re
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -126,7 +127,8 @@ class _Digest:
 
 def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSet", regions: Regions,
             as_of: date, since: date | None, new_values: Iterable[Observation] | None,
-            known: tuple[datetime | None, datetime | None] = (None, None)) -> _Digest:
+            known: tuple[datetime | None, datetime | None] = (None, None),
+            resolver: SeriesResolver | None = None) -> _Digest:
     """`since` is the previous report's as-of date: values entered after the end of that day
     (Asia/Shanghai) and known by the end of `as_of` are new. `known` (the previous report's and
     this one's knowledge moments, when they were written with the figures known at a run)
@@ -152,11 +154,26 @@ def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSe
             fresh = since is not None and obs.period_end > since
         if fresh:
             new.append(obs)
-    latest: dict[str, dict[str, int]] = defaultdict(dict)
-    for (ind, region), s in series.by_key.items():
-        if len(s):
-            latest[ind][region] = s.days[-1]
-    return _Digest(series, SeriesResolver(model, series, regions), latest, new, sample)
+    if resolver is None or resolver.series is not series or resolver.regions is not regions or resolver.model is not model:
+        resolver = SeriesResolver(model, series, regions)
+    return _Digest(series, resolver, _latest_days(series), new, sample)
+
+
+# SeriesSet -> indicator -> region -> day of its latest period: the reports of one monthly run
+# (one per plan) share one SeriesSet, and walking it is the larger part of a report's cost
+_LATEST: "weakref.WeakKeyDictionary[SeriesSet, tuple[int, dict[str, dict[str, int]]]]" = weakref.WeakKeyDictionary()
+
+
+def _latest_days(series: SeriesSet) -> dict[str, dict[str, int]]:
+    found = _LATEST.get(series)
+    if found is None or found[0] != len(series):  # a SeriesSet is filled once; a count says if it grew
+        latest: dict[str, dict[str, int]] = defaultdict(dict)
+        for (ind, region), s in series.by_key.items():
+            if len(s.days):
+                latest[ind][region] = s.days[-1]
+        found = (len(series), latest)
+        _LATEST[series] = found
+    return found[1]
 
 
 def _whole_series(model: TargetsModel, t: Target, digest: _Digest) -> list[tuple[tuple[int, float], tuple[int | None, int]]]:
@@ -375,6 +392,7 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
         })
         if figures.get("unapproved"):  # approval required: figures not approved yet
             item.update(_unapproved(figures["unapproved"], regions, lang, limits))
+        _implements(item, model, task, lang)
     else:
         task = _task_of(model, m.plan, m.task) if m else None
         item.update({
@@ -389,7 +407,24 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
             "units": _units(task, lang), "chart": None, "failing_regions": "",
             "note": str(figures.get("note") or ""), "evidence": str(figures.get("evidence") or ""),
         })
+        _implements(item, model, task, lang)
     return item
+
+
+def _implements(item: dict[str, Any], model: TargetsModel, task: Task | None, lang: str) -> None:
+    """The higher-level tasks the item's task carries out (国务院办公厅 第7项): the roll-up of the
+    plan above lists this task under each of them, so the link reads both ways."""
+    if task is None or not task.implements:
+        return
+    plans = {p.id: p for p in model.plans}
+    names = []
+    for ref in task.implements:
+        plan_id, _, number = ref.partition("#")
+        plan = plans.get(plan_id)
+        issuer = organisation_name(plan.issuer, lang) if plan else plan_id
+        names.append(f"{issuer} {_task_label(int(number), lang)}" if number.isdigit() else ref)
+    item["implements"] = list(task.implements)
+    item["implements_text"] = ("、" if lang == "zh" else "; ").join(names)
 
 
 def _unapproved(codes: list[str], regions: Regions, lang: str, limits: Limits) -> dict[str, Any]:
@@ -590,7 +625,8 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
                   generated_at: "str | datetime" = "", late_run: bool = False, note: str = "", kind: str = "on_demand",
                   grace_days: int = 30, limits: Limits = Limits(), approval: dict[str, Any] | None = None,
                   completeness: Sequence[Any] | None = None, known_at: datetime | None = None,
-                  submission_day: int = 10) -> dict[str, Any]:
+                  submission_day: int = 10, rollup: dict[str, Any] | None = None,
+                  resolver: SeriesResolver | None = None) -> dict[str, Any]:
     """Everything the report shows, as JSON-ready data in `lang`.
 
     `observations` is what `evaluate` was given: Observations, or a SeriesSet at national
@@ -605,7 +641,10 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     approved) and `completeness` (the gaps with approval states) come from the service.
     `known_at`: the figures are those known at that moment (a scheduled run after the
     submission day), not at the end of `as_of`; values that arrived after their submission
-    deadline (`submission_day`) are listed as late."""
+    deadline (`submission_day`) are listed as late. `rollup`: the roll-up of the plans below
+    (tracker.report.rollup.rollup_context), for a plan above others. `resolver`: the one the
+    statuses were judged with (over these `observations` and `regions`), so the charts reuse
+    its sums."""
     if lang not in UI:
         raise ValueError(f"unknown language {lang!r}; accepted: {', '.join(UI)}")
     if kind not in RUN_KINDS:
@@ -617,7 +656,7 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     since = date.fromisoformat(previous["as_of"]) if previous and previous.get("as_of") else None
     previous_known = previous.get("known_at") if previous else None
     known = (datetime.fromisoformat(previous_known) if previous_known else None, known_at)
-    digest = _digest(model, observations, regions, as_of, since, new_values, known)
+    digest = _digest(model, observations, regions, as_of, since, new_values, known, resolver)
     if sample is not None:
         digest.sample = sample
     targets = {t.id: t for t in model.targets}
@@ -664,6 +703,8 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
                                "text": UI[lang][key].format(n=waiting)}
     context["changes"] = _changes(context, previous, digest, model, regions, lang, limits)
     context["late_values"] = late_values(digest.new, model, regions, submission_day, lang, limits.new_values)
+    if rollup is not None:
+        context["rollup"] = rollup
     return context
 
 

@@ -29,12 +29,12 @@ def environment() -> Any:
         from tracker.domain.model import MILESTONE_STATE_LABELS
         from tracker.domain.periods import PLAN_TZ
         from tracker.domain.units import label as unit_label
-        from tracker.report.svg import sparkline
+        from tracker.report.svg import rollup_chart, sparkline
 
         env = jinja2.Environment(loader=jinja2.PackageLoader("tracker", "templates"), autoescape=True,
                                  auto_reload=False, trim_blocks=True, lstrip_blocks=True,
                                  undefined=jinja2.StrictUndefined)
-        env.globals.update(sparkline=sparkline, state_labels=MILESTONE_STATE_LABELS, tz=PLAN_TZ)
+        env.globals.update(sparkline=sparkline, rollup_chart=rollup_chart, state_labels=MILESTONE_STATE_LABELS, tz=PLAN_TZ)
         env.filters.update(num=format_number, unit=unit_label, value=format_value,
                            region=jinja2.pass_context(_region))
         _ENV = env

@@ -133,3 +133,74 @@ def sparkline(chart: dict[str, Any] | None, *, title: str = "", lang: str = "zh"
         parts.append(_text(dx, row2, f"{words['deadline']} {when}" if lang != "en" else f"deadline {when}", anchor))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+ROW = 16  # px per unit in a roll-up chart
+
+
+def _text_width(text: str) -> float:
+    """About how wide `text` is at the charts' 11px: CJK characters are square."""
+    return sum(11.0 if ord(c) > 0x2E80 else 6.2 for c in text)
+
+
+def _nice(x: float) -> float:
+    """The round number at or above x the axis ends at (1, 2, 2.5, 5 times a power of ten)."""
+    import math
+
+    if x <= 0:
+        return x
+    power = 10 ** math.floor(math.log10(x))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= x - 1e-12)
+
+
+def rollup_chart(chart: dict[str, Any] | None, *, lang: str = "zh", width: int = WIDTH) -> Markup:
+    """Every unit's latest value (a dot in its status's colour; hollow when summed over part of
+    its 市县) against its own target (a green tick), one row each, and the area's figure as a
+    vertical line: `chart` is the roll-up context's {rows: [{label, value, target, partial,
+    light, note}], whole, whole_label, title}."""
+    rows = (chart or {}).get("rows") or []
+    numbers = [float(x) for r in rows for x in (r.get("value"), r.get("target")) if x is not None]
+    if chart and chart.get("whole") is not None:
+        numbers.append(float(chart["whole"]))
+    if not rows or not numbers:
+        return Markup("")
+    lo, hi = min(0.0, *numbers), max(numbers)
+    if hi == lo:
+        hi = lo + 1
+    hi = _nice(hi + (hi - lo) * 0.05)
+    left = 14 + max(_text_width(r["label"]) for r in rows) * 1.1
+    right = width - 64
+    top, height = 6, 6 + ROW * len(rows) + 34
+    bottom = top + ROW * len(rows)
+
+    def px(x: float) -> float:
+        return left + (x - lo) / (hi - lo) * (right - left)
+
+    label = escape(chart.get("title") or "")
+    parts = [(f'<svg class="chart rollup" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+              f'role="img" aria-label="{label}"><title>{label}</title>'),
+             f'<line class="axis" x1="{_num(left)}" y1="{bottom}" x2="{_num(right)}" y2="{bottom}"/>']
+    for i, r in enumerate(rows):
+        y = top + ROW * i + ROW / 2
+        if i % 2 == 0:
+            parts.append(f'<rect class="band" x="0" y="{_num(y - ROW / 2)}" width="{width}" height="{ROW}"/>')
+        parts.append(_text(left - 6, y + 4, r["label"], "end"))
+        if r.get("target") is not None:
+            tx = _num(px(float(r["target"])))
+            parts.append(f'<line class="target tick" x1="{tx}" y1="{_num(y - 6)}" x2="{tx}" y2="{_num(y + 6)}"/>')
+        if r.get("value") is not None:
+            v = float(r["value"])
+            klass = f"point {r.get('light') or 'none'}" + (" partial" if r.get("partial") else "")
+            parts.append(f'<circle class="{klass}" cx="{_num(px(v))}" cy="{_num(y)}" r="3.5"/>')
+            parts.append(_text(right + 6, y + 4, format_number(v), cls="value"))
+        else:
+            parts.append(_text(right + 6, y + 4, r.get("note") or ("no data" if lang == "en" else "无数据"), cls="none"))
+    if chart.get("whole") is not None:
+        wx = _num(px(float(chart["whole"])))
+        parts.append(f'<line class="whole" x1="{wx}" y1="{top}" x2="{wx}" y2="{bottom + 4}"/>')
+        parts.append(_text(px(float(chart["whole"])), bottom + 28, f"{chart.get('whole_label', '')} "
+                           f"{format_number(float(chart['whole']))}".strip(), "middle", "whole-label"))
+    parts.append(_text(left, bottom + 13, format_number(lo), "start"))
+    parts.append(_text(right, bottom + 13, format_number(hi), "end"))
+    parts.append("</svg>")
+    return Markup("".join(parts))

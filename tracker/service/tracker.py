@@ -546,10 +546,13 @@ class Tracker:
         report then lists the values that arrived after their submission deadline. `fence()`
         is called before the set is switched and raises to stop it (a run that lost its lease).
         `plan`: another plan's report (its items, judged in its regions), in
-        reports/plans/<plan-id>/; default the home plans' (tracker.service.plans)."""
+        reports/plans/<plan-id>/; default the home plans' (tracker.service.plans). A plan with
+        plans below it loaded (the national plan) gets their roll-up as a section, and its own
+        targets judged on the roll-up's figure (tracker.service.rollup)."""
         from tracker import store
         from tracker.report.files import generate_report, read_previous
         import tracker.service.plans as per_plan
+        from tracker.service.rollup import has_sample_data, report_rollup
 
         evaluation = self.evaluate(as_of, "submitted" if preview else None, known_at=known_at)
         group = per_plan.group_of(self, plan, evaluation.as_of)
@@ -557,6 +560,7 @@ class Tracker:
         regions = self.regions if home else evaluation.regions_of(plan)
         statuses = list(evaluation.tracked) if home else _of_plans(evaluation.model, evaluation.statuses, group)
         lang = lang or self.settings.language
+        statuses, rollup, resolver = report_rollup(self, evaluation, group, statuses, regions, lang)
         out = Path(reports_dir) if reports_dir is not None else self.reports_dir(lang, None if home else plan)
         if preview and reports_dir is None:
             out = out / "preview"
@@ -572,13 +576,23 @@ class Tracker:
         files = generate_report(evaluation.model, statuses, evaluation.series, regions,
                                 evaluation.as_of, out, lang=lang, late_run=late, note=note,
                                 grace_days=self.settings.status.grace_days, generated_at=self.now(),
-                                new_values=fresh, sample=store.has_sample_data(self.engine),
+                                new_values=fresh, sample=has_sample_data(self),
                                 plans=[p.id for p in evaluation.plans] if home else group, kind=kind,
                                 known_at=known_at, submission_day=self.settings.schedule.submission_day, fence=fence,
-                                previous=previous, **self._report_approval(evaluation, plan))
+                                previous=previous, **self._report_approval(evaluation, plan),
+                                rollup=rollup, resolver=resolver)
         import dataclasses
 
         return dataclasses.replace(files, statuses=statuses)
+
+    def rollup(self, plan_id: str, as_of: date | None = None, include: str | None = None) -> Any:
+        """The roll-up of a plan above others (the national plan over the provinces' plans): per
+        shared indicator one row per unit with its own target, latest value, status and
+        coverage, the area's figure from summed components; tasks linked both ways
+        (tracker.status.rollup.Rollup). Raises tracker.service.rollup.UnknownPlan."""
+        from tracker.service.rollup import rollup_for
+
+        return rollup_for(self, plan_id, as_of, include)
 
     def reports_dir(self, lang: str | None = None, plan: str | None = None) -> Path:
         """Where reports in `lang` go: reports/, and reports/<lang>/ for the other language,

@@ -16,19 +16,44 @@ from tracker.domain.regions import Region, Regions
 from tracker.domain.series import Series, SeriesSet
 
 
+def _days_key(days: "array | list[int]") -> bytes:
+    return days.tobytes() if isinstance(days, array) else array("i", days).tobytes()
+
+
+def _column_sums(groups: dict[bytes, tuple[array, list[array]]]) -> tuple[dict[int, float], dict[int, int]]:
+    """Per day, the sum of the values and how many series have a point there, for series
+    grouped by their days (most regions report the same periods): each group's columns are
+    summed in C (zip and sum), the groups then merged day by day."""
+    totals: dict[int, float] = {}
+    counts: dict[int, int] = {}
+    for days, columns in groups.values():
+        n = len(columns)
+        sums = map(sum, zip(*columns)) if n > 1 else iter(columns[0])
+        for day, value in zip(days, sums):
+            if day in totals:
+                totals[day] += value
+                counts[day] += n
+            else:
+                totals[day] = value + 0.0
+                counts[day] = n
+    return totals, counts
+
+
 def sum_series(parts: list[tuple[str, Series | None]]) -> Series | None:
     """Sum series over regions point by point, counting the regions each point covers; a
     region without a series counts as missing everywhere, never as zero."""
-    totals: dict[int, float] = {}
-    counts: dict[int, int] = {}
+    groups: dict[bytes, tuple[array, list[array]]] = {}
     for _, s in parts:
-        if s is None:
+        if s is None or not len(s.days):
             continue
-        for day, value in zip(s.days, s.values):
-            totals[day] = totals.get(day, 0.0) + value
-            counts[day] = counts.get(day, 0) + 1
-    if not totals:
+        key = _days_key(s.days)
+        if key in groups:
+            groups[key][1].append(s.values)
+        else:
+            groups[key] = (s.days, [s.values])
+    if not groups:
         return None
+    totals, counts = _column_sums(groups)
     days = sorted(totals)
 
     def missing_at(day: int) -> list[str]:
@@ -57,35 +82,58 @@ def ratio(num: Series, den: Series, multiplier: float) -> Series:
     return Series(days, values)
 
 
+def _paired(num: Series, den: Series) -> tuple[array, array, array]:
+    """The days both components report, with each one's value there."""
+    if num.days == den.days:
+        return num.days, num.values, den.values
+    dv = dict(zip(den.days, den.values))
+    days, ns, ds = array("i"), array("d"), array("d")
+    for day, n in zip(num.days, num.values):
+        d = dv.get(day)
+        if d is not None:
+            days.append(day)
+            ns.append(n)
+            ds.append(d)
+    return days, ns, ds
+
+
 def ratio_of_sums(parts: list[tuple[str, Series | None, Series | None]],
                   multiplier: float) -> Series | None:
     """A ratio over regions, `parts` being (region, numerator, denominator): at each period the
     numerators and the denominators are summed over the same regions, those that reported
     both for that period, and the point covers exactly those regions. Summing each component
     over whoever reported it would divide 海口, 三亚 and 儋州's beds by 海口's elderly alone."""
-    nums: dict[int, float] = {}
-    dens: dict[int, float] = {}
-    counts: dict[int, int] = {}
-    both: list[tuple[str, frozenset[int]]] = []
+    num_groups: dict[bytes, tuple[array, list[array]]] = {}
+    den_groups: dict[bytes, tuple[array, list[array]]] = {}
+    both: list[tuple[str, array]] = []
     for code, num, den in parts:
-        days: set[int] = set()
-        if num is not None and den is not None:
-            dv = dict(zip(den.days, den.values))
-            for day, n in zip(num.days, num.values):
-                d = dv.get(day)
-                if d is None:
-                    continue
-                nums[day] = nums.get(day, 0.0) + n
-                dens[day] = dens.get(day, 0.0) + d
-                counts[day] = counts.get(day, 0) + 1
-                days.add(day)
-        both.append((code, frozenset(days)))
+        if num is None or den is None:
+            both.append((code, array("i")))
+            continue
+        days, ns, ds = _paired(num, den)
+        both.append((code, days))
+        if not len(days):
+            continue
+        key = _days_key(days)
+        if key in num_groups:
+            num_groups[key][1].append(ns)
+            den_groups[key][1].append(ds)
+        else:
+            num_groups[key] = (days, [ns])
+            den_groups[key] = (days, [ds])
+    nums, counts = _column_sums(num_groups)
+    dens, _ = _column_sums(den_groups)
     kept = sorted(day for day, d in dens.items() if d)
     if not kept:
         return None
 
     def missing_at(day: int) -> list[str]:
-        return [code for code, days in both if day not in days]
+        out = []
+        for code, days in both:
+            i = bisect_right(days, day) - 1
+            if i < 0 or days[i] != day:
+                out.append(code)
+        return out
 
     return Series(array("i", kept), array("d", (nums[d] / dens[d] * multiplier for d in kept)),
                   covered=[counts[d] for d in kept], expected_regions=len(parts),
@@ -102,6 +150,7 @@ class SeriesResolver:
         self.regions = regions
         self.indicators = {i.id: i for i in model.indicators}
         self._cache: dict[tuple[str, str], Series | None] = {}
+        self._whole: dict[str, tuple[Series | None, str]] = {}
         self.children: dict[str, list[Region]] = {}
         for r in regions.all:
             if r.parent and r.level == "district":
@@ -145,7 +194,13 @@ class SeriesResolver:
 
     def province_series(self, indicator: Indicator) -> tuple[Series | None, str]:
         """The whole-province series and how it was built ("reported", "summed", "ratio",
-        or "none" when a ratio has no components to sum)."""
+        or "none" when a ratio has no components to sum); made once per indicator (the
+        statuses, the report's charts and a roll-up read the same sums)."""
+        if indicator.id not in self._whole:
+            self._whole[indicator.id] = self._province_series(indicator)
+        return self._whole[indicator.id]
+
+    def _province_series(self, indicator: Indicator) -> tuple[Series | None, str]:
         province = self.regions.province.code
         own = self.series.get(indicator.id, province)
         if own is not None:
