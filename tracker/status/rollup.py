@@ -14,7 +14,7 @@ Tasks: each task of the upper plan with the tasks of the plans below that implem
 both directions.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -258,6 +258,40 @@ class RollupResolver(SeriesResolver):
                        missing_at=missing_units), "ratio" if comps is not None else "summed")
 
 
+def uppers(model: TargetsModel, regions_of: Mapping[str, Regions], as_of: date) -> dict[str, dict[str, Plan]]:
+    """The plans among `regions_of` (plan id -> its regions) with plans below them loaded on
+    `as_of`: plan id -> {unit code: the plan below} (plans_below)."""
+    out: dict[str, dict[str, Plan]] = {}
+    for pid, regions in regions_of.items():
+        chosen = plans_below(model, model.plan(pid), [r.code for r in regions.counties()], as_of)
+        if chosen:
+            out[pid] = chosen
+    return out
+
+
+def rollup_resolvers(above: Mapping[str, Mapping[str, Plan]], plain: Callable[[str], SeriesResolver],
+                     regions_of: Callable[[str], Regions]) -> dict[str, "RollupResolver"]:
+    """The resolver each plan above others has its own targets judged with: a RollupResolver
+    over its plain one (`plain(plan id)`), each plan below through its own resolver (itself a
+    roll-up when it has plans below: a province over its cities' plans)."""
+    made: dict[str, RollupResolver] = {}
+    making: set[str] = set()
+
+    def resolver(pid: str) -> SeriesResolver:
+        if pid not in above or pid in making:  # `making`: a loop of coverages ends at the plain figure
+            return plain(pid)
+        if pid not in made:
+            making.add(pid)
+            made[pid] = RollupResolver(plain(pid), {code: Below(p, regions_of(p.id), resolver(p.id))
+                                                    for code, p in above[pid].items()})
+            making.discard(pid)
+        return made[pid]
+
+    for pid in above:
+        resolver(pid)
+    return made
+
+
 def _whole(model: TargetsModel, upper: Plan, resolver: RollupResolver, indicator_id: str, as_of: date,
            settings: StatusSettings) -> Whole:
     ind = resolver.indicators[indicator_id]
@@ -312,7 +346,9 @@ def rollup(model: TargetsModel, upper: Plan, upper_regions: Regions, upper_resol
     (plans_below chooses them), evaluated; `upper_resolver` resolves over the upper plan's
     regions (the units' own entries, for those without a plan)."""
     settings = settings or StatusSettings()
-    resolver = RollupResolver(upper_resolver, below)
+    # the evaluation's own (its targets were judged with it), else one made here
+    resolver = upper_resolver if isinstance(upper_resolver, RollupResolver) else RollupResolver(upper_resolver, below)
+    upper_resolver = resolver.upper
     units = resolver.units
     plans = [below[c].plan for c in units if c in below]
     indicators = []
