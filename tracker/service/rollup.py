@@ -82,19 +82,39 @@ def has_plans_below(tracker: Any, evaluation: Any, plan_id: str) -> bool:
 
 
 def report_rollup(tracker: Any, evaluation: Any, plan_ids: list[str], regions: Any,
-                  lang: str) -> tuple[dict[str, Any] | None, Any]:
+                  lang: str) -> tuple[dict[str, Any] | None, Any, list[tuple] | None]:
     """What a report of `plan_ids` adds for a plan above others (the first of them with plans
-    below it loaded): its roll-up section, and the roll-up's resolver for the charts (the one
-    the evaluation judged the plan's own targets with, so its cards, charts and the section
-    say the same number). (None, None) when none of them has plans below."""
+    below it loaded): its roll-up section; the roll-up's resolver for the charts (the one the
+    evaluation judged the plan's own targets with, so its cards, charts and the section say the
+    same number); and its data completeness per unit (completeness_below). (None, None, None)
+    when none of them has plans below."""
     from tracker.report.rollup import rollup_context
 
     for pid in plan_ids:
         if has_plans_below(tracker, evaluation, pid):
             r = rollup_of(tracker, evaluation, pid)
             resolver = r.resolver if r.resolver.regions is regions else None
-            return rollup_context(r, evaluation.model, evaluation.regions_of(pid), lang), resolver
-    return None, None
+            return (rollup_context(r, evaluation.model, evaluation.regions_of(pid), lang), resolver,
+                    completeness_below(tracker, evaluation, r))
+    return None, None, None
+
+
+def completeness_below(tracker: Any, evaluation: Any, r: Rollup) -> list[tuple]:
+    """Per unit of the roll-up (a province), in order: (code, its plan id or None, that plan's
+    gaps (Tracker.completeness: its own indicators asked of its own regions), its regions)."""
+    from tracker import store
+
+    latest = store.latest_reported(tracker.engine, evaluation.as_of)  # read once for every plan
+    plan_of = {b.region: b for b in (evaluation.model.plan(p) for p in r.below)}
+    out = []
+    for code in r.units:
+        p = plan_of.get(code)
+        if p is None:
+            out.append((code, None, [], None))
+            continue
+        out.append((code, p.id, tracker.completeness(evaluation.as_of, plan=p.id, latest=latest),
+                    evaluation.regions_of(p.id)))
+    return out
 
 
 def has_sample_data(tracker: Any) -> bool:

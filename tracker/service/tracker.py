@@ -567,7 +567,7 @@ class Tracker:
         regions = self.regions if home else evaluation.regions_of(plan)
         statuses = list(evaluation.tracked) if home else _of_plans(evaluation.model, evaluation.statuses, group)
         lang = lang or self.settings.language
-        rollup, resolver = report_rollup(self, evaluation, group, regions, lang)
+        rollup, resolver, below = report_rollup(self, evaluation, group, regions, lang)
         out = Path(reports_dir) if reports_dir is not None else self.reports_dir(lang, None if home else plan)
         if preview and reports_dir is None:
             out = out / "preview"
@@ -587,7 +587,7 @@ class Tracker:
                                 plans=[p.id for p in evaluation.plans] if home else group, kind=kind,
                                 known_at=known_at, submission_day=self.settings.schedule.submission_day, fence=fence,
                                 previous=previous, **self._report_approval(evaluation, plan),
-                                rollup=rollup, resolver=resolver)
+                                rollup=rollup, resolver=resolver, completeness_below=below)
         import dataclasses
 
         return dataclasses.replace(files, statuses=statuses)
