@@ -551,6 +551,21 @@ def test_load_series_sees_what_was_entered_by_the_end_of_the_day_and_agrees_with
         assert dict(zip(s.days, s.values))[march] == value
 
 
+def test_packed_series_read_every_float_back_exactly(engine):
+    """SQLite and PostgreSQL pack a series' values into text; each must parse back to the
+    very float that was stored (PostgreSQL's float8 text is its shortest exact form)."""
+    from tracker import store as db
+    from tracker.store.series import _load_generic, load_series
+
+    awkward = [0.1 + 0.2, 1 / 3, 123456789.12345679, 1e-7, 2.5e15, 0.0, 31.580000000000002]
+    data = [obs(v, month_end(2024, m + 1)) for m, v in enumerate(awkward)]
+    with db.write_transaction(engine) as conn:
+        db.insert_observations(conn, _rows(data))
+    loaded = load_series(engine, date(2025, 1, 1)).get("beds", PROVINCE)
+    assert list(loaded.values) == awkward
+    assert list(_load_generic(engine, date(2025, 1, 1), None).get("beds", PROVINCE).values) == awkward
+
+
 def test_the_summary_line_counts_achieved_targets_and_done_milestones_together():
     from tracker.cli.status import summary_line
     from tracker.status.engine import Status

@@ -73,6 +73,8 @@ ORGANISATIONS: tuple[Organisation, ...] = (
     Organisation("中国银行海南省分行", "Bank of China Hainan Branch"),
     Organisation("各市县政府", "city and county governments",
                  ("各市县人民政府", "市县政府", "市县人民政府", "各市县（区）政府", "各市县（区）人民政府"), local=True),
+    Organisation("各地级以上市政府", "governments of the prefecture-level cities",
+                 ("各地级以上市人民政府", "各地级市政府", "各地级市人民政府"), local=True),  # Guangdong's wording
     Organisation("海南省人民政府", "People's Government of Hainan Province", ("省政府", "海南省政府")),
     # the State Council's ministries and bodies (the national task table)
     Organisation("国务院办公厅", "General Office of the State Council", ("国办",)),

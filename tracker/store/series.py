@@ -3,8 +3,9 @@
 `tracker.store.observations.latest_observations` returns Observation dataclasses: right for a report of a few
 thousand values, too slow and too big for a national set of millions. `load_series` asks
 the database for the same thing (per cell the latest revision entered before the end of the
-as-of day in Asia/Shanghai) but has SQLite pack each series into one row, so Python parses
-one pair of strings per (indicator, region) instead of building a tuple per value.
+as-of day in Asia/Shanghai) but has SQLite or PostgreSQL pack each series into one row, so
+Python parses one pair of strings per (indicator, region) instead of building a tuple per
+value. Other databases stream one row per cell.
 """
 
 from array import array
@@ -31,8 +32,8 @@ def load_series(engine: Engine, as_of: date, indicators: Iterable[str] | None = 
     """Every (indicator, region) series as known at the end of `as_of` (Shanghai), or at
     `known_at` when given (a report run after the submission day knows the month's figures);
     with `counted`, only the values that count (approved figures, tracker.store.approvals)."""
-    if engine.dialect.name == "sqlite":
-        return _load_sqlite(engine, as_of, indicators, counted, known_at)
+    if engine.dialect.name in ("sqlite", "postgresql"):
+        return _load_packed(engine, as_of, indicators, counted, known_at)
     return _load_generic(engine, as_of, indicators, counted, known_at)
 
 
@@ -50,22 +51,38 @@ def _conditions(as_of: date, indicators: Iterable[str] | None, counted: Counted 
     return conds, counted_params(counted)
 
 
-def _load_sqlite(engine: Engine, as_of: date, indicators: Iterable[str] | None,
+def _packed_columns(engine: Engine) -> tuple[Any, Any]:
+    """Each series' period ends and values packed into one string apiece, in the same order:
+    SQLite's group_concat keeps the rows' order for both; PostgreSQL is told it."""
+    t = observation_table
+    if engine.dialect.name == "sqlite":
+        # a REAL's own text has 15 digits (0.30000000000000004 would come back 0.3): 17 round-trip
+        return func.group_concat(t.c.period_end), func.group_concat(func.printf("%!.17g", t.c.value))
+    from sqlalchemy import Text, cast, literal_column
+    from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+    order = (t.c.period, t.c.revision)
+    # float8 as text is its shortest exact form (PostgreSQL 12 and later): parsed back unchanged
+    return (func.string_agg(func.to_char(t.c.period_end, "YYYY-MM-DD"), aggregate_order_by(literal_column("','"), *order)),
+            func.string_agg(cast(t.c.value, Text), aggregate_order_by(literal_column("','"), *order)))
+
+
+def _load_packed(engine: Engine, as_of: date, indicators: Iterable[str] | None,
                  counted: Counted | None = None, known_at: datetime | None = None) -> SeriesSet:
     t = observation_table
 
-    # One row per series, its days and values packed by group_concat in the unique index's
-    # order (indicator, region, period, revision). A series with a corrected cell
-    # (revision > 1) is read again cell by cell: corrections are few.
+    # One row per series, its days and values packed by the database (SQLite, PostgreSQL).
+    # A series with a corrected cell (revision > 1) is read again cell by cell: corrections
+    # are few.
     conds, params = _conditions(as_of, indicators, counted, known_at)
-    packed = (select(t.c.indicator, t.c.region, func.group_concat(t.c.period_end), func.group_concat(t.c.value),
-                     func.max(t.c.revision))
+    days_of, values_of = _packed_columns(engine)
+    packed = (select(t.c.indicator, t.c.region, days_of, values_of, func.max(t.c.revision))
               .where(*conds)
               .group_by(t.c.indicator, t.c.region))
     out = SeriesSet()
     revised: list[tuple[str, str]] = []
     # Most series report the same periods: parse each distinct list of period ends (ISO
-    # dates, as SQLite stores them) once and share the never-modified array between series.
+    # dates) once and share the never-modified array between series.
     shared: dict[str, array] = {}
     with engine.connect() as conn:
         for indicator, region, days_text, values_text, max_revision in conn.execute(packed, params):
