@@ -317,7 +317,7 @@ class Tracker:
         from tracker.service.approvals import counting, mark_unapproved
         from tracker.status.evaluate import evaluate_plans
         from tracker.status.figures import indicators_needed
-        from tracker.status.rollup import uppers
+        from tracker.status.below import uppers
         from tracker.store.approvals import approvals_version
 
         as_of = as_of or self.today()

@@ -17,7 +17,7 @@ from tracker.status.aggregate import SeriesResolver
 from tracker.status.milestones import judge_milestone
 from tracker.status.model import STATUS_LABELS, Judgement, Status
 from tracker.status.reasons import Wording
-from tracker.status.rollup import rollup_resolvers, uppers
+from tracker.status.below import uppers
 from tracker.status.rules import judge, target_context
 
 
@@ -116,8 +116,11 @@ def evaluate_plans(model: TargetsModel, observations: "Iterable[Observation] | S
         return made[id(own)]
 
     above = uppers(model, regions_of, as_of) if above is None else above
-    rolled = rollup_resolvers(above, lambda plan: tools(plan)[0], lambda plan: regions_of.get(plan, regions)) \
-        if above else {}
+    rolled: dict[str, SeriesResolver] = {}
+    if above:  # the roll-up's module only when a plan is above another
+        from tracker.status.rollup import rollup_resolvers
+
+        rolled = rollup_resolvers(above, lambda plan: tools(plan)[0], lambda plan: regions_of.get(plan, regions))
 
     out = []
     for t in model.targets:

@@ -24,6 +24,7 @@ from tracker.domain.model import Indicator, Plan, Target, TargetsModel, Task
 from tracker.domain.regions import Regions
 from tracker.domain.series import Series
 from tracker.status.aggregate import SeriesResolver, ratio_of_sums, sum_series
+from tracker.status.below import plans_below
 from tracker.status.figures import Figure
 from tracker.status.model import STATUS_LABELS, Status
 from tracker.status.rules import judge, period_label, target_context
@@ -142,24 +143,6 @@ def choose_target(targets: Sequence[Target], as_of: date) -> Target | None:
     return min(targets, key=key)
 
 
-def plans_below(model: TargetsModel, upper: Plan, units: Sequence[str], as_of: date) -> dict[str, Plan]:
-    """The plan of each unit of the upper area: one whose period covers `as_of`, else the
-    latest that started before it; units without any are left out (无规划)."""
-    out: dict[str, Plan] = {}
-    wanted = set(units)
-    for p in model.plans:
-        if p.id == upper.id or p.region not in wanted:
-            continue
-        best = out.get(p.region)
-        if best is None or _rank(p, as_of) > _rank(best, as_of):
-            out[p.region] = p
-    return {code: p for code, p in out.items() if p.start <= as_of}
-
-
-def _rank(p: Plan, as_of: date) -> tuple:
-    return (p.start <= as_of <= p.end, p.start <= as_of, p.start)
-
-
 def _last(series: Series | None, how: str, frequency: str, indicator: str = "", region: str = "") -> Figure | None:
     """The latest point of a series as a Figure (tracker.status.figures), with its coverage;
     `how`: reported, summed, ratio (from summed components) or own (the unit's own entry)."""
@@ -256,17 +239,6 @@ class RollupResolver(SeriesResolver):
 
         return (Series(summed.days, summed.values, covered=summed.covered, expected_regions=summed.expected_regions,
                        missing_at=missing_units), "ratio" if comps is not None else "summed")
-
-
-def uppers(model: TargetsModel, regions_of: Mapping[str, Regions], as_of: date) -> dict[str, dict[str, Plan]]:
-    """The plans among `regions_of` (plan id -> its regions) with plans below them loaded on
-    `as_of`: plan id -> {unit code: the plan below} (plans_below)."""
-    out: dict[str, dict[str, Plan]] = {}
-    for pid, regions in regions_of.items():
-        chosen = plans_below(model, model.plan(pid), [r.code for r in regions.counties()], as_of)
-        if chosen:
-            out[pid] = chosen
-    return out
 
 
 def rollup_resolvers(above: Mapping[str, Mapping[str, Plan]], plain: Callable[[str], SeriesResolver],
