@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from datetime import UTC, date, datetime
 
 from test_rollup_service import hand_sums, tracker  # noqa: F401  (the fixture)
+from test_same_figures import reader_client
 
 from tracker.alerts.outbox import enqueue, transitions
 from tracker.cli.main import cli
@@ -78,20 +79,10 @@ def test_the_national_target_says_the_rollups_figure_everywhere(tracker, engine)
     assert status.reason_zh in page
 
     # the web target page, and Tracker.values for the national plan
-    from starlette.testclient import TestClient
-
-    from tracker.web import auth
-    from tracker.web.app import create_app
-
     area = evaluation.regions_of("national").province.code
     web_values = [f for f in tracker.values(INDICATOR, AS_OF, plan="national") if f.region == area]
     assert [(format_number(f.value), f.coverage) for f in web_values] == [(shown, coverage)]
-    auth.add_user(engine, "reader", "s3cret-pass", "viewer", now=NOW)
-    client = TestClient(create_app(tracker.settings, engine=engine, clock=lambda: NOW))
-    login = client.get("/login")
-    csrf = login.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    client.post("/login", data={"username": "reader", "password": "s3cret-pass", "csrf": csrf, "next": "/"})
-    page = html.unescape(client.get(f"/targets/{TARGET}").text)
+    page = html.unescape(reader_client(tracker, engine, NOW).get(f"/targets/{TARGET}").text)
     assert status.reason_zh in page
     row = page.split(f'<tr id="values-{area}">', 1)[1].split("</tr>", 1)[0]
     assert shown in row and coverage in row
@@ -117,3 +108,36 @@ def test_the_figure_follows_a_province_below(tracker, engine):  # noqa: F811
     whole = tracker.rollup("national", AS_OF).indicator(INDICATOR).whole
     assert (whole.figure.value, whole.figure.coverage, whole.status) == \
         (status.figures["latest"], status.figures["coverage"], status.code)
+
+
+def test_a_province_over_its_cities_plans_adds_the_same_figure_to_the_nation(db_url, engine, tmp_path, small_model):
+    """Three levels: the national plan over Guangdong's, Guangdong's over a Guangzhou plan (two
+    of its districts reporting). Guangdong's own target is judged on its roll-up (Guangzhou
+    through its districts, 深圳 as itself), and the nation sums the same regions, so the
+    national figure, Guangdong's status and Guangdong's row in the national roll-up agree."""
+    import yaml
+    from test_rollup_service import with_guangzhou, write_values
+
+    from tracker.config import Settings
+    from tracker.service import Tracker
+
+    data = with_guangzhou(small_model)
+    (tmp_path / "targets.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    t = Tracker(Settings(database_url=db_url, targets_path=tmp_path / "targets.yaml", reports_dir=tmp_path / "r"),
+                engine=engine, clock=lambda: NOW)
+    t.sync()
+    districts = [r.code for r in t.plan_regions("guangzhou").counties()]
+    write_values(engine, [("elderly_care_beds", districts[0], 3_000), ("elderly_population", districts[0], 100_000),
+                          ("elderly_care_beds", districts[1], 1_000), ("elderly_population", districts[1], 100_000),
+                          ("elderly_care_beds", "440300", 30_000), ("elderly_population", "440300", 1_000_000)])
+    expected = 34_000 / 1_200_000 * 1000  # Guangzhou's two districts and 深圳, summed components
+    evaluation = t.evaluate(AS_OF)
+    gd = evaluation.status("gd-beds-ratio-2025")
+    national = evaluation.status(TARGET)
+    assert gd.figures["latest"] == pytest.approx(expected) and national.figures["latest"] == pytest.approx(expected)
+    r = t.rollup("national", AS_OF)
+    beds = r.indicator(INDICATOR)
+    row = next(x for x in beds.rows if x.region == "440000")
+    assert row.figure.value == pytest.approx(expected) and row.status == gd.code
+    assert (beds.whole.figure.value, beds.whole.figure.coverage) == (national.figures["latest"],
+                                                                    national.figures["coverage"])

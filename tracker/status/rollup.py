@@ -182,10 +182,13 @@ def _parts(resolver: SeriesResolver, regions: Regions, code: str, indicator_id: 
         own = resolver.series.get(num.id, code), resolver.series.get(den.id, code)
         if not own_plan or (own[0] is not None and own[1] is not None):
             return [(code, resolver.region_series(num, code), resolver.region_series(den, code))]
-        return [(r.code, resolver.region_series(num, r.code), resolver.region_series(den, r.code))
-                for r in regions.counties()]
-    if not own_plan or resolver.series.get(ind.id, code) is not None:
+    elif not own_plan or resolver.series.get(ind.id, code) is not None:
         return [(code, resolver.region_series(ind, code))]
+    if isinstance(resolver, RollupResolver):  # a plan over plans of its own (a province over its cities'):
+        return resolver.parts(ind)[0]  # the same regions its own figure sums
+    if comps is not None:
+        return [(r.code, resolver.region_series(comps[0], r.code), resolver.region_series(comps[1], r.code))
+                for r in regions.counties()]
     return [(r.code, resolver.region_series(ind, r.code)) for r in regions.counties()]
 
 
