@@ -82,6 +82,11 @@ def test_the_national_target_says_the_rollups_figure_everywhere(tracker, engine)
     area = evaluation.regions_of("national").province.code
     web_values = [f for f in tracker.values(INDICATOR, AS_OF, plan="national") if f.region == area]
     assert [(format_number(f.value), f.coverage) for f in web_values] == [(shown, coverage)]
+    rows = {x.region: x for x in tracker.rollup("national", AS_OF).indicator(INDICATOR).rows}
+    for code in ("460000", "440000"):  # a province with a plan: its own plan's figure, as in its roll-up row
+        latest_of = max((f for f in tracker.values(INDICATOR, AS_OF, plan="national") if f.region == code),
+                        key=lambda f: f.period_end)
+        assert (latest_of.value, latest_of.coverage) == (rows[code].figure.value, rows[code].figure.coverage)
     page = html.unescape(reader_client(tracker, engine, NOW).get(f"/targets/{TARGET}").text)
     assert status.reason_zh in page
     row = page.split(f'<tr id="values-{area}">', 1)[1].split("</tr>", 1)[0]

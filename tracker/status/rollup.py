@@ -206,6 +206,11 @@ class RollupResolver(SeriesResolver):
         self.units = [r.code for r in upper.regions.counties()]
 
     def region_series(self, indicator: Indicator, code: str) -> Series | None:
+        """A unit with a plan loaded: its own plan's whole-area figure (the one its targets
+        were judged on, its roll-up row); any other region as the upper plan sees it."""
+        b = self.below.get(code)
+        if b is not None:
+            return b.resolver.province_series(indicator)[0]
         return self.upper.region_series(indicator, code)
 
     def parts(self, indicator: Indicator) -> tuple[list[tuple], dict[str, str]]:
