@@ -85,7 +85,10 @@ def _load_packed(engine: Engine, as_of: date, indicators: Iterable[str] | None,
     # dates) once and share the never-modified array between series.
     shared: dict[str, array] = {}
     with engine.connect() as conn:
-        for indicator, region, days_text, values_text, max_revision in conn.execute(packed, params):
+        # PostgreSQL through a server-side cursor: psycopg would otherwise hold every packed row
+        rows = conn.execution_options(stream_results=True, yield_per=2_000) if engine.dialect.name == "postgresql" \
+            else conn
+        for indicator, region, days_text, values_text, max_revision in rows.execute(packed, params):
             if max_revision > 1:
                 revised.append((indicator, region))
                 continue
