@@ -180,15 +180,21 @@ def test_the_report_command_writes_the_national_report_with_its_rollup(tracker):
     assert result.exit_code == 2 and "nowhere: unknown plan; accepted: guangdong, hainan, national, zhejiang" in result.output
 
 
-def test_a_province_rolls_up_its_cities_plans(db_url, engine, tmp_path, small_model):
-    """Guangdong's plan over a Guangzhou plan (its districts reporting): the city's row has its
-    own target and its districts' sum; the other 20 cities, with no plan, show their own entries."""
+def with_guangzhou(small_model) -> dict:
+    """national_text's data with a Guangzhou city plan (one task, implementing Guangdong's)."""
     data = yaml.safe_load(national_text(small_model))
     data["plans"].append({"id": "guangzhou", "title": "广州市实施方案（测试用）", "title_en": "Guangzhou plan (test)",
                           "issuer": "广州市人民政府", "level": "city", "region": "440100",
                           "start": date(2021, 1, 1), "end": date(2025, 12, 31), "source": "tests/guangzhou.txt"})
     data["tasks"].append({"plan": "guangzhou", "number": 1, "text": "广州市完善养老服务体系", "units_text": "市民政局",
                           "lead": ["市民政局"], "implements": ["guangdong#1"]})
+    return data
+
+
+def test_a_province_rolls_up_its_cities_plans(db_url, engine, tmp_path, small_model):
+    """Guangdong's plan over a Guangzhou plan (its districts reporting): the city's row has its
+    own target and its districts' sum; the other 20 cities, with no plan, show their own entries."""
+    data = with_guangzhou(small_model)
     data["targets"].append({"id": "gz-beds-2025", "plan": "guangzhou", "task": 1,
                             "indicator": "elderly_care_beds_per_1000_elderly", "comparator": ">=", "value": 40,
                             "unit": "bed / kiloperson", "deadline": date(2025, 12, 31)})

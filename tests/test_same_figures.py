@@ -45,6 +45,21 @@ def tracker(db_url, engine, tmp_path, small_model, monkeypatch):
     return t
 
 
+def reader_client(tracker, engine, now):
+    """A web client logged in as a viewer (every region's figures), on the tracker's settings."""
+    from starlette.testclient import TestClient
+
+    from tracker.web import auth
+    from tracker.web.app import create_app
+
+    auth.add_user(engine, "reader", "s3cret-pass", "viewer", now=now)
+    client = TestClient(create_app(tracker.settings, engine=engine, clock=lambda: now))
+    login = client.get("/login")
+    csrf = login.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    client.post("/login", data={"username": "reader", "password": "s3cret-pass", "csrf": csrf, "next": "/"})
+    return client
+
+
 def test_every_surface_quotes_the_same_figure_status_and_coverage(tracker, engine, db_url, tmp_path):
     status = tracker.evaluate(AS_OF).status(TARGET)
     figures = status.figures
@@ -69,17 +84,7 @@ def test_every_surface_quotes_the_same_figure_status_and_coverage(tracker, engin
     assert shown in item["latest_text"] and coverage in item["latest_text"]
 
     # the web target page: the status and the province's derived figure with its coverage
-    from starlette.testclient import TestClient
-
-    from tracker.web import auth
-    from tracker.web.app import create_app
-
-    auth.add_user(engine, "reader", "s3cret-pass", "viewer", now=NOW)
-    client = TestClient(create_app(tracker.settings, engine=engine, clock=lambda: NOW))
-    login = client.get("/login")
-    csrf = login.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    client.post("/login", data={"username": "reader", "password": "s3cret-pass", "csrf": csrf, "next": "/"})
-    page = html.unescape(client.get(f"/targets/{TARGET}").text)
+    page = html.unescape(reader_client(tracker, engine, NOW).get(f"/targets/{TARGET}").text)
     assert status.reason_zh in page
     province_row = page.split('<tr id="values-460000">', 1)[1].split("</tr>", 1)[0]
     assert shown in province_row and coverage in province_row

@@ -513,6 +513,38 @@ def _by_region(statuses: Sequence[Status], items_by_id: dict[str, dict[str, Any]
     }
 
 
+def _completeness_below(model: TargetsModel, regions: Regions, below: Sequence[Any], lang: str,
+                        limits: Limits) -> dict[str, Any]:
+    """A plan above others (the national plan): per unit (province) with a plan loaded, what its
+    own plan's regions have not reported for that plan's indicators; the units with no plan
+    named once (无规划), not listed as missing every indicator. `below`: (unit code, plan id
+    or None, that plan's gaps, that plan's regions) per unit, in the upper regions' order."""
+    names = {i.id: i.label(lang) for i in model.indicators}
+    words = UI[lang]
+    by_unit, region_rows, no_plan = [], [], []
+    for code, plan_id, gaps, own in below:
+        name = _region_name(regions, code, lang)
+        if plan_id is None:
+            no_plan.append(name)
+            continue
+        rows = [_gap_row(g, names.get(g.indicator, g.name), own, lang, limits) for g in gaps]
+        missing = [r for r in rows if not r["complete"]]
+        by_unit.append({"unit": name, "region": code, "plan": plan_id, "rows": rows, "missing": len(missing),
+                        "summary": words["plan_reported"].format(n=len(rows) - len(missing), of=len(rows))})
+        if missing:
+            region_rows.append({"region": code, "name": name, "count": len(missing),
+                                "missing": name_list([f"{r['indicator']}（{r['reported']}）" if lang == "zh" else
+                                                      f"{r['indicator']} ({r['reported']})" for r in missing],
+                                                     limits.names, lang)})
+    by_unit.sort(key=lambda u: -u["missing"])  # stable: the regions' order among equals
+    region_rows.sort(key=lambda r: -r["count"])
+    omitted = max(0, len(region_rows) - limits.region_rows)
+    return {"by_unit": by_unit, "by_region": region_rows[: limits.region_rows], "omitted": omitted,
+            "no_plan": no_plan,
+            "no_plan_text": words["no_plan_units"].format(n=len(no_plan), names=name_list(no_plan, limits.names, lang))
+            if no_plan else ""}
+
+
 def _completeness(model: TargetsModel, digest: _Digest, regions: Regions, plan_region: str,
                   as_of: date, grace_days: int, lang: str, limits: Limits,
                   gaps: Sequence[Any] | None = None, plans: Sequence[str] | None = None) -> dict[str, Any]:
@@ -533,13 +565,7 @@ def _completeness(model: TargetsModel, digest: _Digest, regions: Regions, plan_r
         for c in gap.missing:
             missing_by_region[c].append(name)
         unit = organisation_name(gap.reporter, lang) if gap.reporter else UI[lang]["unassigned"]
-        units[unit].append({
-            "indicator": name, "expected_period": gap.expected_period,
-            "reported": f"{len(gap.expected) - len(gap.missing)}/{len(gap.expected)}",
-            "complete": gap.complete,
-            "missing": name_list([_region_name(regions, c, lang) for c in gap.missing], limits.names, lang),
-            **({"approval": _approval_counts(gap, lang)} if gap.states else {}),
-        })
+        units[unit].append(_gap_row(gap, name, regions, lang, limits))
     by_unit = [{"unit": u, "rows": rows, "missing": sum(1 for r in rows if not r["complete"])}
                for u, rows in units.items()]
     by_unit.sort(key=lambda u: (-u["missing"], u["unit"]))
@@ -550,6 +576,14 @@ def _completeness(model: TargetsModel, digest: _Digest, regions: Regions, plan_r
     region_rows.sort(key=lambda r: (-r["count"], order.get(r["region"], len(order)), r["region"]))
     omitted = max(0, len(region_rows) - limits.region_rows)
     return {"by_unit": by_unit, "by_region": region_rows[: limits.region_rows], "omitted": omitted}
+
+
+def _gap_row(gap: Any, name: str, regions: Regions, lang: str, limits: Limits) -> dict[str, Any]:
+    """One indicator's line of the completeness table: its period, how many reported, who not."""
+    return {"indicator": name, "expected_period": gap.expected_period,
+            "reported": f"{len(gap.expected) - len(gap.missing)}/{len(gap.expected)}", "complete": gap.complete,
+            "missing": name_list([_region_name(regions, c, lang) for c in gap.missing], limits.names, lang),
+            **({"approval": _approval_counts(gap, lang)} if gap.states else {})}
 
 
 def _approval_counts(gap: Any, lang: str) -> str:
@@ -626,7 +660,8 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
                   grace_days: int = 30, limits: Limits = Limits(), approval: dict[str, Any] | None = None,
                   completeness: Sequence[Any] | None = None, known_at: datetime | None = None,
                   submission_day: int = 10, rollup: dict[str, Any] | None = None,
-                  resolver: SeriesResolver | None = None) -> dict[str, Any]:
+                  resolver: SeriesResolver | None = None, completeness_below: Sequence[Any] | None = None,
+                  ) -> dict[str, Any]:
     """Everything the report shows, as JSON-ready data in `lang`.
 
     `observations` is what `evaluate` was given: Observations, or a SeriesSet at national
@@ -642,7 +677,8 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     `known_at`: the figures are those known at that moment (a scheduled run after the
     submission day), not at the end of `as_of`; values that arrived after their submission
     deadline (`submission_day`) are listed as late. `rollup`: the roll-up of the plans below
-    (tracker.report.rollup.rollup_context), for a plan above others. `resolver`: the one the
+    (tracker.report.rollup.rollup_context), for a plan above others, and `completeness_below`
+    its data completeness per unit below (see _completeness_below). `resolver`: the one the
     statuses were judged with (over these `observations` and `regions`), so the charts reuse
     its sums."""
     if lang not in UI:
@@ -693,8 +729,9 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
         "sections": sections,
         "by_unit": _by_unit(items, tasks, lang),
         "by_region": _by_region(statuses, items_by_id, regions, lang, limits),
-        "completeness": _completeness(model, digest, regions, plan_region, as_of, grace_days, lang, limits,
-                                      completeness, plans),
+        "completeness": _completeness_below(model, regions, completeness_below, lang, limits)
+        if completeness_below is not None else
+        _completeness(model, digest, regions, plan_region, as_of, grace_days, lang, limits, completeness, plans),
     }
     if approval is not None:
         waiting = sum(1 for it in items if it.get("unapproved"))

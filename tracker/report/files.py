@@ -360,7 +360,7 @@ def generate_report(model: TargetsModel, statuses: Sequence[Status],
                     completeness: Sequence[Any] | None = None, known_at: datetime | None = None,
                     submission_day: int = 10, fence: Callable[[], None] | None = None,
                     previous: dict[str, Any] | None = None, rollup: dict[str, Any] | None = None,
-                    resolver: Any = None) -> ReportFiles:
+                    resolver: Any = None, completeness_below: Sequence[Any] | None = None) -> ReportFiles:
     """Build this month's report against the previous one in `reports_dir` (or `previous`,
     already read) and write it (tracker.service's write_report calls this with the
     evaluation's figures). `known_at`, `submission_day`: see build_context; `fence`: see
@@ -372,5 +372,6 @@ def generate_report(model: TargetsModel, statuses: Sequence[Status],
                             generated_at=generated_at.astimezone(PLAN_TZ), late_run=late_run, note=note,
                             grace_days=grace_days, new_values=new_values, sample=sample, limits=limits, plans=plans,
                             kind=kind, approval=approval, completeness=completeness, known_at=known_at,
-                            submission_day=submission_day, rollup=rollup, resolver=resolver)
+                            submission_day=submission_day, rollup=rollup, resolver=resolver,
+                            completeness_below=completeness_below)
     return write_report(context, reports_dir, fence=fence)

@@ -3,8 +3,9 @@ plans, a province's over its cities') from the one evaluation every surface read
 below with the regions, resolver and statuses its own targets were judged with.
 
 `Tracker.rollup` returns tracker.status.rollup.Rollup; `report_rollup` is what `write_report`
-adds to a plan's report: the section, and the plan's own targets judged on the roll-up's figure
-(nothing when no plan below the report's plan is loaded, so such a report is unchanged).
+adds to a plan's report: the section (nothing when no plan below the report's plan is loaded,
+so such a report is unchanged). The plan's own targets are judged on the roll-up's figure in
+the evaluation itself (tracker.status.evaluate.evaluate_plans), so every surface agrees.
 """
 
 import weakref
@@ -80,34 +81,40 @@ def has_plans_below(tracker: Any, evaluation: Any, plan_id: str) -> bool:
     return bool(plans_below(model, model.plan(plan_id), [r.code for r in regions.counties()], evaluation.as_of))
 
 
-def report_rollup(tracker: Any, evaluation: Any, plan_ids: list[str], statuses: list[Any], regions: Any,
-                  lang: str) -> tuple[list[Any], dict[str, Any] | None, Any]:
+def report_rollup(tracker: Any, evaluation: Any, plan_ids: list[str], regions: Any,
+                  lang: str) -> tuple[dict[str, Any] | None, Any, list[tuple] | None]:
     """What a report of `plan_ids` adds for a plan above others (the first of them with plans
-    below it loaded): its roll-up section, its own targets judged again on the roll-up's figure
-    (RollupResolver: its cards, its charts and the section say the same number), and that
-    resolver for the charts. (statuses, None, None) when none of them has plans below."""
+    below it loaded): its roll-up section; the roll-up's resolver for the charts (the one the
+    evaluation judged the plan's own targets with, so its cards, charts and the section say the
+    same number); and its data completeness per unit (completeness_below). (None, None, None)
+    when none of them has plans below."""
     from tracker.report.rollup import rollup_context
 
     for pid in plan_ids:
         if has_plans_below(tracker, evaluation, pid):
             r = rollup_of(tracker, evaluation, pid)
-            statuses = judged_on_rollup(tracker, evaluation, pid, statuses, r.resolver, regions)
             resolver = r.resolver if r.resolver.regions is regions else None
-            return statuses, rollup_context(r, evaluation.model, evaluation.regions_of(pid), lang), resolver
-    return statuses, None, None
+            return (rollup_context(r, evaluation.model, evaluation.regions_of(pid), lang), resolver,
+                    completeness_below(tracker, evaluation, r))
+    return None, None, None
 
 
-def judged_on_rollup(tracker: Any, evaluation: Any, plan_id: str, statuses: list[Any], resolver: Any,
-                     regions: Any) -> list[Any]:
-    """`plan_id`'s targets among `statuses` judged again on its roll-up's figure; the rest as they were."""
-    from tracker.status.evaluate import evaluate_target
-    from tracker.status.reasons import Wording
+def completeness_below(tracker: Any, evaluation: Any, r: Rollup) -> list[tuple]:
+    """Per unit of the roll-up (a province), in order: (code, its plan id or None, that plan's
+    gaps (Tracker.completeness: its own indicators asked of its own regions), its regions)."""
+    from tracker import store
 
-    targets = {t.id: t for t in evaluation.model.targets if t.plan == plan_id}
-    words = Wording(regions)
-    return [evaluate_target(evaluation.model, targets[s.item_id], resolver, resolver.regions, evaluation.as_of,
-                            tracker.settings.status, words) if s.kind == "target" and s.item_id in targets else s
-            for s in statuses]
+    latest = store.latest_reported(tracker.engine, evaluation.as_of)  # read once for every plan
+    plan_of = {b.region: b for b in (evaluation.model.plan(p) for p in r.below)}
+    out = []
+    for code in r.units:
+        p = plan_of.get(code)
+        if p is None:
+            out.append((code, None, [], None))
+            continue
+        out.append((code, p.id, tracker.completeness(evaluation.as_of, plan=p.id, latest=latest),
+                    evaluation.regions_of(p.id)))
+    return out
 
 
 def has_sample_data(tracker: Any) -> bool:

@@ -65,7 +65,8 @@ class Evaluation:
             from tracker.status.aggregate import SeriesResolver
 
             regions = self.regions_of(plan_id)
-            found = next((r for r in self.resolvers.values() if r.regions is regions), None) or \
+            found = next((r for r in self.resolvers.values()  # a plain one: a roll-up's is its plan's own
+                          if r.regions is regions and not hasattr(r, "below")), None) or \
                 SeriesResolver(self.model, self.series, regions)
             self.resolvers[plan_id] = found
         return found
@@ -316,6 +317,7 @@ class Tracker:
         from tracker.service.approvals import counting, mark_unapproved
         from tracker.status.evaluate import evaluate_plans
         from tracker.status.figures import indicators_needed
+        from tracker.status.below import uppers
         from tracker.store.approvals import approvals_version
 
         as_of = as_of or self.today()
@@ -335,8 +337,13 @@ class Tracker:
             progress = store.milestone_progress(self.engine, known_at, reported_by=as_of)
         judged = {t.plan for t in model.targets}  # a plan of milestones alone needs no regions to judge them
         regions_of = {p.id: self.plan_regions(p.id) for p in model.plans if p.id in judged}
+        above = uppers(model, regions_of, as_of)  # plans above others: judged on their roll-up's figure
+        for below in above.values():
+            for p in below.values():
+                if p.id not in regions_of:  # a plan below with no targets of its own still sums its regions
+                    regions_of[p.id] = self.plan_regions(p.id)
         statuses, resolvers = evaluate_plans(model, series, progress, self.regions, regions_of, as_of,
-                                             self.settings.status, known_at=known_at)
+                                             self.settings.status, known_at=known_at, above=above)
         evaluation = Evaluation(as_of, model, self.regions, statuses, series, resolvers[""], plans,
                                 _of_plans(model, statuses, [p.id for p in plans]), include, counted,
                                 plan_regions=regions_of, resolvers=resolvers, regions_for=self.plan_regions)
@@ -547,8 +554,8 @@ class Tracker:
         is called before the set is switched and raises to stop it (a run that lost its lease).
         `plan`: another plan's report (its items, judged in its regions), in
         reports/plans/<plan-id>/; default the home plans' (tracker.service.plans). A plan with
-        plans below it loaded (the national plan) gets their roll-up as a section, and its own
-        targets judged on the roll-up's figure (tracker.service.rollup)."""
+        plans below it loaded (the national plan) gets their roll-up as a section; its own
+        targets were judged on the roll-up's figure by the evaluation (tracker.service.rollup)."""
         from tracker import store
         from tracker.report.files import generate_report, read_previous
         import tracker.service.plans as per_plan
@@ -560,7 +567,7 @@ class Tracker:
         regions = self.regions if home else evaluation.regions_of(plan)
         statuses = list(evaluation.tracked) if home else _of_plans(evaluation.model, evaluation.statuses, group)
         lang = lang or self.settings.language
-        statuses, rollup, resolver = report_rollup(self, evaluation, group, statuses, regions, lang)
+        rollup, resolver, below = report_rollup(self, evaluation, group, regions, lang)
         out = Path(reports_dir) if reports_dir is not None else self.reports_dir(lang, None if home else plan)
         if preview and reports_dir is None:
             out = out / "preview"
@@ -580,7 +587,7 @@ class Tracker:
                                 plans=[p.id for p in evaluation.plans] if home else group, kind=kind,
                                 known_at=known_at, submission_day=self.settings.schedule.submission_day, fence=fence,
                                 previous=previous, **self._report_approval(evaluation, plan),
-                                rollup=rollup, resolver=resolver)
+                                rollup=rollup, resolver=resolver, completeness_below=below)
         import dataclasses
 
         return dataclasses.replace(files, statuses=statuses)

@@ -10,13 +10,14 @@ from datetime import date, datetime
 from typing import Any
 
 from tracker.config import StatusSettings
-from tracker.domain.model import Milestone, MilestoneProgress, Observation, Target, TargetsModel
+from tracker.domain.model import Milestone, MilestoneProgress, Observation, Plan, Target, TargetsModel
 from tracker.domain.regions import Regions
 from tracker.domain.series import SeriesSet, series_from_observations
 from tracker.status.aggregate import SeriesResolver
 from tracker.status.milestones import judge_milestone
 from tracker.status.model import STATUS_LABELS, Judgement, Status
 from tracker.status.reasons import Wording
+from tracker.status.below import uppers
 from tracker.status.rules import judge, target_context
 
 
@@ -94,11 +95,15 @@ def evaluate(model: TargetsModel, observations: "Iterable[Observation] | SeriesS
 def evaluate_plans(model: TargetsModel, observations: "Iterable[Observation] | SeriesSet",
                    progress: Iterable[MilestoneProgress], regions: Regions, regions_of: Mapping[str, Regions],
                    as_of: date, settings: StatusSettings | None = None,
-                   known_at: datetime | None = None) -> tuple[list[Status], dict[str, SeriesResolver]]:
+                   known_at: datetime | None = None, above: "Mapping[str, Mapping[str, Plan]] | None" = None,
+                   ) -> tuple[list[Status], dict[str, SeriesResolver]]:
     """As `evaluate`, each plan's items with that plan's own regions (`regions_of`, by plan id;
-    `regions` for a plan not in it). Returns the statuses, in the model's order, and the
-    resolver of each plan's regions (plan id -> SeriesResolver; "" for `regions`), which the
-    figures people see come from."""
+    `regions` for a plan not in it). A plan above others (plan id -> {unit: plan below} in
+    `above`, default tracker.status.rollup.uppers) has its targets judged on its roll-up's
+    figure (RollupResolver: summed through the plans below), the one its roll-up, report and
+    alerts quote. Returns the statuses, in the model's order, and the resolver each plan's
+    targets were judged with (plan id -> SeriesResolver; "" for `regions`), which the figures
+    people see come from."""
     settings = settings or StatusSettings()
     series = observations if isinstance(observations, SeriesSet) else \
         series_from_observations(observations, as_of)
@@ -110,14 +115,22 @@ def evaluate_plans(model: TargetsModel, observations: "Iterable[Observation] | S
             made[id(own)] = (SeriesResolver(model, series, own), Wording(own))
         return made[id(own)]
 
+    above = uppers(model, regions_of, as_of) if above is None else above
+    rolled: dict[str, SeriesResolver] = {}
+    if above:  # the roll-up's module only when a plan is above another
+        from tracker.status.rollup import rollup_resolvers
+
+        rolled = rollup_resolvers(above, lambda plan: tools(plan)[0], lambda plan: regions_of.get(plan, regions))
+
     out = []
     for t in model.targets:
         resolver, words = tools(t.plan)
+        resolver = rolled.get(t.plan, resolver)
         out.append(evaluate_target(model, t, resolver, resolver.regions, as_of, settings, words))
     by_milestone: dict[str, list[MilestoneProgress]] = {}
     for p in progress:
         by_milestone.setdefault(p.milestone, []).append(p)
     out.extend(evaluate_milestone(m, by_milestone.get(m.id, []), as_of, settings, tools(m.plan)[1], known_at)
                for m in model.milestones)
-    resolvers = {"": tools("")[0], **{plan: tools(plan)[0] for plan in regions_of}}
+    resolvers = {"": tools("")[0], **{plan: rolled.get(plan) or tools(plan)[0] for plan in regions_of}}
     return out, resolvers

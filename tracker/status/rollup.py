@@ -14,7 +14,7 @@ Tasks: each task of the upper plan with the tasks of the plans below that implem
 both directions.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,6 +24,7 @@ from tracker.domain.model import Indicator, Plan, Target, TargetsModel, Task
 from tracker.domain.regions import Regions
 from tracker.domain.series import Series
 from tracker.status.aggregate import SeriesResolver, ratio_of_sums, sum_series
+from tracker.status.below import plans_below
 from tracker.status.figures import Figure
 from tracker.status.model import STATUS_LABELS, Status
 from tracker.status.rules import judge, period_label, target_context
@@ -142,24 +143,6 @@ def choose_target(targets: Sequence[Target], as_of: date) -> Target | None:
     return min(targets, key=key)
 
 
-def plans_below(model: TargetsModel, upper: Plan, units: Sequence[str], as_of: date) -> dict[str, Plan]:
-    """The plan of each unit of the upper area: one whose period covers `as_of`, else the
-    latest that started before it; units without any are left out (无规划)."""
-    out: dict[str, Plan] = {}
-    wanted = set(units)
-    for p in model.plans:
-        if p.id == upper.id or p.region not in wanted:
-            continue
-        best = out.get(p.region)
-        if best is None or _rank(p, as_of) > _rank(best, as_of):
-            out[p.region] = p
-    return {code: p for code, p in out.items() if p.start <= as_of}
-
-
-def _rank(p: Plan, as_of: date) -> tuple:
-    return (p.start <= as_of <= p.end, p.start <= as_of, p.start)
-
-
 def _last(series: Series | None, how: str, frequency: str, indicator: str = "", region: str = "") -> Figure | None:
     """The latest point of a series as a Figure (tracker.status.figures), with its coverage;
     `how`: reported, summed, ratio (from summed components) or own (the unit's own entry)."""
@@ -199,10 +182,13 @@ def _parts(resolver: SeriesResolver, regions: Regions, code: str, indicator_id: 
         own = resolver.series.get(num.id, code), resolver.series.get(den.id, code)
         if not own_plan or (own[0] is not None and own[1] is not None):
             return [(code, resolver.region_series(num, code), resolver.region_series(den, code))]
-        return [(r.code, resolver.region_series(num, r.code), resolver.region_series(den, r.code))
-                for r in regions.counties()]
-    if not own_plan or resolver.series.get(ind.id, code) is not None:
+    elif not own_plan or resolver.series.get(ind.id, code) is not None:
         return [(code, resolver.region_series(ind, code))]
+    if isinstance(resolver, RollupResolver):  # a plan over plans of its own (a province over its cities'):
+        return resolver.parts(ind)[0]  # the same regions its own figure sums
+    if comps is not None:
+        return [(r.code, resolver.region_series(comps[0], r.code), resolver.region_series(comps[1], r.code))
+                for r in regions.counties()]
     return [(r.code, resolver.region_series(ind, r.code)) for r in regions.counties()]
 
 
@@ -220,6 +206,11 @@ class RollupResolver(SeriesResolver):
         self.units = [r.code for r in upper.regions.counties()]
 
     def region_series(self, indicator: Indicator, code: str) -> Series | None:
+        """A unit with a plan loaded: its own plan's whole-area figure (the one its targets
+        were judged on, its roll-up row); any other region as the upper plan sees it."""
+        b = self.below.get(code)
+        if b is not None:
+            return b.resolver.province_series(indicator)[0]
         return self.upper.region_series(indicator, code)
 
     def parts(self, indicator: Indicator) -> tuple[list[tuple], dict[str, str]]:
@@ -256,6 +247,29 @@ class RollupResolver(SeriesResolver):
 
         return (Series(summed.days, summed.values, covered=summed.covered, expected_regions=summed.expected_regions,
                        missing_at=missing_units), "ratio" if comps is not None else "summed")
+
+
+def rollup_resolvers(above: Mapping[str, Mapping[str, Plan]], plain: Callable[[str], SeriesResolver],
+                     regions_of: Callable[[str], Regions]) -> dict[str, "RollupResolver"]:
+    """The resolver each plan above others has its own targets judged with: a RollupResolver
+    over its plain one (`plain(plan id)`), each plan below through its own resolver (itself a
+    roll-up when it has plans below: a province over its cities' plans)."""
+    made: dict[str, RollupResolver] = {}
+    making: set[str] = set()
+
+    def resolver(pid: str) -> SeriesResolver:
+        if pid not in above or pid in making:  # `making`: a loop of coverages ends at the plain figure
+            return plain(pid)
+        if pid not in made:
+            making.add(pid)
+            made[pid] = RollupResolver(plain(pid), {code: Below(p, regions_of(p.id), resolver(p.id))
+                                                    for code, p in above[pid].items()})
+            making.discard(pid)
+        return made[pid]
+
+    for pid in above:
+        resolver(pid)
+    return made
 
 
 def _whole(model: TargetsModel, upper: Plan, resolver: RollupResolver, indicator_id: str, as_of: date,
@@ -312,7 +326,9 @@ def rollup(model: TargetsModel, upper: Plan, upper_regions: Regions, upper_resol
     (plans_below chooses them), evaluated; `upper_resolver` resolves over the upper plan's
     regions (the units' own entries, for those without a plan)."""
     settings = settings or StatusSettings()
-    resolver = RollupResolver(upper_resolver, below)
+    # the evaluation's own (its targets were judged with it), else one made here
+    resolver = upper_resolver if isinstance(upper_resolver, RollupResolver) else RollupResolver(upper_resolver, below)
+    upper_resolver = resolver.upper
     units = resolver.units
     plans = [below[c].plan for c in units if c in below]
     indicators = []

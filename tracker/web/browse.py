@@ -123,7 +123,7 @@ def target_page(ctx: Ctx) -> Response:
         indicator = model.indicator(target.indicator)
     except KeyError:
         indicator = Indicator(target.indicator, target.indicator, target.unit)
-    figures = state.tracker.values(target.indicator, evaluation.as_of)
+    figures = state.tracker.values(target.indicator, evaluation.as_of, plan=target.plan)  # its plan's figures
     province = regions.province.code
     series = sorted((f for f in figures if f.region == province), key=lambda f: f.period_end)
     chart = {"points": [{"date": f.period_end.isoformat(), "value": f.value, "period": f.period,
