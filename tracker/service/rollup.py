@@ -58,7 +58,7 @@ def _rollup_of(tracker: Any, evaluation: Any, plan_id: str) -> Rollup:
     regions = evaluation.regions_of(plan_id)
     units = [r.code for r in regions.counties()]
     chosen = plans_below(model, upper, units, evaluation.as_of)
-    wanted = {p.id for p in chosen.values()}
+    wanted = {p.id for p in chosen.values()} | {plan_id}
     owner = {t.id: t.plan for t in model.targets if t.plan in wanted}
     statuses: dict[str, dict[str, Any]] = {}
     for s in evaluation.statuses:
@@ -67,7 +67,7 @@ def _rollup_of(tracker: Any, evaluation: Any, plan_id: str) -> Rollup:
     below = {code: Below(p, evaluation.regions_of(p.id), evaluation.resolver_of(p.id), statuses.get(p.id, {}))
              for code, p in chosen.items()}
     return build_rollup(model, upper, regions, evaluation.resolver_of(plan_id), below, evaluation.as_of,
-                  tracker.settings.status)
+                        tracker.settings.status, statuses.get(plan_id, {}))
 
 
 def rollup_for(tracker: Any, plan_id: str, as_of: date | None = None, include: str | None = None) -> Rollup:

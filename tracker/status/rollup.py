@@ -273,14 +273,16 @@ def rollup_resolvers(above: Mapping[str, Mapping[str, Plan]], plain: Callable[[s
 
 
 def _whole(model: TargetsModel, upper: Plan, resolver: RollupResolver, indicator_id: str, as_of: date,
-           settings: StatusSettings) -> Whole:
+           settings: StatusSettings, judged: Mapping[str, Status]) -> Whole:
     ind = resolver.indicators[indicator_id]
     summable = resolver.components(ind) is not None or ind.kind in ("count", "flow")
     series, how = resolver.province_series(ind)
     own = [t for t in model.targets if t.plan == upper.id and t.indicator == indicator_id]
     target = choose_target(own, as_of)
     status, figures = None, {}
-    if target is not None:  # as evaluate_target judges a whole-area target, on the summed figure
+    if target is not None and target.id in judged:  # the evaluation's own status: judged once
+        status, figures = judged[target.id].code, dict(judged[target.id].figures)
+    elif target is not None:  # as evaluate_target judges a whole-area target, on the summed figure
         j = judge(target_context(model, target, ind, as_of, settings, tuple(resolver.units)), series, how)
         status, figures = j.code, j.figures
     figure = _last(series, how, ind.frequency)
@@ -321,10 +323,12 @@ def task_links(model: TargetsModel, upper: Plan, below: Sequence[Plan]) -> tuple
 
 
 def rollup(model: TargetsModel, upper: Plan, upper_regions: Regions, upper_resolver: SeriesResolver,
-           below: Mapping[str, Below], as_of: date, settings: StatusSettings | None = None) -> Rollup:
+           below: Mapping[str, Below], as_of: date, settings: StatusSettings | None = None,
+           judged: Mapping[str, Status] | None = None) -> Rollup:
     """The roll-up of `upper` as of `as_of`. `below`: unit code -> the plan loaded for it
     (plans_below chooses them), evaluated; `upper_resolver` resolves over the upper plan's
-    regions (the units' own entries, for those without a plan)."""
+    regions (the units' own entries, for those without a plan). `judged`: the upper plan's
+    statuses from the evaluation (target id -> Status), quoted rather than judged again."""
     settings = settings or StatusSettings()
     # the evaluation's own (its targets were judged with it), else one made here
     resolver = upper_resolver if isinstance(upper_resolver, RollupResolver) else RollupResolver(upper_resolver, below)
@@ -350,7 +354,7 @@ def rollup(model: TargetsModel, upper: Plan, upper_regions: Regions, upper_resol
             if fig is None:
                 state = "no_data"
             rows.append(Row(code, b.plan.id, state, target, status.code if status is not None else None, fig))
-        indicators.append(IndicatorRollup(iid, ind.unit, _whole(model, upper, resolver, iid, as_of, settings), rows))
+        indicators.append(IndicatorRollup(iid, ind.unit, _whole(model, upper, resolver, iid, as_of, settings, judged or {}), rows))
     links, back = task_links(model, upper, plans)
     return Rollup(upper, as_of, upper_regions.province.code, units, [p.id for p in plans], indicators, links, back,
                   resolver)
