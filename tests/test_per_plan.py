@@ -105,7 +105,9 @@ def test_the_monthly_run_reports_and_alerts_each_plan_to_its_own_units(tmp_path,
     assert "guangdong#1" in _body(gd_mzt) and "hainan#" not in _body(gd_mzt)
     # Each supervisor's digest: its own plan's items, its own report linked.
     (hn_sum,), (gd_sum,) = by_address[HAINAN["省发展改革委"]], by_address[GUANGDONG["省发展改革委"]]
-    assert hn_sum["Subject"].startswith("【督办汇总】2025-07") and gd_sum["Subject"].startswith("【督办汇总】2025-07")
+    # the home plan's subject as before; another plan's names its area, so a reader of both knows which
+    assert hn_sum["Subject"].startswith("【督办汇总】2025-07") and gd_sum["Subject"].startswith("【督办汇总】广东省 2025-07")
+    assert gd_mzt["Subject"].startswith("【督办通知】广东省 2025-07 省民政厅")
     assert "guangdong#" not in _body(hn_sum) and "hainan#" not in _body(gd_sum)
     assert str(gd_report.resolve()) in _body(gd_sum) and str((reports / "2025-07.html").resolve()) in _body(hn_sum)
     for address, got in by_address.items():

@@ -298,21 +298,23 @@ def _who(units: Recipients, names: dict[str, str], lang: str) -> str:
     return f"lead: {lead or '-'}" + (f"; with: {', '.join(_display(u, names) for u in others)}" if others else "")
 
 
-def compose_digest(digest: Digest, period: str, report_link: str, region_names: dict[str, str] | None = None) -> Message:
+def compose_digest(digest: Digest, period: str, report_link: str, region_names: dict[str, str] | None = None,
+                   scope: str = "") -> Message:
     """A digest in words: Chinese first, English below, grouped by status (worst first),
     binding targets (约束性) first in each group and marked, each line saying what changed
-    since the last notice; the same content as text, HTML and markdown (group bots)."""
+    since the last notice; the same content as text, HTML and markdown (group bots).
+    `scope`: the plan's area (广东省), named in the subject where several plans send mail."""
     from html import escape
 
     names = region_names or {}
     groups = _grouped(digest.lines)
     to = _display(digest.recipient, names)
     if digest.summary:
-        subject = f"【督办汇总】{period}：{_counts(groups, 'zh')}"
+        subject = f"【督办汇总】{scope + ' ' if scope else ''}{period}：{_counts(groups, 'zh')}"
         opening_zh = f"{period} 月度跟踪：以下 {len(digest.lines)} 项目标任务状态有变化或仍需督办（全部责任单位）。"
         opening_en = f"Report {period}: {len(digest.lines)} items changed or still need action (every responsible unit)."
     else:
-        subject = f"【督办通知】{period} {to}：{_counts(groups, 'zh')}"
+        subject = f"【督办通知】{scope + ' ' if scope else ''}{period} {to}：{_counts(groups, 'zh')}"
         opening_zh = f"{to}：根据 {period} 月度跟踪报告，贵单位牵头或参加的以下 {len(digest.lines)} 项目标任务状态有变化或仍需督办。"
         opening_en = f"To {to}: {len(digest.lines)} items you lead or take part in changed or still need action (report {period})."
     numerals = "一二三四五六七八九十"
@@ -584,8 +586,12 @@ def alert_rows(model: TargetsModel, events: Sequence[AlertEvent], period: str, c
         log.info("alert %s %s %s region=%s %s->%s", period, event.kind, event.item_id, event.region or "-",
                  event.previous_code or "-", event.code)
     rows = []
+    scope = ""
+    if keyed and plan:  # not the home plan: say whose plan the mail is about
+        found = next((p for p in model.plans if p.id == plan), None)
+        scope = (names.get(found.region) or found.title) if found is not None else plan
     for digest in digests(model, events, config, names):
-        message = compose_digest(digest, period, report_link, names)
+        message = compose_digest(digest, period, report_link, names, scope)
         who = "、".join(_display(u, names) for u in digest.to_units) or ("督办汇总" if digest.summary else "")
         emails: list[str] = []
         for unit in digest.to_units:
