@@ -18,8 +18,6 @@ from test_web import NOW, PASSWORD, Clock, make_site
 from tracker.store import approvals as db
 from tracker.web import auth
 
-if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
-    pytest.skip("TRACKER_SKIP_BROWSER=1", allow_module_level=True)
 
 from test_web_browser import Watch, serving  # after the skip: that module skips itself too
 

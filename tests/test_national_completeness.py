@@ -5,7 +5,6 @@ universities), and the 28 provinces with no plan named once as 无规划, not li
 every indicator. In Chromium at a phone's and a desk's width, in Chinese and English."""
 
 import json
-import os
 import re
 
 import pytest
@@ -49,7 +48,6 @@ def test_hainans_own_report_keeps_its_completeness(tracker):  # noqa: F811
     assert {r["indicator"] for u in own["by_unit"] for r in u["rows"]} >= {"养老床位数", "老年人口数"}
 
 
-@pytest.mark.skipif(os.environ.get("TRACKER_SKIP_BROWSER") == "1", reason="TRACKER_SKIP_BROWSER=1")
 def test_the_completeness_reads_right_on_a_phone_and_a_desk(browser, tracker, tmp_path):  # noqa: F811
     from pages import WIDTHS, Shots, check_layout
 

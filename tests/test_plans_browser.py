@@ -1,7 +1,6 @@
 """The report of a successor plan in Chromium: Hainan's 十五五 fixture plan, its baseline carried
 from the 十四五 plan's final value, in Chinese and English at a phone's and a desk's width."""
 
-import os
 import re
 from datetime import UTC, date, datetime
 
@@ -11,8 +10,6 @@ from test_plans import write_with_include
 from tracker.config import Settings
 from tracker.service import Tracker
 
-if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
-    pytest.skip("TRACKER_SKIP_BROWSER=1", allow_module_level=True)
 
 
 def test_a_successor_plans_report_says_where_its_baseline_came_from(browser, db_url, engine, tmp_path, small_model):

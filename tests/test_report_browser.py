@@ -12,7 +12,6 @@ Chromium or Playwright fails the test with what to install, so CI cannot skip it
 import functools
 import http.server
 import json
-import os
 import re
 import threading
 from datetime import UTC, datetime, timezone
@@ -23,8 +22,6 @@ from test_report import AS_OF, make_model, make_observations, make_statuses
 from tracker.domain.regions import load_regions
 from tracker.report import files
 
-if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
-    pytest.skip("TRACKER_SKIP_BROWSER=1", allow_module_level=True)
 
 @pytest.fixture
 def served(tmp_path):

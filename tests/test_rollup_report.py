@@ -4,7 +4,6 @@ hand sums of test_rollup_service), one chart per shared indicator, one self-cont
 and Hainan's own report names the national task each of its tasks carries out."""
 
 import json
-import os
 import re
 
 import pytest
@@ -39,7 +38,6 @@ def test_the_national_report_holds_the_rollup_with_the_hand_sums(tracker):  # no
     assert beds_en["implements_text"] == "General Office of the State Council No. 1"
 
 
-@pytest.mark.skipif(os.environ.get("TRACKER_SKIP_BROWSER") == "1", reason="TRACKER_SKIP_BROWSER=1")
 def test_the_rollup_reads_right_on_a_phone_and_a_desk_in_both_languages(browser, tracker, tmp_path):  # noqa: F811
     from pages import WIDTHS, Shots, check_layout, chinese_runs
 

@@ -25,8 +25,6 @@ from typing import Any
 import pytest
 from test_web import NOW, PASSWORD, Clock, make_site
 
-if os.environ.get("TRACKER_SKIP_BROWSER") == "1":
-    pytest.skip("TRACKER_SKIP_BROWSER=1", allow_module_level=True)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
