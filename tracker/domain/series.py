@@ -59,6 +59,13 @@ class SeriesSet:
     def __len__(self) -> int:
         return len(self.by_key)
 
+    def patched(self, fresh: "SeriesSet") -> "SeriesSet":
+        """A new set: these series, with those in `fresh` read again in their place (the
+        Series themselves are shared, never modified)."""
+        out = SeriesSet()
+        out.by_key = {**self.by_key, **fresh.by_key}
+        return out
+
 
 def knowledge_cutoff(as_of: date) -> datetime:
     """The first moment after `as_of` in the plan's zone: values entered from then on are not

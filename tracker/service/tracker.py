@@ -47,6 +47,8 @@ class Evaluation:
     plan_regions: dict[str, Regions] = field(default_factory=dict)  # plan id -> the regions it was judged with
     resolvers: dict[str, Any] = field(default_factory=dict)  # plan id -> SeriesResolver over those regions
     regions_for: Any = None  # plan id -> Regions: those of a plan with no targets, made when asked for
+    version: Any = None  # the store's data version its series were read at (tracker.store.data_version)
+    incremental: dict[str, int] | None = None  # made from the last evaluation: series read again, judged, kept
 
     def regions_of(self, plan_id: str) -> Regions:
         """The regions the plan's targets were judged with (`regions` for a plan unknown here)."""
@@ -324,13 +326,23 @@ class Tracker:
         model = self.model
         plans = self.tracked_plans(model, as_of)
         include, counted = counting(self, as_of, include, [p.id for p in plans])
-        key = (as_of, include, known_at, (self._synced, self._data_version(),
-                                          approvals_version(self.engine) if counted else 0))
+        version = self._data_version()  # read before the series: a value written meanwhile is read again next time
+        key = (as_of, include, known_at, (self._synced, version, approvals_version(self.engine) if counted else 0))
         found = self._evaluations.get(key)
         if found is not None:
             return found
         needed = indicators_needed(model)
-        series = store.load_series(self.engine, as_of, needed, counted=counted, known_at=known_at)
+        previous = self._superseded(key, model) if counted is None else None
+        carried = None
+        if previous is not None:  # the same date with fewer values: judge again what changed (docs/scale.md)
+            from tracker.status.incremental import Carried
+
+            changed = store.changed_series(self.engine, previous.version[0], as_of, needed, known_at=known_at)
+            fresh = store.load_series(self.engine, as_of, needed, known_at=known_at, keys=changed) if changed else None
+            series = previous.series.patched(fresh) if fresh is not None else previous.series
+            carried = Carried(model, previous.statuses, previous.resolvers.values(), changed)
+        else:
+            series = store.load_series(self.engine, as_of, needed, counted=counted, known_at=known_at)
         if known_at is None:
             progress = store.milestone_progress(self.engine, knowledge_cutoff(as_of) - timedelta(microseconds=1))
         else:
@@ -343,16 +355,30 @@ class Tracker:
                 if p.id not in regions_of:  # a plan below with no targets of its own still sums its regions
                     regions_of[p.id] = self.plan_regions(p.id)
         statuses, resolvers = evaluate_plans(model, series, progress, self.regions, regions_of, as_of,
-                                             self.settings.status, known_at=known_at, above=above)
+                                             self.settings.status, known_at=known_at, above=above, carried=carried)
         evaluation = Evaluation(as_of, model, self.regions, statuses, series, resolvers[""], plans,
                                 _of_plans(model, statuses, [p.id for p in plans]), include, counted,
-                                plan_regions=regions_of, resolvers=resolvers, regions_for=self.plan_regions)
+                                plan_regions=regions_of, resolvers=resolvers, regions_for=self.plan_regions,
+                                version=version, incremental=carried.stats() if carried is not None else None)
+        if previous is not None:  # nobody can ask for the older data again
+            self._evaluations = {k: v for k, v in self._evaluations.items() if v is not previous}
         if counted is not None:
             evaluation.unapproved = mark_unapproved(self, model, statuses, as_of, counted, needed, self.regions)
         if len(self._evaluations) > 8:
             self._evaluations.clear()
         self._evaluations[key] = evaluation
         return evaluation
+
+    def _superseded(self, key: tuple, model: TargetsModel) -> Evaluation | None:
+        """The newest evaluation of the same date, figures counted and targets, made when the
+        store held fewer values (ids only grow: tracker.store.observations.data_version)."""
+        best = None
+        for (as_of, include, known_at, (synced, version, approved)), found in self._evaluations.items():
+            if (as_of, include, known_at) == key[:3] and (synced, approved) == (key[3][0], key[3][2]) \
+                    and found.model is model and version[0] < key[3][1][0] \
+                    and (best is None or best.version[0] < version[0]):
+                best = found
+        return best
 
     def plan_regions(self, plan_id: str) -> Regions:
         """The regions one plan covers: its `coverage:` over the country's divisions, else the

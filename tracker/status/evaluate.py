@@ -5,7 +5,7 @@ Pure: targets, values, milestone progress, regions and a date in; statuses out. 
 report, the web app and the alerts all reach statuses through `evaluate`.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from tracker.domain.model import Milestone, MilestoneProgress, Observation, Plan
 from tracker.domain.regions import Regions
 from tracker.domain.series import SeriesSet, series_from_observations
 from tracker.status.aggregate import SeriesResolver
+from tracker.status.incremental import Carried
 from tracker.status.milestones import judge_milestone
 from tracker.status.model import STATUS_LABELS, Judgement, Status
 from tracker.status.reasons import Wording
@@ -44,8 +45,13 @@ def summarise(target: Target, subs: list[Status]) -> Judgement:
 
 
 def evaluate_target(model: TargetsModel, target: Target, resolver: SeriesResolver, regions: Regions,
-                    as_of: date, settings: StatusSettings, wording: Wording | None = None) -> Status:
-    """One target: the whole area, or every judged region with a summary."""
+                    as_of: date, settings: StatusSettings, wording: Wording | None = None,
+                    keep: "Callable[[str | None], Status | None] | None" = None) -> Status:
+    """One target: the whole area, or every judged region with a summary. `keep(region)`
+    (tracker.status.incremental) gives the last evaluation's status of the whole (None) or
+    of a region where its figure has not changed since, which stands instead of a new one."""
+    if keep is not None and (kept := keep(None)) is not None:
+        return kept
     words = wording or Wording(regions)
     as_of_s = as_of.isoformat()
     indicator = resolver.indicators.get(target.indicator)
@@ -57,6 +63,9 @@ def evaluate_target(model: TargetsModel, target: Target, resolver: SeriesResolve
     if target.scope == "each_region":
         subs = []
         for r in regions.judged_regions():
+            if keep is not None and (kept := keep(r.code)) is not None:
+                subs.append(kept)
+                continue
             j = judge(ctx, resolver.region_series(indicator, r.code))
             subs.append(Status(target.id, "target", j.code, None, None, as_of_s, r.code, j.figures,
                                soft=target.soft, words=words))
@@ -96,14 +105,15 @@ def evaluate_plans(model: TargetsModel, observations: "Iterable[Observation] | S
                    progress: Iterable[MilestoneProgress], regions: Regions, regions_of: Mapping[str, Regions],
                    as_of: date, settings: StatusSettings | None = None,
                    known_at: datetime | None = None, above: "Mapping[str, Mapping[str, Plan]] | None" = None,
-                   ) -> tuple[list[Status], dict[str, SeriesResolver]]:
+                   carried: "Carried | None" = None) -> tuple[list[Status], dict[str, SeriesResolver]]:
     """As `evaluate`, each plan's items with that plan's own regions (`regions_of`, by plan id;
     `regions` for a plan not in it). A plan above others (plan id -> {unit: plan below} in
     `above`, default tracker.status.rollup.uppers) has its targets judged on its roll-up's
     figure (RollupResolver: summed through the plans below), the one its roll-up, report and
-    alerts quote. Returns the statuses, in the model's order, and the resolver each plan's
-    targets were judged with (plan id -> SeriesResolver; "" for `regions`), which the figures
-    people see come from."""
+    alerts quote. `carried` (tracker.status.incremental): what the last evaluation of the
+    date keeps, the series that changed since judged again. Returns the statuses, in the
+    model's order, and the resolver each plan's targets were judged with (plan id ->
+    SeriesResolver; "" for `regions`), which the figures people see come from."""
     settings = settings or StatusSettings()
     series = observations if isinstance(observations, SeriesSet) else \
         series_from_observations(observations, as_of)
@@ -112,7 +122,8 @@ def evaluate_plans(model: TargetsModel, observations: "Iterable[Observation] | S
     def tools(plan: str) -> tuple[SeriesResolver, Wording]:
         own = regions_of.get(plan, regions)
         if id(own) not in made:
-            made[id(own)] = (SeriesResolver(model, series, own), Wording(own))
+            made[id(own)] = (carried.resolver(model, series, own) if carried is not None
+                             else SeriesResolver(model, series, own), Wording(own))
         return made[id(own)]
 
     above = uppers(model, regions_of, as_of) if above is None else above
@@ -126,7 +137,8 @@ def evaluate_plans(model: TargetsModel, observations: "Iterable[Observation] | S
     for t in model.targets:
         resolver, words = tools(t.plan)
         resolver = rolled.get(t.plan, resolver)
-        out.append(evaluate_target(model, t, resolver, resolver.regions, as_of, settings, words))
+        keep = carried.keeper(t, resolver) if carried is not None else None
+        out.append(evaluate_target(model, t, resolver, resolver.regions, as_of, settings, words, keep))
     by_milestone: dict[str, list[MilestoneProgress]] = {}
     for p in progress:
         by_milestone.setdefault(p.milestone, []).append(p)

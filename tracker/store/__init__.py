@@ -39,13 +39,13 @@ from tracker.store.observations import (
                                   region_cells,
                                   region_history,
 )
-from tracker.store.series import load_series
+from tracker.store.series import changed_series, load_series
 from tracker.store.sync import sync_targets, synced_digest, target_history
 from tracker.store.tables import batch_table, observation_table, progress_table
 
 __all__ = [
     "OBSERVATION_COLUMNS", "SQLITE_BUSY_TIMEOUT_MS", "VALUES_LOCK", "ObservationWriter", "batch_table",
-    "cells_added_since", "current_cells", "current_progress", "data_version", "dispose_engine", "downgrade",
+    "cells_added_since", "changed_series", "current_cells", "current_progress", "data_version", "dispose_engine", "downgrade",
     "finish_batch", "get_engine", "has_sample_data", "head_revision", "insert_observations", "insert_progress",
     "is_sample_database", "latest_observations", "latest_reported", "load_series", "mark_sample_database", "migrate",
     "milestone_progress", "new_batch", "new_observations",

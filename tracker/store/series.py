@@ -27,25 +27,70 @@ def _cutoff_utc(as_of: date) -> datetime:
     return knowledge_cutoff(as_of).astimezone(timezone.utc)
 
 
+# Series asked for by key go to the database in batches of this many (two bound values each).
+_KEYS_PER_QUERY = 400
+
+
 def load_series(engine: Engine, as_of: date, indicators: Iterable[str] | None = None,
-                counted: Counted | None = None, *, known_at: datetime | None = None) -> SeriesSet:
+                counted: Counted | None = None, *, known_at: datetime | None = None,
+                keys: Iterable[tuple[str, str]] | None = None) -> SeriesSet:
     """Every (indicator, region) series as known at the end of `as_of` (Shanghai), or at
     `known_at` when given (a report run after the submission day knows the month's figures);
-    with `counted`, only the values that count (approved figures, tracker.store.approvals)."""
+    with `counted`, only the values that count (approved figures, tracker.store.approvals);
+    with `keys`, only those series (an incremental evaluation reads the changed ones again)."""
+    if keys is not None:
+        out = SeriesSet()
+        by_indicator: dict[str, list[str]] = {}
+        for indicator, region in sorted(set(keys)):
+            by_indicator.setdefault(indicator, []).append(region)
+        for indicator, regions in by_indicator.items():  # one indicator at a time: its index is (indicator, region, …)
+            for start in range(0, len(regions), _KEYS_PER_QUERY):
+                part = _load_generic(engine, as_of, [indicator], counted, known_at,
+                                     regions[start:start + _KEYS_PER_QUERY])
+                out.by_key.update(part.by_key)
+        return out
     if engine.dialect.name in ("sqlite", "postgresql"):
         return _load_packed(engine, as_of, indicators, counted, known_at)
     return _load_generic(engine, as_of, indicators, counted, known_at)
 
 
+def changed_series(engine: Engine, since_id: int, as_of: date, indicators: Iterable[str] | None = None,
+                   counted: Counted | None = None, *, known_at: datetime | None = None) -> set[tuple[str, str]]:
+    """The (indicator, region) series with a value written after observation `since_id` that
+    is known as of `as_of` (or at `known_at`): the observation table is append-only and its ids
+    are handed out in commit order (tracker.store.observations.data_version), so these are
+    exactly the series whose figures differ from a read made when `since_id` was the newest."""
+    t = observation_table
+    # Only the id in SQL (with what counts): the rows after an id are few and found by the
+    # primary key, where a condition on the indicator would have SQLite walk its index instead.
+    conds = [t.c.id > since_id]
+    if counted is not None:
+        conds.append(counted_clause(t))
+    cut = known_at.astimezone(UTC) if known_at is not None else _cutoff_utc(as_of)
+    wanted = None if indicators is None else set(indicators)
+    q = select(t.c.indicator, t.c.region, t.c.entered_at).where(*conds)
+    with engine.connect() as conn:
+        return {(indicator, region) for indicator, region, entered_at in conn.execute(q, counted_params(counted))
+                if _aware_utc(entered_at) < cut and (wanted is None or indicator in wanted)}
+
+
+def _aware_utc(moment: datetime) -> datetime:
+    """A stored entry time as an aware UTC moment (SQLite hands it back without its zone)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 def _conditions(as_of: date, indicators: Iterable[str] | None, counted: Counted | None,
-                known_at: datetime | None = None) -> tuple[list, dict[str, Any]]:
-    """Rows known at the end of `as_of` (or at `known_at`), of the indicators asked for (and
-    that count), with the values bound to the conditions."""
+                known_at: datetime | None = None,
+                regions: list[str] | None = None) -> tuple[list, dict[str, Any]]:
+    """Rows known at the end of `as_of` (or at `known_at`), of the indicators (and regions)
+    asked for and that count, with the values bound to the conditions."""
     t = observation_table
     cut = known_at.astimezone(UTC) if known_at is not None else _cutoff_utc(as_of)
     conds = [t.c.entered_at < cut]
     if indicators is not None:
         conds.append(t.c.indicator.in_(list(indicators)))
+    if regions is not None:
+        conds.append(t.c.region.in_(regions))
     if counted is not None:
         conds.append(counted_clause(t))
     return conds, counted_params(counted)
@@ -119,11 +164,13 @@ def _ordered(days: array, values: array) -> Series:
 
 
 def _load_generic(engine: Engine, as_of: date, indicators: Iterable[str] | None,
-                  counted: Counted | None = None, known_at: datetime | None = None) -> SeriesSet:
-    """Any other database: stream the latest revision per cell, ordered by series."""
+                  counted: Counted | None = None, known_at: datetime | None = None,
+                  regions: list[str] | None = None) -> SeriesSet:
+    """Any other database, or a few series by key: stream the latest revision per cell,
+    ordered by series."""
     t = observation_table
 
-    conds, params = _conditions(as_of, indicators, counted, known_at)
+    conds, params = _conditions(as_of, indicators, counted, known_at, regions)
     latest = (select(t.c.indicator, t.c.region, t.c.period, func.max(t.c.revision).label("rev"))
               .where(*conds)
               .group_by(t.c.indicator, t.c.region, t.c.period).subquery())

@@ -1,0 +1,134 @@
+"""An evaluation made from the last one of the same date (tracker.status.incremental): only the
+series written since are read again and only the figures they feed are judged again, and the
+result is what a full evaluation by a fresh process gives, status for status, figure for
+figure, reason for reason, on the national set of test_rollup_service (Hainan's every 市县,
+Guangdong's 3 cities, Zhejiang with no data, 山西省's own entry, the national plan over them)."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+
+from test_rollup_service import AS_OF, NOW, tracker  # noqa: F401  (the fixture)
+
+from tracker.config import Settings
+from tracker.service import Tracker
+from tracker.store.observations import insert_observations
+
+ENTERED = datetime(2025, 2, 20, tzinfo=UTC)  # before the end of AS_OF: known as of it
+
+
+def put(engine, rows, *, entered: datetime = ENTERED) -> None:
+    """(indicator, region, value, revision) cells for 2024, as an import writes them."""
+    with engine.begin() as conn:
+        insert_observations(conn, [{"indicator": ind, "region": code, "period": "2024", "period_end": date(2024, 12, 31),
+                                    "value": float(v), "revision": rev, "note": "", "source": "test",
+                                    "entered_by": "test", "entered_at": entered, "batch_id": None}
+                                   for ind, code, v, rev in rows])
+
+
+def flat(statuses) -> list[tuple]:
+    out = []
+    for s in statuses:
+        out.append((s.item_id, s.region, s.code, repr(s.figures), s.reason_zh, s.reason_en))
+        out.extend((x.item_id, x.region, x.code, repr(x.figures), x.reason_zh, x.reason_en) for x in s.regions)
+    return out
+
+
+def fresh(tracker) -> Tracker:  # noqa: F811
+    """Another process's tracker on the same database: nothing carried."""
+    return Tracker(Settings(database_url=tracker.settings.database_url, targets_path=tracker.settings.targets_path,
+                            reports_dir=tracker.settings.reports_dir), engine=tracker.engine, clock=lambda: NOW)
+
+
+def rollup_rows(tracker) -> list[tuple]:  # noqa: F811
+    r = tracker.rollup("national", AS_OF)
+    return [(ind.indicator, row.region, row.state, row.status, row.figure.value if row.figure else None,
+             ind.whole.figure.value if ind.whole.figure else None, ind.whole.status)
+            for ind in r.indicators for row in ind.rows]
+
+
+def test_the_changed_series_alone_are_judged_again_and_agree_with_a_full_evaluation(tracker, engine):  # noqa: F811
+    first = tracker.evaluate(AS_OF)
+    assert first.incremental is None  # nothing before it: read and judged in full
+    hainan = [r.code for r in tracker.plan_regions("hainan").counties()]
+    put(engine, [
+        ("elderly_care_beds", hainan[0], 9_999, 2),         # a correction in one 市县
+        ("senior_universities", hainan[1], 2, 1),           # a 每个市县 target's region reports
+        ("senior_universities", hainan[2], 0, 1),
+        ("elderly_care_beds", "440500", 7_000, 1),           # a Guangdong city reports for the first time
+        ("elderly_population", "440500", 300_000, 1),
+        ("elderly_care_beds", "140000", 160_000, 2),         # 山西省's own entry, no plan of its own
+    ])
+    put(engine, [("elderly_care_beds", hainan[3], 1, 2)], entered=NOW + timedelta(days=40))  # after the day: unseen
+    again = tracker.evaluate(AS_OF)
+    assert again.incremental["changed_series"] == 6  # the late correction is not among them
+    assert again.incremental["kept"] > again.incremental["judged"] > 0
+    full = fresh(tracker).evaluate(AS_OF)
+    assert full.incremental is None
+    assert flat(again.statuses) == flat(full.statuses)
+    assert flat(again.statuses) != flat(first.statuses)  # the changes moved figures
+    assert rollup_rows(tracker) == rollup_rows(fresh(tracker))
+    beds = again.status("beds_ratio_2025")
+    assert beds is not first.status("beds_ratio_2025")  # Hainan's whole figure changed: judged again
+    assert again.status("zj-beds-2025") is first.status("zj-beds-2025")  # Zhejiang's did not: kept
+
+
+def test_a_value_the_date_cannot_see_changes_nothing(tracker, engine):  # noqa: F811
+    first = tracker.evaluate(AS_OF)
+    put(engine, [("elderly_care_beds", "440100", 1, 2)], entered=NOW + timedelta(days=40))
+    again = tracker.evaluate(AS_OF)
+    assert again is not first and again.incremental == {"changed_series": 0, "judged": 0, "kept":
+                                                        again.incremental["kept"]}
+    assert [s for s in again.statuses if s.kind == "target"] == [s for s in first.statuses if s.kind == "target"]
+
+
+def test_a_figure_counted_only_when_approved_is_evaluated_in_full(tracker, engine):  # noqa: F811
+    tracker.settings.approval.required = True
+    assert tracker.evaluate(AS_OF).counted is not None
+    put(engine, [("elderly_care_beds", "440100", 1, 2)])
+    assert tracker.evaluate(AS_OF).incremental is None  # approvals decide what counts: read again
+    assert tracker.evaluate(AS_OF, "submitted").incremental is None
+
+
+CELLS = st.tuples(st.sampled_from(["elderly_care_beds", "elderly_population", "senior_universities"]),
+                  st.sampled_from(["460100", "460200", "460400", "469001", "469030", "440100", "440500", "330100",
+                                   "140000", "460000"]),
+                  st.integers(min_value=0, max_value=500_000))
+
+
+@hyp_settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rounds=st.lists(st.lists(CELLS, min_size=1, max_size=4), min_size=1, max_size=3))
+def test_any_sequence_of_writes_gives_what_a_full_evaluation_gives(tracker, engine, rounds):  # noqa: F811
+    from sqlalchemy import func, select
+
+    from tracker.store.tables import observation_table as t
+
+    tracker.evaluate(AS_OF)
+    for cells in rounds:
+        rows = []
+        with engine.connect() as conn:
+            for ind, code, value in dict(((i, c), (i, c, v)) for i, c, v in cells).values():
+                head = conn.execute(select(func.max(t.c.revision)).where(
+                    t.c.indicator == ind, t.c.region == code, t.c.period == "2024")).scalar()
+                rows.append((ind, code, value, (head or 0) + 1))
+        put(engine, rows)
+        again = tracker.evaluate(AS_OF)
+        assert again.incremental is not None
+        assert flat(again.statuses) == flat(fresh(tracker).evaluate(AS_OF).statuses)
+
+
+def test_a_district_reporting_changes_its_citys_figure(tracker, engine):  # noqa: F811
+    """海口's figure of a count is its four districts' sum once all four report: the fourth
+    district's value changes 海口's figure (and the province's), not only the district's."""
+    ind = next(i for i in tracker.model.indicators if i.id == "senior_universities")
+    put(engine, [("senior_universities", code, 1, 1) for code in ("460105", "460106", "460107")])
+    first = tracker.evaluate(AS_OF)
+    assert first.resolver_of("hainan").region_series(ind, "460100") is None  # 3 of 4: no city figure
+    put(engine, [("senior_universities", "460108", 1, 1)])
+    again = tracker.evaluate(AS_OF)
+    assert again.incremental["changed_series"] == 1
+    assert list(again.resolver_of("hainan").region_series(ind, "460100").values) == [4.0]
+    whole = again.resolver_of("hainan").province_series(ind)[0]
+    assert list(whole.values) == list(fresh(tracker).evaluate(AS_OF).resolver_of("hainan").province_series(ind)[0].values)
+    assert flat(again.statuses) == flat(fresh(tracker).evaluate(AS_OF).statuses)
