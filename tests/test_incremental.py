@@ -132,3 +132,57 @@ def test_a_district_reporting_changes_its_citys_figure(tracker, engine):  # noqa
     whole = again.resolver_of("hainan").province_series(ind)[0]
     assert list(whole.values) == list(fresh(tracker).evaluate(AS_OF).resolver_of("hainan").province_series(ind)[0].values)
     assert flat(again.statuses) == flat(fresh(tracker).evaluate(AS_OF).statuses)
+
+
+def test_reports_written_again_from_kept_pieces_are_the_fresh_reports_byte_for_byte(tracker, engine, tmp_path):  # noqa: F811
+    """The second run's reports reuse the cards and rows made from kept statuses
+    (tracker.report.fragments); every file is the one a fresh process writes."""
+    plans = [p.id for p in tracker.model.plans]
+    for lang in ("zh", "en"):
+        for plan in plans:
+            tracker.write_report(AS_OF, plan=plan, lang=lang, reports_dir=tmp_path / "first" / lang / plan)
+    hainan = [r.code for r in tracker.plan_regions("hainan").counties()]
+    put(engine, [("elderly_care_beds", hainan[0], 9_999, 2), ("senior_universities", hainan[1], 2, 1),
+                 ("elderly_care_beds", "440500", 7_000, 1), ("elderly_population", "440500", 300_000, 1)])
+    reused = tracker._fragments.reused
+    for lang in ("zh", "en"):
+        for plan in plans:
+            tracker.write_report(AS_OF, plan=plan, lang=lang, reports_dir=tmp_path / "again" / lang / plan)
+            other = fresh(tracker)  # one report per process: nothing kept from another report
+            other.write_report(AS_OF, plan=plan, lang=lang, reports_dir=tmp_path / "fresh" / lang / plan)
+            assert other._fragments.reused == 0
+    assert tracker.evaluate(AS_OF).incremental is not None
+    assert tracker._fragments.reused > reused  # kept cards and rows were put in as they were
+    for lang in ("zh", "en"):
+        for plan in plans:
+            for name in ("2025-03.html", "2025-03.json"):
+                again = (tmp_path / "again" / lang / plan / name).read_bytes()
+                assert again == (tmp_path / "fresh" / lang / plan / name).read_bytes(), (lang, plan, name)
+    first = (tmp_path / "first" / "zh" / "hainan" / "2025-03.html").read_text(encoding="utf-8")
+    assert first != (tmp_path / "again" / "zh" / "hainan" / "2025-03.html").read_text(encoding="utf-8")
+
+
+def test_figures_about_every_value_are_brought_up_to_date_from_the_rows_written_since(tracker, engine):  # noqa: F811
+    from tracker import store
+    from tracker.service import since
+
+    assert since.latest_reported(tracker, AS_OF) == store.latest_reported(engine, AS_OF)
+    assert since.has_sample_data(tracker) is False
+    with engine.begin() as conn:
+        insert_observations(conn, [
+            {"indicator": "elderly_care_beds", "region": "440500", "period": "2025", "period_end": date(2025, 12, 31),
+             "value": 1.0, "revision": 1, "note": "", "source": "test", "entered_by": "test", "entered_at": ENTERED,
+             "batch_id": None},  # a later period: the region's latest moves
+            {"indicator": "elderly_care_beds", "region": "440100", "period": "2023", "period_end": date(2023, 12, 31),
+             "value": 1.0, "revision": 1, "note": "", "source": "test", "entered_by": "test", "entered_at": ENTERED,
+             "batch_id": None},  # an earlier one: it does not
+            {"indicator": "elderly_care_beds", "region": "440300", "period": "2025", "period_end": date(2025, 12, 31),
+             "value": 1.0, "revision": 1, "note": "示例数据", "source": "test", "entered_by": "test",
+             "entered_at": NOW + timedelta(days=40), "batch_id": None}])  # after the day: unseen, but sample
+    latest = since.latest_reported(tracker, AS_OF)
+    assert latest == store.latest_reported(engine, AS_OF)
+    assert latest["elderly_care_beds"]["440500"] == date(2025, 12, 31).toordinal()
+    assert latest["elderly_care_beds"]["440100"] == date(2024, 12, 31).toordinal()
+    assert "440300" not in latest["elderly_care_beds"] or \
+        latest["elderly_care_beds"]["440300"] == date(2024, 12, 31).toordinal()
+    assert since.has_sample_data(tracker) is True

@@ -40,6 +40,7 @@ from tracker.domain.organisations import canonical, is_local, organisation_name
 from tracker.domain.periods import FREQUENCY_KIND, PLAN_TZ, period_containing, submission_deadline
 from tracker.domain.regions import Regions
 from tracker.domain.units import label as units_label
+from tracker.report.fragments import Fragments
 from tracker.report.labels import UI
 from tracker.status.engine import (
     MET_CODES,
@@ -476,30 +477,38 @@ def _by_unit(items: list[dict[str, Any]], tasks: list[Task | None], lang: str) -
     return out
 
 
+def _cell(r: Status, unit: str, lang: str) -> dict[str, Any]:
+    latest = (r.figures or {}).get("latest")
+    return {"status": r.code, "label": _status_label(r.code, lang), "light": _light(r.code),
+            "value_text": format_value(latest, unit, lang) if isinstance(latest, (int, float)) else ""}
+
+
 def _by_region(statuses: Sequence[Status], items_by_id: dict[str, dict[str, Any]], regions: Regions,
-               lang: str, limits: Limits) -> dict[str, Any]:
-    """A matrix of regions × per-region targets, so each city or county finds its own row."""
+               lang: str, limits: Limits, fragments: Fragments | None = None) -> dict[str, Any]:
+    """A matrix of regions × per-region targets, so each city or county finds its own row.
+    With `fragments`, a cell made from the same region's status before, and a row of the same
+    cells, are those made then (their HTML too: tracker.report.render)."""
     columns = [s for s in statuses if s.kind == "target" and s.regions]
     cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for s in columns:
+        unit = items_by_id.get(s.item_id, {}).get("unit", "")
         for r in s.regions:
             if r.region is None:
                 continue
-            fig = r.figures or {}
-            it = items_by_id.get(s.item_id, {})
-            latest = fig.get("latest")
-            unit = it.get("unit", "")
-            cells[r.region][s.item_id] = {
-                "status": r.code, "label": _status_label(r.code, lang), "light": _light(r.code),
-                "value_text": format_value(latest, unit, lang) if isinstance(latest, (int, float)) else "",
-            }
+            cells[r.region][s.item_id] = _cell(r, unit, lang) if fragments is None else \
+                fragments.get((r,), ("cell", unit, lang), lambda r=r, unit=unit: _cell(r, unit, lang))
     order = {r.code: i for i, r in enumerate(regions.judged_regions() + regions.all)} 
     codes = sorted(cells, key=lambda c: (order.get(c, len(order)), c))
     rows = []
     for c in codes:
         row_cells = [cells[c].get(s.item_id) for s in columns]
-        failing = sum(1 for x in row_cells if x is None or x["light"] != "green")
-        rows.append({"region": c, "name": _region_name(regions, c, lang), "cells": row_cells, "failing": failing})
+
+        def row(c: str = c, row_cells: list = row_cells) -> dict[str, Any]:
+            failing = sum(1 for x in row_cells if x is None or x["light"] != "green")
+            return {"region": c, "name": _region_name(regions, c, lang), "cells": row_cells, "failing": failing}
+
+        rows.append(row() if fragments is None else
+                    fragments.get(tuple(row_cells), ("row", c, id(regions), lang), row))
     omitted = 0
     if len(rows) > limits.region_rows:
         problem = [r for r in rows if r["failing"]]
@@ -661,7 +670,7 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
                   completeness: Sequence[Any] | None = None, known_at: datetime | None = None,
                   submission_day: int = 10, rollup: dict[str, Any] | None = None,
                   resolver: SeriesResolver | None = None, completeness_below: Sequence[Any] | None = None,
-                  ) -> dict[str, Any]:
+                  fragments: Fragments | None = None) -> dict[str, Any]:
     """Everything the report shows, as JSON-ready data in `lang`.
 
     `observations` is what `evaluate` was given: Observations, or a SeriesSet at national
@@ -680,7 +689,8 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     (tracker.report.rollup.rollup_context), for a plan above others, and `completeness_below`
     its data completeness per unit below (see _completeness_below). `resolver`: the one the
     statuses were judged with (over these `observations` and `regions`), so the charts reuse
-    its sums."""
+    its sums. `fragments` (tracker.report.fragments): a card or row made from the same
+    statuses by an earlier report is reused."""
     if lang not in UI:
         raise ValueError(f"unknown language {lang!r}; accepted: {', '.join(UI)}")
     if kind not in RUN_KINDS:
@@ -697,8 +707,16 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
         digest.sample = sample
     targets = {t.id: t for t in model.targets}
     milestones = {m.id: m for m in model.milestones}
-    items = sorted((_item(s, model, targets, milestones, digest, regions, as_of, lang, limits) for s in statuses),
-                   key=_sort_key)
+
+    def item(s: Status) -> dict[str, Any]:
+        if fragments is None or s.kind != "target":  # a milestone is judged again at each evaluation
+            return _item(s, model, targets, milestones, digest, regions, as_of, lang, limits)
+        # A status kept from the last evaluation was kept because the series it was judged on,
+        # the one its chart draws, did not change (tracker.status.incremental).
+        return fragments.get((s, model, regions), ("item", as_of, lang, limits),
+                             lambda: _item(s, model, targets, milestones, digest, regions, as_of, lang, limits))
+
+    items = sorted((item(s) for s in statuses), key=_sort_key)
     owners = {t.id: (t.plan, t.task) for t in model.targets} | {m.id: (m.plan, m.task) for m in model.milestones}
     tasks = [_task_of(model, *owners[it["id"]]) if it["id"] in owners else None for it in items]
     sections = []
@@ -728,7 +746,7 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
         "sample": digest.sample, "total": len(items), "lights": lights, "counts": counts,
         "sections": sections,
         "by_unit": _by_unit(items, tasks, lang),
-        "by_region": _by_region(statuses, items_by_id, regions, lang, limits),
+        "by_region": _by_region(statuses, items_by_id, regions, lang, limits, fragments),
         "completeness": _completeness_below(model, regions, completeness_below, lang, limits)
         if completeness_below is not None else
         _completeness(model, digest, regions, plan_region, as_of, grace_days, lang, limits, completeness, plans),

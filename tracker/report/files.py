@@ -64,7 +64,9 @@ def headline(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_json(context: dict[str, Any]) -> str:
-    return json.dumps(context, ensure_ascii=False, indent=1, sort_keys=False)
+    """One line: with an indent `json` falls back to its pure-Python encoder, several times
+    slower on a national report (a reader who wants it laid out runs `python -m json.tool`)."""
+    return json.dumps(context, ensure_ascii=False, separators=(",", ":"))
 
 
 def set_dir(reports_dir: str | Path) -> Path:
@@ -279,13 +281,15 @@ def _mtime(path: Path) -> float:
 
 
 def write_report(context: dict[str, Any], reports_dir: str | Path, *, late_run: bool | None = None,
-                 note: str | None = None, fence: Callable[[], None] | None = None) -> ReportFiles:
+                 note: str | None = None, fence: Callable[[], None] | None = None,
+                 fragments: Any = None) -> ReportFiles:
     """Write YYYY-MM.html, YYYY-MM.json and index.html into `reports_dir` as a new generation
     of the set (see the module docstring): readers see the old set or the new one.
 
     `fence` is called before the set is switched (a scheduled run checks it still holds its
     lease, and raises if not: nothing is switched). `late_run`/`note` let the scheduler say
-    the run came late (they override the context's run block)."""
+    the run came late (they override the context's run block). `fragments`: the memo the
+    context was built with (tracker.report.fragments), whose HTML pieces are reused."""
     directory = Path(reports_dir)
     directory.mkdir(parents=True, exist_ok=True)
     if late_run is not None or note is not None:
@@ -296,7 +300,7 @@ def write_report(context: dict[str, Any], reports_dir: str | Path, *, late_run: 
             run["note"] = note
         context = {**context, "run": run}
     period = context["period"]
-    page, data = render_report(context), to_json(context)
+    page, data = render_report(context, fragments), to_json(context)
     with _locked(directory):
         faults.point("report:locked")
         if fence:
@@ -360,11 +364,12 @@ def generate_report(model: TargetsModel, statuses: Sequence[Status],
                     completeness: Sequence[Any] | None = None, known_at: datetime | None = None,
                     submission_day: int = 10, fence: Callable[[], None] | None = None,
                     previous: dict[str, Any] | None = None, rollup: dict[str, Any] | None = None,
-                    resolver: Any = None, completeness_below: Sequence[Any] | None = None) -> ReportFiles:
+                    resolver: Any = None, completeness_below: Sequence[Any] | None = None,
+                    fragments: Any = None) -> ReportFiles:
     """Build this month's report against the previous one in `reports_dir` (or `previous`,
     already read) and write it (tracker.service's write_report calls this with the
     evaluation's figures). `known_at`, `submission_day`: see build_context; `fence`: see
-    write_report."""
+    write_report; `fragments`: pieces kept from the reports before (tracker.report.fragments)."""
     period = f"{as_of.year}-{as_of.month:02d}"
     if previous is None:
         previous = read_previous(Path(reports_dir), period)
@@ -373,5 +378,5 @@ def generate_report(model: TargetsModel, statuses: Sequence[Status],
                             grace_days=grace_days, new_values=new_values, sample=sample, limits=limits, plans=plans,
                             kind=kind, approval=approval, completeness=completeness, known_at=known_at,
                             submission_day=submission_day, rollup=rollup, resolver=resolver,
-                            completeness_below=completeness_below)
-    return write_report(context, reports_dir, fence=fence)
+                            completeness_below=completeness_below, fragments=fragments)
+    return write_report(context, reports_dir, fence=fence, fragments=fragments)

@@ -41,9 +41,38 @@ def environment() -> Any:
     return _ENV
 
 
-def render_report(context: dict[str, Any]) -> str:
-    """The HTML page for a report context."""
-    return environment().get_template("report.html").render(c=context, t=UI[context["lang"]])
+def render_report(context: dict[str, Any], fragments: Any = None) -> str:
+    """The HTML page for a report context. `fragments` (tracker.report.fragments): the memo
+    the context was built with; a card or a table row made from the same objects before is
+    put in as it was rendered then."""
+    env = environment()
+    words = UI[context["lang"]]
+
+    def fragment(name: str, place_name: str, place: Any, **names: Any) -> Any:
+        """The template `name` (which reads only `c.lang` and `t` of the page) rendered with
+        `names`, its position variable `place_name` set to `place` (a data-json path or row
+        index). Data (dicts, lists of dicts) is known by identity, other values by value."""
+        from markupsafe import Markup
+
+        from tracker.report.fragments import SLOT
+
+        def make() -> str:
+            return env.get_template(name).render(c=context, t=words, **{place_name: SLOT}, **names)
+
+        if fragments is None:
+            return Markup(make().replace(SLOT, str(place)))
+        sources, values = [], []
+        for key, value in sorted(names.items()):
+            if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+                values.append((key, tuple(value)))
+            elif isinstance(value, (dict, list)):
+                sources.append(value)
+            else:
+                values.append((key, value))
+        extra = (name, context["lang"], place_name, tuple(values))
+        return Markup(fragments.get(tuple(sources), extra, make).replace(SLOT, str(place)))
+
+    return env.get_template("report.html").render(c=context, t=words, fragment=fragment)
 
 
 def render_index(entries: list[dict[str, Any]], lang: str = "zh") -> str:

@@ -45,12 +45,12 @@ def plan_reminder_rows(tracker: Any, period: str) -> list[dict[str, Any]]:
     """Each followed plan's reminders (tracker.service.plans): its own regions and reporting
     units asked for what its own targets need, addressed with its own settings; nobody of one
     plan hears about another plan's regions."""
-    from tracker import store
     from tracker.alerts.reminders import reminder_messages, reminder_rows
     import tracker.service.plans as per_plan
+    import tracker.service.since as since
 
     today, now = tracker.today(), tracker.now()
-    latest = store.latest_reported(tracker.engine, today)
+    latest = since.latest_reported(tracker, today)
     rows: list[dict[str, Any]] = []
     for group in per_plan.followed(tracker, today):
         plan = group[0].id

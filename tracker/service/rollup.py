@@ -35,8 +35,6 @@ def plan_of(tracker: Any, plan_id: str) -> Any:
 # evaluation -> {plan id: Rollup}; an evaluation is made once per date and state of the data, so a
 # monthly run's roll-up (the command's, the report's) is made once.
 _MADE: dict[int, tuple[Any, dict[str, Rollup]]] = {}  # id -> (weak reference, roll-ups)
-# tracker -> (data version, whether any value is sample data): one scan of the values per change
-_SAMPLE: "weakref.WeakKeyDictionary[Any, tuple[Any, bool]]" = weakref.WeakKeyDictionary()
 
 
 def rollup_of(tracker: Any, evaluation: Any, plan_id: str) -> Rollup:
@@ -102,9 +100,9 @@ def report_rollup(tracker: Any, evaluation: Any, plan_ids: list[str], regions: A
 def completeness_below(tracker: Any, evaluation: Any, r: Rollup) -> list[tuple]:
     """Per unit of the roll-up (a province), in order: (code, its plan id or None, that plan's
     gaps (Tracker.completeness: its own indicators asked of its own regions), its regions)."""
-    from tracker import store
+    import tracker.service.since as since
 
-    latest = store.latest_reported(tracker.engine, evaluation.as_of)  # read once for every plan
+    latest = since.latest_reported(tracker, evaluation.as_of)  # read once for every plan
     plan_of = {b.region: b for b in (evaluation.model.plan(p) for p in r.below)}
     out = []
     for code in r.units:
@@ -117,14 +115,3 @@ def completeness_below(tracker: Any, evaluation: Any, r: Rollup) -> list[tuple]:
     return out
 
 
-def has_sample_data(tracker: Any) -> bool:
-    """store.has_sample_data, asked once per state of the data (it scans every value's note)."""
-    from tracker import store
-    from tracker.store.observations import data_version
-
-    version = data_version(tracker.engine)
-    found = _SAMPLE.get(tracker)
-    if found is None or found[0] != version:
-        found = (version, store.has_sample_data(tracker.engine))
-        _SAMPLE[tracker] = found
-    return found[1]

@@ -99,6 +99,7 @@ class Tracker:
         self._evaluations: dict[tuple[date, Any], Evaluation] = {}
         self._plan_regions: tuple[str | None, dict[str, Regions]] = (None, {})
         self._included: list[Path] = []  # the files targets.yaml included when last read
+        self._fragments: Any = None  # report pieces kept between reports (tracker.report.fragments)
 
     @classmethod
     def open(cls, config: str | Path | None = None, *, clock: Clock = system_clock, **overrides: Any) -> "Tracker":
@@ -486,8 +487,8 @@ class Tracker:
         one plan (default: the home plans): its own targets' indicators, asked of its own
         regions; where approval is required, each region's figure also says 未报送 /
         已提交未审核 / 已审核 (Gap.states). `latest`: store.latest_reported, already read."""
-        from tracker import store
         import tracker.service.plans as per_plan
+        import tracker.service.since as since
         from tracker.service.approvals import fill_report_states
         from tracker.status.completeness import missing_reports
 
@@ -496,7 +497,7 @@ class Tracker:
         group = per_plan.group_of(self, plan, day)
         regions = per_plan.regions_of(self, group[0] if group else None)
         if latest is None:
-            latest = store.latest_reported(self.engine, day)
+            latest = since.latest_reported(self, day)
         gaps = missing_reports(self.model, latest, regions, regions.province.code, day, grace, group or None)
         if group and self.settings.approval.required_for(group[0]):
             fill_report_states(self, gaps, group[0], regions)
@@ -585,7 +586,8 @@ class Tracker:
         from tracker import store
         from tracker.report.files import generate_report, read_previous
         import tracker.service.plans as per_plan
-        from tracker.service.rollup import has_sample_data, report_rollup
+        from tracker.service.rollup import report_rollup
+        from tracker.service.since import has_sample_data
 
         evaluation = self.evaluate(as_of, "submitted" if preview else None, known_at=known_at)
         group = per_plan.group_of(self, plan, evaluation.as_of)
@@ -606,6 +608,11 @@ class Tracker:
                                            start=datetime.fromisoformat(since) if since else None, end=known_at)
             own = {r.code for r in regions.all}
             fresh = [o for o in fresh if o.region in own]  # the values of this plan's regions
+        if self._fragments is None:
+            from tracker.report.fragments import Fragments
+
+            self._fragments = Fragments()
+        self._fragments.round(evaluation)
         files = generate_report(evaluation.model, statuses, evaluation.series, regions,
                                 evaluation.as_of, out, lang=lang, late_run=late, note=note,
                                 grace_days=self.settings.status.grace_days, generated_at=self.now(),
@@ -613,7 +620,8 @@ class Tracker:
                                 plans=[p.id for p in evaluation.plans] if home else group, kind=kind,
                                 known_at=known_at, submission_day=self.settings.schedule.submission_day, fence=fence,
                                 previous=previous, **self._report_approval(evaluation, plan),
-                                rollup=rollup, resolver=resolver, completeness_below=below)
+                                rollup=rollup, resolver=resolver, completeness_below=below,
+                                fragments=self._fragments)
         import dataclasses
 
         return dataclasses.replace(files, statuses=statuses)

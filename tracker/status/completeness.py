@@ -68,7 +68,9 @@ def missing_reports(model: TargetsModel, latest: dict[str, dict[str, int]], regi
     for ind_id in wanted_indicators(model, latest, plans):
         ind = model.indicator(ind_id)
         expected = latest_closed_period(reference, ind.frequency)
-        seen = {c: day for c, day in latest.get(ind_id, {}).items() if c in own}  # this plan's regions only
+        everywhere = latest.get(ind_id, {})
+        # this plan's regions only, looked up one by one (latest holds every region of the country)
+        seen = {c: day for c in own if (day := everywhere.get(c)) is not None}
 
         def reported(code: str) -> bool:
             day = seen.get(code)

@@ -253,13 +253,14 @@ def new_observations(engine: Any, since: date, as_of: date, *, start: datetime |
     return out
 
 
-def has_sample_data(engine: Any) -> bool:
+def has_sample_data(engine: Any, since_id: int = 0) -> bool:
     """Whether any stored value is marked as sample data (示例数据 / SAMPLE in its note or
-    source), so a report built on the examples says so at the top."""
+    source), so a report built on the examples says so at the top; with `since_id`, any
+    value written after that observation (the rows before it were looked at already)."""
     t = observation_table
     marks = [c.like(f"%{m}%") for c in (t.c.note, t.c.source) for m in ("示例数据", "SAMPLE", "sample")]
     with engine.connect() as conn:
-        return bool(conn.execute(select(exists().where(or_(*marks)))).scalar())
+        return bool(conn.execute(select(exists().where(t.c.id > since_id, or_(*marks)))).scalar())
 
 
 SAMPLE_DATABASE_KEY = "sample_database"
@@ -281,12 +282,29 @@ def is_sample_database(engine: Any) -> bool:
         return conn.execute(select(meta_table.c.value).where(meta_table.c.key == SAMPLE_DATABASE_KEY)).scalar() == "true"
 
 
-def latest_reported(engine: Engine, as_of: date) -> dict[str, dict[str, int]]:
-    """indicator -> region -> ordinal of the latest period_end known by the end of `as_of`."""
+def latest_reported(engine: Engine, as_of: date, *, since_id: int = 0,
+                    base: dict[str, dict[str, int]] | None = None) -> dict[str, dict[str, int]]:
+    """indicator -> region -> ordinal of the latest period_end known by the end of `as_of`.
+    With `base` (what this returned for `as_of` when observation `since_id` was the newest),
+    only the rows written since are read: values are only ever added, so a latest period can
+    only move later."""
     t = observation_table
-    out: dict[str, dict[str, int]] = defaultdict(dict)
+    cutoff = knowledge_cutoff(as_of)
+    if base is not None:
+        out: dict[str, dict[str, int]] = defaultdict(dict, {k: dict(v) for k, v in base.items()})
+        # the id alone in SQL: the rows after it are found by the primary key
+        q = select(t.c.indicator, t.c.region, t.c.period_end, t.c.entered_at).where(t.c.id > since_id)
+        with engine.connect() as conn:
+            for indicator, region, end, entered_at in conn.execute(q):
+                if aware(entered_at) >= cutoff:
+                    continue
+                day = (date.fromisoformat(end) if isinstance(end, str) else end).toordinal()
+                if day > out[indicator].get(region, 0):
+                    out[indicator][region] = day
+        return out
+    out = defaultdict(dict)
     q = (select(t.c.indicator, t.c.region, func.max(t.c.period_end))
-         .where(t.c.entered_at < knowledge_cutoff(as_of)).group_by(t.c.indicator, t.c.region))
+         .where(t.c.entered_at < cutoff).group_by(t.c.indicator, t.c.region))
     with engine.connect() as conn:
         for indicator, region, end in conn.execute(q):
             if isinstance(end, str):

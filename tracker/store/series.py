@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from tracker.domain.clock import aware
 from tracker.domain.series import Series, SeriesSet, knowledge_cutoff
 from tracker.store.counted import Counted, counted_clause, counted_params
 from tracker.store.tables import observation_table
@@ -71,12 +72,7 @@ def changed_series(engine: Engine, since_id: int, as_of: date, indicators: Itera
     q = select(t.c.indicator, t.c.region, t.c.entered_at).where(*conds)
     with engine.connect() as conn:
         return {(indicator, region) for indicator, region, entered_at in conn.execute(q, counted_params(counted))
-                if _aware_utc(entered_at) < cut and (wanted is None or indicator in wanted)}
-
-
-def _aware_utc(moment: datetime) -> datetime:
-    """A stored entry time as an aware UTC moment (SQLite hands it back without its zone)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+                if aware(entered_at) < cut and (wanted is None or indicator in wanted)}
 
 
 def _conditions(as_of: date, indicators: Iterable[str] | None, counted: Counted | None,
