@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -271,10 +272,17 @@ def _deadline_text(deadline: date | None, as_of: date, lang: str, met: bool = Fa
     return f"{deadline.isoformat()}（剩余{-days}天）" if lang == "zh" else f"{deadline.isoformat()} ({-days} days left)"
 
 
-def _point(day: int, value: float, frequency: str, covered: int | None, expected: int) -> dict[str, Any]:
+@lru_cache(maxsize=4096)
+def _day_and_period(day: int, frequency: str) -> tuple[str, str]:
+    """A period end's ISO date and the label of its period: every chart of a report, and every
+    report of a run, has the same few dozen."""
     end = date.fromordinal(day)
-    point: dict[str, Any] = {"date": end.isoformat(), "value": round(value, 4),
-                             "period": period_containing(end, FREQUENCY_KIND.get(frequency, "month")).label,
+    return end.isoformat(), period_containing(end, FREQUENCY_KIND.get(frequency, "month")).label
+
+
+def _point(day: int, value: float, frequency: str, covered: int | None, expected: int) -> dict[str, Any]:
+    iso, period = _day_and_period(day, frequency)
+    point: dict[str, Any] = {"date": iso, "value": round(value, 4), "period": period,
                              "partial": covered is not None and covered < expected}
     if point["partial"]:
         point["coverage"] = f"{covered}/{expected}"

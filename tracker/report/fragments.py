@@ -1,12 +1,13 @@
 """Pieces of a report kept from one report to the next, by the statuses they were made from.
 
 An incremental evaluation (tracker.status.incremental) hands the next run the very same Status
-objects for every target and region whose figures did not change. A report piece made from
-such a status (a card's data and its HTML, a cell and a row of the by-region table) is then the
-same piece, so it is made once and reused, by the other reports of the run (the national
-report lists every province's regions) and by the next run. Pieces are found by the identity of
-the objects they were made from, which they hold (an id is never reused while its object lives),
-plus everything else they depend on (language, date, regions, limits).
+objects for every target and region whose figures did not change. A report's data made from
+such a status (a card's, a cell and a row of the by-region table: tracker.report.build) is then
+the same, so it is made once and reused, by the other reports of the run and by the next run.
+Those pieces are found by the identity of the objects they were made from, which they hold (an
+id is never reused while its object lives), plus everything else they depend on (language,
+date, regions, limits). HTML pieces (tracker.report.render) are found by their data itself, as
+JSON: a card whose status is new but says the same renders to the same HTML.
 
 A piece that says where it sits in the report (`data-json="sections.0.items.3.title"`) is made
 with a placeholder for its position and given its place when it is put in, so a card that moved

@@ -5,6 +5,7 @@ Autoescape is on (every user text is escaped); templates are not re-read from di
 request; jinja2 is imported on first use so `tracker --help` stays fast.
 """
 
+import json
 from typing import Any
 
 from tracker.report.labels import UI
@@ -50,8 +51,9 @@ def render_report(context: dict[str, Any], fragments: Any = None) -> str:
 
     def fragment(name: str, place_name: str, place: Any, **names: Any) -> Any:
         """The template `name` (which reads only `c.lang` and `t` of the page) rendered with
-        `names`, its position variable `place_name` set to `place` (a data-json path or row
-        index). Data (dicts, lists of dicts) is known by identity, other values by value."""
+        `names` (JSON-ready data), its position variable `place_name` set to `place` (a
+        data-json path or row index). With `fragments`, the same data rendered before is
+        put in as it was: the data, as JSON, is the key."""
         from markupsafe import Markup
 
         from tracker.report.fragments import SLOT
@@ -61,16 +63,8 @@ def render_report(context: dict[str, Any], fragments: Any = None) -> str:
 
         if fragments is None:
             return Markup(make().replace(SLOT, str(place)))
-        sources, values = [], []
-        for key, value in sorted(names.items()):
-            if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-                values.append((key, tuple(value)))
-            elif isinstance(value, (dict, list)):
-                sources.append(value)
-            else:
-                values.append((key, value))
-        extra = (name, context["lang"], place_name, tuple(values))
-        return Markup(fragments.get(tuple(sources), extra, make).replace(SLOT, str(place)))
+        key = (name, context["lang"], place_name, json.dumps(names, ensure_ascii=False, sort_keys=True))
+        return Markup(fragments.get((), key, make).replace(SLOT, str(place)))
 
     return env.get_template("report.html").render(c=context, t=words, fragment=fragment)
 

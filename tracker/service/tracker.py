@@ -596,6 +596,8 @@ class Tracker:
         statuses = list(evaluation.tracked) if home else _of_plans(evaluation.model, evaluation.statuses, group)
         lang = lang or self.settings.language
         rollup, resolver, below = report_rollup(self, evaluation, group, regions, lang)
+        if resolver is None and group:  # the charts draw the sums the plan's targets were judged on
+            resolver = evaluation.resolver_of(group[0])
         out = Path(reports_dir) if reports_dir is not None else self.reports_dir(lang, None if home else plan)
         if preview and reports_dir is None:
             out = out / "preview"
