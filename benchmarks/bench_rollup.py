@@ -15,8 +15,11 @@ targets with its own regions, the national roll-up, and the reports (national wi
 section, and 31 provincial), written. Beside it, in the same run, the raw SQL baseline (the
 latest value per indicator and region) and the peak RSS. Goals (SQLite): <= 15 s, <= 1 GB.
 With --postgres URL, the same run on PostgreSQL (a fresh schema, dropped afterwards), as a ratio
-to SQLite's (goal <= 1.5x). Then a re-run after 1% of the series got a new value: the whole run again (the incremental
-evaluation of only the changed series is not built; the figure says what a re-run costs now).
+to SQLite's (goal <= 1.5x). Then a re-run in the same process after 1% of the series got a new value (a
+correction of their latest month, entered on the as-of day): the evaluation reads again only the series written
+since the first run (by observation id: tracker.store.series.changed_series) and judges again only the figures they
+feed (tracker.status.incremental); the reports reuse the cards and rows made from kept statuses
+(tracker.report.fragments). Printed with its parts and as a ratio to the first run (goal <= 2 s).
 """
 
 import argparse
@@ -152,6 +155,7 @@ def monthly_run(tracker, plans, reports: Path) -> dict[str, float]:
     times["reports"] = time.perf_counter() - t
     times["total"] = time.perf_counter() - start
     times["statuses"] = len(evaluation.statuses)
+    times["incremental"] = evaluation.incremental  # None: read and judged in full
     times["indicators"] = len(rollup.indicators)
     return times
 
@@ -200,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     print_times("SQLite", times, load)
     print(f"raw latest SQL         {raw:7.2f} s   ({raw_rows:,} rows); run / raw = {times['total'] / raw:.1f}x")
     print(f"peak RSS               {rss:7.0f} MB  (before the run {base_rss:.0f} MB; goal <= 1024 MB)")
-    print(f"re-run after {changed:,} series (1%) changed: {again['total']:.2f} s "
-          f"(whole run again; incremental evaluation not built; goal <= 2 s)")
+    print(f"re-run after {changed:,} series (1%) changed: {again['total']:.2f} s = {again['total'] / times['total']:.2f}x "
+          f"the first run (goal <= 2 s): evaluate {again['evaluate']:.2f} s ({again['incremental']}), "
+          f"roll-up {again['rollup']:.2f} s, reports {again['reports']:.2f} s")
     if args.postgres:
         url, schema = postgres_copy(built, args.postgres)
         try:

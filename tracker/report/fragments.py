@@ -24,7 +24,8 @@ SLOT = "\x00slot\x00"  # where a piece's position goes (never in a status' text:
 
 
 class Fragments:
-    """See the module docstring. One per Tracker; not shared between threads."""
+    """See the module docstring. One per Tracker. The web app's threads share it: a piece,
+    once made, never changes, so a race only makes one twice."""
 
     def __init__(self) -> None:
         self._now: dict[Hashable, tuple[tuple[Any, ...], Any]] = {}
