@@ -218,3 +218,64 @@ def test_a_province_rolls_up_its_cities_plans(db_url, engine, tmp_path, small_mo
     assert whole.figure.value == pytest.approx(24_000 / 1_200_000 * 1000)  # 2 districts and 深圳 as itself
     assert whole.target.id == "gd-beds-ratio-2025"  # Guangdong's own target, judged on that figure
     assert r.implementers("guangdong#1") == ["guangzhou#1"] and r.implemented("guangzhou#1") == ["guangdong#1"]
+
+
+def test_the_monthly_run_writes_the_national_report_and_alerts_the_national_units(tracker, tmp_path):
+    """With plans below it other than the home one, the national plan is followed by the
+    monthly run: its report (with the roll-up) in reports/plans/national/, its alerts to its
+    own [alerts.plans.national] units; Hainan's addresses hear nothing of it."""
+    import email
+    import email.policy
+
+    from servers import RecordingSMTPServer
+
+    from tracker.config import settings_from_mapping
+
+    with RecordingSMTPServer() as smtp:
+        settings = settings_from_mapping({"alerts": {
+            "channels": ["email"], "supervisors": ["省发展改革委"],
+            "recipients": {"省民政厅": {"email": ["hn-mzt@hainan.example"]},
+                           "省发展改革委": {"email": ["hn-fgw@hainan.example"]}},
+            "email": {"host": "127.0.0.1", "port": smtp.port, "security": "none"},
+            "plans": {"national": {"supervisors": ["国家发展改革委"],
+                                   "recipients": {"民政部": {"email": ["mca@gov.example"]},
+                                                  "国家发展改革委": {"email": ["ndrc@gov.example"]}}}}}},
+            database_url=tracker.settings.database_url, targets_path=tracker.settings.targets_path,
+            reports_dir=tmp_path / "reports")
+        # December (the deadline month): the first run for the national plan, nothing to compare with
+        first = Tracker(settings, engine=tracker.engine, clock=lambda: datetime(2026, 1, 12, 2, tzinfo=UTC))
+        assert first.run_month("2025-12").state == "succeeded"
+        # January: the national target is overdue, a change: its units hear of it
+        again = Tracker(settings, engine=tracker.engine, clock=lambda: datetime(2026, 2, 12, 2, tzinfo=UTC))
+        outcome = again.run_month("2026-01")
+    assert outcome.state == "succeeded"
+    national = tmp_path / "reports" / "plans" / "national"
+    data = json.loads((national / "2026-01.json").read_text(encoding="utf-8"))
+    assert data["plan"]["id"] == "national" and data["rollup"]["indicators"]
+    assert next(it for s in data["sections"] for it in s["items"] if it["id"] == "national-beds-2025")["status"] == "overdue"
+    assert 'id="rollup"' in (national / "2026-01.html").read_text(encoding="utf-8")
+    by_address: dict[str, list[str]] = {}
+    for rcpts, raw in smtp.messages:
+        body = email.message_from_bytes(raw, policy=email.policy.default).get_body(
+            preferencelist=("plain",)).get_content()
+        for address in rcpts:
+            by_address.setdefault(address, []).append(body)
+    assert any("national#1" in b for b in by_address["mca@gov.example"])
+    assert any("national#1" in b for b in by_address["ndrc@gov.example"])
+    assert all("national#" not in b for a, bodies in by_address.items() if a.endswith("@hainan.example")
+               for b in bodies)
+
+
+def test_a_provinces_tracker_that_loads_the_national_tasks_writes_no_national_report(db_url, engine, tmp_path,
+                                                                                      small_model):
+    """Hainan's targets.yaml holds the national plan for the tasks Hainan's implement: the
+    national plan rolls up no plan but the home one, so the monthly run leaves it out."""
+    data = model_to_data(small_model)
+    data["plans"].insert(0, {"id": "national", "title": "国务院办公厅关于促进养老托育服务健康发展的意见",
+                             "issuer": "国务院办公厅", "level": "national", "region": "",
+                             "start": date(2021, 1, 1), "end": date(2025, 12, 31), "source": "sources/national.txt"})
+    (tmp_path / "targets.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    settings = Settings(database_url=db_url, targets_path=tmp_path / "targets.yaml", reports_dir=tmp_path / "reports")
+    t = Tracker(settings, engine=engine, clock=lambda: datetime(2026, 1, 12, 2, tzinfo=UTC))
+    assert t.run_month("2025-12").state == "succeeded"
+    assert (tmp_path / "reports" / "2025-12.html").exists() and not (tmp_path / "reports" / "plans").exists()

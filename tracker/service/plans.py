@@ -9,7 +9,11 @@ or city plan in force on the date (TargetsModel.in_force: started, not yet succe
 no successor stays in force after its end, its targets overdue) is followed too, each on its
 own: its report under reports/plans/<plan-id>/, its alerts and reminders addressed to its own
 units and regions with its own [alerts.plans."<plan-id>"] settings. A national plan is a plan
-above others: its roll-up is its report, not one of these.
+above others: no region reports to it directly (the provinces report through their own plans),
+so reminders, approvals and entry leave it out. The monthly run writes its report (with the
+roll-up) under reports/plans/<plan-id>/ and sends its alerts like any other plan's when it rolls
+up a plan other than the home ones: a province's tracker that loads the national plan only for
+the tasks its own implement (Hainan's targets.yaml) writes no national report.
 """
 
 from collections.abc import Iterable, Sequence
@@ -21,7 +25,7 @@ from tracker.config import AlertsSettings
 from tracker.domain.model import Plan
 from tracker.domain.regions import RegionError, Regions
 
-ABOVE_OTHERS = ("national",)  # levels whose report is a roll-up of the plans below
+ABOVE_OTHERS = ("national",)  # levels no region reports to directly: their figures are the plans' below
 
 
 def home_ids(tracker: Any) -> list[str]:
@@ -35,20 +39,29 @@ def is_home(tracker: Any, plan_id: str) -> bool:
     return plan_id in home_ids(tracker)
 
 
-def other_plans(tracker: Any, as_of: date) -> list[Plan]:
+def other_plans(tracker: Any, as_of: date, *, above: bool = False) -> list[Plan]:
     """The plans followed on `as_of` beside the home ones: the province and city plans in
-    force then (started, not succeeded), in the model's order."""
+    force then (started, not succeeded), in the model's order; with `above`, the plans above
+    others too (the national plan), which the monthly run reports and alerts on."""
     home = set(home_ids(tracker))
-    others = [p for p in tracker.model.plans if p.id not in home and p.level not in ABOVE_OTHERS
-              and p.start <= as_of]
+    others = [p for p in tracker.model.plans if p.id not in home and p.start <= as_of
+              and (p.level not in ABOVE_OTHERS or above and _rolls_up_others(tracker, p, home, as_of))]
     return tracker.model.in_force(others, as_of) if others else []
 
 
-def followed(tracker: Any, as_of: date) -> list[list[Plan]]:
-    """The groups the monthly run reports and alerts on `as_of`: the home plans in force
-    together (one report, as before), then each other plan alone."""
+def _rolls_up_others(tracker: Any, plan: Plan, home: set[str], as_of: date) -> bool:
+    from tracker.status.below import plans_below
+
+    units = [r.code for r in tracker.plan_regions(plan.id).counties()]
+    return any(p.id not in home for p in plans_below(tracker.model, plan, units, as_of).values())
+
+
+def followed(tracker: Any, as_of: date, *, above: bool = False) -> list[list[Plan]]:
+    """The groups reminders, approvals and the web follow on `as_of`: the home plans in force
+    together (one report, as before), then each other plan alone; with `above`, the plans
+    above others too (the monthly run's reports and alerts)."""
     home = list(tracker.tracked_plans(as_of=as_of))
-    return ([home] if home else []) + [[p] for p in other_plans(tracker, as_of)]
+    return ([home] if home else []) + [[p] for p in other_plans(tracker, as_of, above=above)]
 
 
 def regions_of(tracker: Any, plan_id: str | None) -> Regions:

@@ -215,7 +215,7 @@ def _report(tracker: Any, period: str, late: bool, lease: Lease) -> tuple[str, l
     known_at = lease.clock()
     files = tracker.write_report(period_end(period), late=late, kind="scheduled", known_at=known_at, fence=lease.fence)
     statuses = list(files.statuses)
-    for plan in other_plans(tracker, period_end(period)):
+    for plan in other_plans(tracker, period_end(period), above=True):
         lease.check()
         statuses += tracker.write_report(period_end(period), late=late, kind="scheduled", known_at=known_at,
                                          fence=lease.fence, plan=plan.id).statuses
@@ -262,7 +262,8 @@ def run_month(tracker: Any, period: str | None = None, *, force: bool = False, l
             faults.point("run:claimed")
             report_path, statuses = (pipeline or _report)(tracker, period, late, lease)
             # what the reports cover, whatever the pipeline said
-            statuses = tracker.covered(statuses, [p.id for g in followed(tracker, period_end(period)) for p in g])
+            statuses = tracker.covered(statuses, [p.id for g in followed(tracker, period_end(period), above=True)
+                                                  for p in g])
             lease.check()
             faults.point("run:reported")
             count = _record_and_queue(tracker, period, str(report_path), statuses, lease, now)
@@ -313,7 +314,7 @@ def _alert_rows(tracker: Any, period: str, report_path: str, statuses: list[Any]
     remind = cfg.remind_overdue_months > 0 and _period_index(period) % cfg.remind_overdue_months == 0
     previous = previous_snapshot(tracker.engine, period)
     rows: list[dict[str, Any]] = []
-    for group in per_plan.followed(tracker, period_end(period)):
+    for group in per_plan.followed(tracker, period_end(period), above=True):
         plan = group[0].id
         home = per_plan.is_home(tracker, plan)
         alerts = per_plan.alert_settings(tracker, plan)
