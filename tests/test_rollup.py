@@ -182,3 +182,23 @@ def test_the_national_target_is_judged_when_every_part_reports():
     assert w.figure.value == pytest.approx(3550 / 110_000 * 1000)
     assert w.figure.coverage == "9/9" and w.units_covered == 4
     assert w.status == "achieved"
+
+
+def test_the_plan_of_a_unit_is_the_one_the_monthly_run_follows():
+    """One rule for a unit's current plan: a successor that has started replaces its
+    predecessor (TargetsModel.in_force) even while the predecessor's period still covers the
+    date; of the plans in force, the one covering the date, else the latest started."""
+    nation = Plan("national", "国家", "国务院办公厅", "national", "", date(2021, 1, 1), date(2030, 12, 31), "")
+    old = Plan("gd-14", "十四五", "广东省人民政府", "province", "440000", date(2021, 1, 1), date(2026, 12, 31), "")
+    new = Plan("gd-15", "十五五", "广东省人民政府", "province", "440000", date(2026, 1, 1), date(2026, 6, 30), "",
+               follows="gd-14")
+    special = Plan("zj-a", "专项", "浙江省人民政府", "province", "330000", date(2021, 1, 1), date(2023, 12, 31), "")
+    later = Plan("zj-b", "专项二", "浙江省人民政府", "province", "330000", date(2024, 1, 1), date(2025, 12, 31), "")
+    model = TargetsModel([nation, old, new, special, later], [], [], [])
+    day = date(2026, 9, 1)  # gd-14 still covers it, gd-15 has started (and ended): gd-15 is in force
+    below = plans_below(model, nation, ["440000", "330000", "110000"], day)
+    assert [p.id for p in model.in_force([old, new], day)] == ["gd-15"]
+    assert below["440000"].id == "gd-15"
+    assert below["330000"].id == "zj-b"  # neither covers the date: the latest started
+    assert "110000" not in below  # 无规划
+    assert plans_below(model, nation, ["440000"], date(2025, 6, 1))["440000"].id == "gd-14"  # before the successor

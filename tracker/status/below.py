@@ -11,21 +11,21 @@ from tracker.domain.regions import Regions
 
 
 def plans_below(model: TargetsModel, upper: Plan, units: Sequence[str], as_of: date) -> dict[str, Plan]:
-    """The plan of each unit of the upper area: one whose period covers `as_of`, else the
-    latest that started before it; units without any are left out (无规划)."""
-    out: dict[str, Plan] = {}
+    """The plan of each unit of the upper area on `as_of`: of the unit's plans that have
+    started, those in force (TargetsModel.in_force, the rule the monthly run follows: a
+    successor replaces its predecessor once it has started), and of those the one whose period
+    covers the date, else the latest started; units without a started plan are left out (无规划)."""
     wanted = set(units)
+    started: dict[str, list[Plan]] = {}
     for p in model.plans:
-        if p.id == upper.id or p.region not in wanted:
-            continue
-        best = out.get(p.region)
-        if best is None or _rank(p, as_of) > _rank(best, as_of):
-            out[p.region] = p
-    return {code: p for code, p in out.items() if p.start <= as_of}
+        if p.id != upper.id and p.region in wanted and p.start <= as_of:
+            started.setdefault(p.region, []).append(p)
+    return {code: max(model.in_force(plans, as_of), key=lambda p: _rank(p, as_of))
+            for code, plans in started.items()}
 
 
 def _rank(p: Plan, as_of: date) -> tuple:
-    return (p.start <= as_of <= p.end, p.start <= as_of, p.start)
+    return (p.start <= as_of <= p.end, p.start)
 
 
 def uppers(model: TargetsModel, regions_of: Mapping[str, Regions], as_of: date) -> dict[str, dict[str, Plan]]:
