@@ -840,6 +840,21 @@ class LoadedRegions:
             raise refusal
         raise self.outside(str(name), refusal.candidates, country)
 
+    def holding(self, code: str) -> list[str]:
+        """The ids of the plans (not a national one: no region reports to it directly) whose
+        regions hold the region `code`, in the order loaded: a reporter of 西湖区 works in
+        Zhejiang's plan (and a Hangzhou city plan), not in Hainan's."""
+        out = []
+        for plan in self.plans:
+            if plan.national:
+                continue
+            try:
+                plan.regions.get(code)
+            except (RegionError, KeyError):
+                continue
+            out.append(plan.id)
+        return out
+
     def _candidate(self, code: str) -> Candidate:
         for plan in self.plans:
             try:

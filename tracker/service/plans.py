@@ -93,18 +93,11 @@ def group_of(tracker: Any, plan_id: str | None, as_of: date) -> list[str]:
 
 
 def plans_of_region(tracker: Any, code: str, plans: Iterable[Plan] | None = None) -> list[Plan]:
-    """The plans (among `plans`, default the model's) whose regions hold the region `code`:
-    a reporter of 西湖区 sees Zhejiang's plan (and a Hangzhou city plan), not Hainan's."""
-    out = []
-    for p in plans if plans is not None else tracker.model.plans:
-        if p.level in ABOVE_OTHERS:
-            continue
-        try:
-            regions_of(tracker, p.id).get(code)
-        except (RegionError, KeyError):
-            continue
-        out.append(p)
-    return out
+    """The plans (among `plans`, default the model's) whose regions hold the region `code`,
+    from the one index of the loaded plans' regions that value entry checks names against
+    (Tracker.entry_regions, LoadedRegions.holding)."""
+    by_id = {p.id: p for p in (plans if plans is not None else tracker.model.plans)}
+    return [by_id[i] for i in tracker.entry_regions().holding(code) if i in by_id]
 
 
 def region_names(tracker: Any) -> Any:
