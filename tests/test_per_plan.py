@@ -297,6 +297,72 @@ def test_a_reporter_of_another_plans_region_enters_and_downloads_in_that_plan(tm
     assert "1/21" in gd and "深圳市" in gd and "海口" not in gd and "琼中" not in gd
 
 
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_a_department_account_names_its_plan(tmp_path, db_url, engine, two_plans, monkeypatch):
+    """省民政厅 is a unit of both plans: an account naming plan guangdong is Guangdong's (its
+    regions, its indicators, its submissions), one naming none is Hainan's as before."""
+    from argon2 import PasswordHasher
+    from click.testing import CliRunner
+    from starlette.testclient import TestClient
+    from test_web import PASSWORD, entry, post_form, sign_in, text_of
+
+    from tracker.cli.main import cli
+    from tracker.web import auth
+    from tracker.web.app import create_app
+
+    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(auth, "_DUMMY_HASH", None)
+    moment = datetime(2025, 3, 10, 2, tzinfo=UTC)
+    settings = _settings(tmp_path, db_url, 1)
+    app = create_app(settings, engine=engine, clock=lambda: moment)
+    auth.add_user(engine, "boss", PASSWORD, "supervisor", now=moment)
+    boss = TestClient(app)
+    assert sign_in(boss, "boss").status_code == 303
+    form = boss.get("/users").text
+    assert 'name="plan"' in form and "广东省促进养老托育服务健康发展实施方案（测试用）" in form
+    r = post_form(boss, "/users", "/users", {"username": "gd-mca", "password": PASSWORD, "role": "reporter",
+                                             "department": "省民政厅", "region": "", "plan": "guangdong"})
+    assert r.status_code == 200 and "已添加用户 gd-mca" in r.text
+    assert auth.find_user(engine, "gd-mca").plan == "guangdong"
+    refused = post_form(boss, "/users", "/users", {"username": "gd-x", "password": PASSWORD, "role": "reporter",
+                                                   "department": "", "region": "海口", "plan": "guangdong"})
+    assert refused.status_code == 400 and "不在规划「guangdong」的范围内；含该地区的规划：hainan" in text_of(refused.text)
+    # the command line too, with what is accepted
+    config = tmp_path / "tracker.toml"
+    config.write_text(f'[tracker]\ndatabase_url = "{db_url}"\ntargets_path = "{settings.targets_path}"\n',
+                      encoding="utf-8")
+    out = CliRunner().invoke(cli, ["--config", str(config), "users", "add", "hn-mca", "--role", "reporter",
+                                   "--department", "省民政厅", "--plan", "nowhere", "--password-stdin"],
+                             input=PASSWORD + "\n")
+    assert out.exit_code != 0 and "未知规划「nowhere」；可选：hainan、guangdong" in out.output
+    out = CliRunner().invoke(cli, ["--config", str(config), "users", "add", "hn-mca", "--role", "reporter",
+                                   "--department", "省民政厅", "--password-stdin"], input=PASSWORD + "\n")
+    assert out.exit_code == 0, out.output
+
+    gd, hn = TestClient(app), TestClient(app)
+    assert sign_in(gd, "gd-mca").status_code == 303 and sign_in(hn, "hn-mca").status_code == 303
+    page = text_of(gd.get("/entry?region=440100").text)
+    assert "广州市" in page and "海口" not in page
+    assert "已保存 1 项" in entry(gd, "440100", value__elderly_care_beds="60000", period__elderly_care_beds="2024").text
+    assert entry(gd, "460100", value__elderly_care_beds="1", period__elderly_care_beds="2024").status_code == 403
+    assert entry(hn, "440100", value__elderly_care_beds="1", period__elderly_care_beds="2024").status_code == 403
+    assert "已保存 1 项" in entry(hn, "460100", value__elderly_care_beds="5000", period__elderly_care_beds="2024").text
+    from sqlalchemy import select
+
+    from tracker.store.tables import observation_table as t
+
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(t.c.region, t.c.entered_by).where(t.c.indicator == "elderly_care_beds")))
+    assert stored == {("440100", "gd-mca"), ("460100", "hn-mca")}
+    # its submission is one of Guangdong's plan
+    r = post_form(gd, "/approvals", "/approvals/submit", {"period": "2024"})
+    assert r.status_code == 200 and "已提交：省民政厅 2024" in text_of(r.text)
+    tracker = Tracker(settings, engine=engine, clock=lambda: moment)
+    (submitted,) = tracker.approvals("guangdong", count=True)
+    assert (submitted.unit.key, submitted.state, submitted.figures) == ("省民政厅", "submitted", 1)  # Guangdong's value only
+    assert tracker.approvals("hainan", unit="省民政厅", count=True)[0].state != "submitted"
+
+
 def test_another_plans_report_reads_right_on_a_phone_and_a_desk(browser, tmp_path, db_url, engine, two_plans):
     from pages import WIDTHS, Shots, check_layout, page_text
 

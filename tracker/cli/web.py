@@ -79,10 +79,12 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--department", default="", help="填报部门 The reporter's department, e.g. 省民政厅.")
 @click.option("--region", default="", help="填报地区 The reporter's region: 海口, 460100, Haikou.")
 @click.option("--name", "display_name", default="", help="姓名 Display name.")
+@click.option("--plan", default="", help="所在规划 The plan a reporter works in (guangdong: Guangdong's 省民政厅); "
+                                         "default the home plans, or the plan holding its region.")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码 Read the password from stdin.")
 @click.pass_context
 def add(ctx: click.Context, username: str, role: str, department: str, region: str, display_name: str,
-        password_stdin: bool) -> None:
+        plan: str, password_stdin: bool) -> None:
     """添加用户 Add an account (the password is asked for, or read from stdin)."""
     from tracker.domain.regions import load_regions
     from tracker.web import auth
@@ -97,14 +99,14 @@ def add(ctx: click.Context, username: str, role: str, department: str, region: s
     try:
         user = auth.add_user(engine, username, _read_password(password_stdin), role, department=department,
                              region=region, display_name=display_name, model=model, regions=regions,
-                             now=datetime.now(UTC))
+                             now=datetime.now(UTC), plan=plan)
     except auth.UserError as exc:
         raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
     from tracker.web.admin import user_detail
 
     auth.audit(engine, "cli", "user_add", user.username, now=datetime.now(UTC), detail=user_detail(user, name))
     click.echo(f"已添加 added: {user.username} ({user.role}{' ' + user.department if user.department else ''}"
-               f"{' ' + user.region if user.region else ''})")
+               f"{' ' + user.region if user.region else ''}{' ' + user.plan if user.plan else ''})")
 
 
 @users.command("list")

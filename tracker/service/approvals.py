@@ -252,8 +252,10 @@ def _cells(tracker: Any, model: TargetsModel, s: Submission) -> list[Any]:
     from tracker.store import approvals as db
 
     indicators = [i.id for i in unit_indicators(s.unit, model, s.plan, s.frequency)]
-    return db.submission_cells(tracker.engine, indicators, [s.unit.key] if s.unit.kind == "region" else None,
-                               s.start, s.end)
+    # a department's figures are those of its indicators in its plan's regions: 省民政厅 of
+    # Guangdong's plan puts up Guangdong's, not Hainan's under the same name
+    regions = [s.unit.key] if s.unit.kind == "region" else [r.code for r in tracker.plan_regions(s.plan).all]
+    return db.submission_cells(tracker.engine, indicators, regions, s.start, s.end)
 
 
 def cells(tracker: Any, s: Submission) -> list[Any]:

@@ -217,6 +217,8 @@ class UserRow(SQLModel, table=True):
     role: str
     department: str = ""
     region: str = ""  # region code
+    # the plan the account works in (migration 0017): "" the home plans, or the one holding its region
+    plan: str = Field(default="", sa_column_kwargs={"server_default": ""})
     active: bool = True
     sessions_after: datetime | None = None  # sessions issued earlier are void (sign-out, new password)
     created_at: datetime

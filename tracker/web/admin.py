@@ -20,7 +20,8 @@ def users(ctx: Ctx) -> Response:
             new = auth.add_user(state.engine, str(f.get("username", "")).strip(), str(f.get("password", "")),
                                 str(f.get("role", "")), department=str(f.get("department", "")),
                                 region=str(f.get("region", "")), display_name=str(f.get("display_name", "")),
-                                model=model, regions=state.tracker.entry_regions(), now=state.now())
+                                model=model, regions=state.tracker.entry_regions(), now=state.now(),
+                                plan=str(f.get("plan", "")))
         except auth.UserError as exc:
             error = exc.zh
         else:
@@ -28,7 +29,8 @@ def users(ctx: Ctx) -> Response:
             message = f"已添加用户 {new.username}。"
     return ctx.render("web/users.html", 400 if error else 200, users=auth.list_users(state.engine), error=error,
                       message=message, departments=auth.known_departments(model), regions=state.regions.all,
-                      roles=auth.ROLES, form=ctx.form if error else {})
+                      roles=auth.ROLES, form=ctx.form if error else {},
+                      plans=[p for p in model.plans if p.level != "national"] if len(model.plans) > 1 else [])
 
 
 @page(roles=("supervisor",))
@@ -53,4 +55,5 @@ def audit_log(ctx: Ctx) -> Response:
 def user_detail(user: auth.User, region_name: Callable[[str], str]) -> str:
     """角色：填报；部门：省民政厅 — what an added account may do, as the audit log says it."""
     scope = f"；部门：{user.department}" if user.department else f"；地区：{region_name(user.region)}" if user.region else ""
-    return f"角色：{auth.ROLE_LABELS.get(user.role, user.role)}{scope}"
+    plan = f"；规划：{user.plan}" if user.plan else ""
+    return f"角色：{auth.ROLE_LABELS.get(user.role, user.role)}{scope}{plan}"

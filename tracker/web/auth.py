@@ -62,6 +62,7 @@ class User:
     region: str = ""  # region code
     active: bool = True
     sessions_after: float | None = None  # epoch seconds; sessions issued before are void
+    plan: str = ""  # the plan it works in ("": the home plans, or the one holding its region)
 
     def accepts(self, session: "Session") -> bool:
         """Whether `session` still signs this user in (active, not ended by a sign-out)."""
@@ -90,7 +91,8 @@ class UserError(ValueError):
 
 def _user(r: Any) -> User:
     after = aware(r.sessions_after).timestamp() if r.sessions_after is not None else None
-    return User(r.id, r.username, r.role, r.display_name, r.department, r.region, bool(r.active), after)
+    return User(r.id, r.username, r.role, r.display_name, r.department, r.region, bool(r.active), after,
+                getattr(r, "plan", "") or "")
 
 
 def known_departments(model: TargetsModel) -> list[str]:
@@ -102,13 +104,22 @@ def known_departments(model: TargetsModel) -> list[str]:
     return sorted(names)
 
 
+def _plan_only(model: TargetsModel, plan: str) -> TargetsModel:
+    """The model with one plan's tasks only (its departments are who may report in it)."""
+    import dataclasses
+
+    return dataclasses.replace(model, tasks=[t for t in model.tasks if t.plan == plan])
+
+
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip()
 
 
 def check_new_user(username: str, password: str, role: str, department: str, region: str,
-                   model: TargetsModel | None, regions: Regions) -> tuple[str, str]:
-    """Validate a new account's fields (pure); returns (department, region code)."""
+                   model: TargetsModel | None, regions: Regions, plan: str = "") -> tuple[str, str]:
+    """Validate a new account's fields (pure); returns (department, region code). `plan`: the
+    plan a reporter works in (Guangdong's 省民政厅: plan guangdong), its department one of
+    that plan's units, its region one the plan holds (`regions.holding`, LoadedRegions)."""
     if not USERNAME.match(username or ""):
         raise UserError("用户名只能包含字母、数字和 _ . @ -，2–64 个字符",
                         "username: 2-64 letters, digits or _ . @ -")
@@ -122,37 +133,56 @@ def check_new_user(username: str, password: str, role: str, department: str, reg
                         "a reporter has exactly one department or one region")
     if role != "reporter" and (department or region):
         raise UserError("只有填报用户可以指定部门或地区", "only reporters have a department or region")
+    plan = _norm(plan)
+    if plan and role != "reporter":
+        raise UserError("只有填报用户可以指定规划", "only reporters work in a named plan")
+    if plan and model is not None:
+        ids = [p.id for p in model.plans]
+        if plan not in ids:
+            raise UserError(f"未知规划「{plan}」；可选：{'、'.join(ids)}", f"unknown plan {plan!r}; accepted: {', '.join(ids)}")
+        if model.plan(plan).level == "national":
+            raise UserError(f"规划「{plan}」是全国方案，由各省规划汇总，不直接填报；请指定省或市的规划",
+                            f"plan {plan!r} is national: provinces report through their own plans; name one of those")
+        model = _plan_only(model, plan)
     code = ""
     if region:
         try:
             code = regions.lookup(region).code
         except RegionError as exc:
             raise UserError(f"未知地区「{region}」", str(exc)) from exc
+        holding = getattr(regions, "holding", None)
+        if plan and holding is not None and plan not in holding(code):
+            held = "、".join(holding(code)) or "无"
+            raise UserError(f"地区「{region}」不在规划「{plan}」的范围内；含该地区的规划：{held}",
+                            f"region {region!r} is outside plan {plan!r}; plans holding it: {', '.join(holding(code)) or 'none'}")
     if department and model is not None:
         known = known_departments(model)
         match = next((k for k in known if same_unit(k, department)), None)  # a synonym is its one name
         if match is None:
-            raise UserError(f"「{department}」不是目标文件中的责任单位；可选：{'、'.join(known)}",
-                            f"{department!r} is not a unit in targets.yaml; known: {', '.join(known)}")
+            where = f"规划「{plan}」" if plan else "目标文件"
+            raise UserError(f"「{department}」不是{where}中的责任单位；可选：{'、'.join(known)}",
+                            f"{department!r} is not a unit of {'plan ' + repr(plan) if plan else 'targets.yaml'}; "
+                            f"known: {', '.join(known)}")
         department = match
     return department, code
 
 
 def add_user(engine: Engine, username: str, password: str, role: str, *, department: str = "",
              region: str = "", display_name: str = "", model: TargetsModel | None = None,
-             regions: Regions | None = None, now: datetime) -> User:
+             regions: Regions | None = None, now: datetime, plan: str = "") -> User:
     """Create an account (password hashed with argon2). Raises UserError."""
     from tracker.domain.regions import load_regions
 
     department, code = check_new_user(username, password, role, department, region, model,
-                                      regions or load_regions())
+                                      regions or load_regions(), plan)
+    plan = _norm(plan)
     row = {"username": username, "display_name": _norm(display_name), "password_hash": hash_password(password),
-           "role": role, "department": department, "region": code, "active": True,
+           "role": role, "department": department, "region": code, "plan": plan, "active": True,
            "created_at": now, "updated_at": now}
     new_id = accounts.insert_user(engine, row)
     if new_id is None:
         raise UserError(f"用户名「{username}」已存在", f"username {username!r} exists")
-    return User(int(new_id), username, role, row["display_name"], department, code, True)
+    return User(int(new_id), username, role, row["display_name"], department, code, True, plan=plan)
 
 
 def list_users(engine: Engine) -> list[User]:

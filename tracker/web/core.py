@@ -101,10 +101,14 @@ class WebState:
         return region_names(self.tracker)(code) if code else ""
 
     def plan_of(self, user: Any) -> str | None:
-        """The plan a region's reporter works in when it is not a home plan (a reporter of 广州:
-        Guangdong's); None for everyone else (the home plans, as before)."""
-        from tracker.service.plans import plan_of_region
+        """The plan a reporter works in when it is not a home plan: the one its account names
+        (Guangdong's 省民政厅), else the one holding its region (a reporter of 广州: Guangdong's);
+        None for everyone else (the home plans, as before)."""
+        from tracker.service.plans import is_home, plan_of_region
 
+        named = getattr(user, "plan", "") if user is not None else ""
+        if named and any(p.id == named for p in self.tracker.model.plans):
+            return None if is_home(self.tracker, named) else named
         if user is None or not getattr(user, "region", ""):
             return None
         return plan_of_region(self.tracker, user.region)
@@ -116,7 +120,10 @@ class WebState:
         targets need."""
         from tracker.service.plans import plans_holding, scope_of
 
-        if user is None or not getattr(user, "region", ""):
+        named = self.plan_of(user) if getattr(user, "plan", "") else None
+        if named is not None:
+            return scope_of(self.tracker, [named])
+        if user is None or not getattr(user, "region", "") or getattr(user, "plan", ""):
             return scope_of(self.tracker, None)
         return scope_of(self.tracker, plans_holding(self.tracker, user.region))
 
