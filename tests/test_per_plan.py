@@ -493,3 +493,54 @@ def test_the_web_serves_each_plans_reports(tmp_path, db_url, engine, two_plans, 
     for bad in ("hainan", "zhejiang", "..%2F..", "guangdong%2F..%2F.."):
         assert client.get(f"/reports/plans/{bad}/2025-07.html").status_code == 404, bad
     assert client.get("/reports/plans/guangdong/tracker.db").status_code == 404
+
+
+def test_the_accounts_page_with_plans_reads_right_on_a_phone_and_a_desk(browser, tmp_path, db_url, engine, two_plans,
+                                                                        monkeypatch):
+    """The supervisor's 用户管理 with two plans: each account's plan in its own column (a label
+    beside its value on a phone), the form's plan choice level with its label."""
+    from argon2 import PasswordHasher
+    from pages import WIDTHS, Shots, check_layout, page_text
+    from test_web import PASSWORD
+    from test_web_browser import serving
+
+    from tracker.web import auth
+    from tracker.web.app import create_app
+
+    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(auth, "_DUMMY_HASH", None)
+    moment = datetime(2025, 3, 10, 2, tzinfo=UTC)
+    settings = _settings(tmp_path, db_url, 1)
+    app = create_app(settings, engine=engine, clock=lambda: moment)
+    model = Tracker(settings, engine=engine, clock=lambda: moment).model
+    auth.add_user(engine, "boss", PASSWORD, "supervisor", now=moment)
+    auth.add_user(engine, "gd-mca", PASSWORD, "reporter", department="省民政厅", plan="guangdong", model=model,
+                  now=moment)
+    auth.add_user(engine, "hn-mca", PASSWORD, "reporter", department="省民政厅", model=model, now=moment)
+    shots = Shots(tmp_path)
+    with serving(app) as base:
+        for width in WIDTHS:
+            context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
+            page = context.new_page()
+            page.goto(f"{base}/login")
+            page.fill("#username", "boss")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/")
+            page.goto(f"{base}/users")
+            where = f"/users with two plans at {width}px"
+            shots.take(page, "web-users-plans")
+            pairs = check_layout(page, where)  # fits; on a phone each cell's label sits beside its value
+            assert pairs > 5 if width < 1000 else pairs >= 0, where
+            row = page.locator("tr", has=page.locator("th", has_text="gd-mca"))
+            assert "广东省促进养老托育服务健康发展实施方案（测试用）" in row.inner_text(), where
+            assert "—" in page.locator("tr", has=page.locator("th", has_text="hn-mca")).inner_text(), where
+            label, select = page.locator("label[for=new-plan]").bounding_box(), page.locator("#new-plan").bounding_box()
+            if width >= 1000:  # beside its label on a desk, as every field of the form
+                assert abs((label["y"] + label["height"] / 2) - (select["y"] + select["height"] / 2)) < 8, where
+            else:  # right under it on a phone, as every field of the form
+                assert 0 <= select["y"] - (label["y"] + label["height"]) < 12 and abs(label["x"] - select["x"]) < 2, where
+            assert select["x"] + select["width"] <= width, where
+            assert {w for w in re.findall(r"[A-Za-z]{2,}", page_text(page))} <= {"boss"}, where
+            context.close()
+    print("screenshots:", *shots.paths, sep="\n  ")

@@ -2,6 +2,7 @@
 
 
 from collections.abc import Callable
+from typing import Any
 
 from starlette.responses import Response
 
@@ -30,7 +31,14 @@ def users(ctx: Ctx) -> Response:
     return ctx.render("web/users.html", 400 if error else 200, users=auth.list_users(state.engine), error=error,
                       message=message, departments=auth.known_departments(model), regions=state.regions.all,
                       roles=auth.ROLES, form=ctx.form if error else {},
-                      plans=[p for p in model.plans if p.level != "national"] if len(model.plans) > 1 else [])
+                      plans=_plans_to_name(model))
+
+
+def _plans_to_name(model: Any) -> list[Any]:
+    """The plans an account may name: offered only when there is more than one to report in
+    (a national plan takes no one's figures directly)."""
+    plans = [p for p in model.plans if p.level != "national"]
+    return plans if len(plans) > 1 else []
 
 
 @page(roles=("supervisor",))
