@@ -456,3 +456,21 @@ def test_with_the_national_plan_loaded_a_provinces_own_figure_is_taken_but_not_i
         tracker.record("senior_universities", "杭州", "2024", 1, entered_by="x")
     text = info.value.format("zh")
     assert "可覆盖它的浙江省规划未载入" in text and "已载入的规划：national 全国、hainan 海南省" in text, text
+
+
+def test_what_is_accepted_for_a_region_names_each_plans_own_kind(two_provinces, tmp_path):
+    """An unknown region's message gives examples of the plan the value was for: Hainan's and
+    Guangdong's where both are loaded, Guangdong's alone in Guangdong's own regions."""
+    from tracker.actuals.entry import EntryError
+    from tracker.domain.regions import RegionError
+
+    tracker = two_provinces
+    (tmp_path / "bad.csv").write_text("指标,地区,期间,数值\n老年大学数,火星,2024,1\n", encoding="utf-8")
+    with pytest.raises(EntryError) as info:
+        tracker.import_file(tmp_path / "bad.csv", entered_by="x")
+    text = info.value.format("zh")
+    assert "第2行" in text and "火星" in text and "名称(海口市)" in text and "如 广州" in text, text
+    assert "Guangzhou" in info.value.format("en")
+    with pytest.raises(RegionError) as refused:
+        tracker.plan_regions("guangdong").lookup("火星")
+    assert "名称(广州市)、简称(广州)或英文名(Guangzhou)" in refused.value.zh and "海口" not in refused.value.zh

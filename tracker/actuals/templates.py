@@ -47,6 +47,11 @@ class TemplateOwner:
     region: Region | None = None
 
 
+def _examples(regions: Regions, lang: str) -> list[str]:
+    """Two of the plan's own units, as people name them (海口、三亚 in Hainan's plan)."""
+    return [r.short if lang == "zh" else (r.name_en or r.name) for r in regions.counties()[:2]]
+
+
 def template_owner(model: TargetsModel, who: str, regions: Regions) -> TemplateOwner | None:
     """The unit named `who` exactly (or by a synonym), else the region it names, else None."""
     for name in template_units(model):
@@ -79,8 +84,8 @@ def write_template(path: str | Path, model: TargetsModel, unit: str, period: str
     if owner is None:
         raise EntryError([Problem(
             f"「{unit}」不是责任单位，也不是地区", f"{unit!r} is neither a responsible unit nor a region",
-            value=unit, accepted_zh="、".join(known) + "；或地区名称（如 海口、三亚）",
-            accepted_en=", ".join(known) + "; or a region (Haikou, Sanya)")])
+            value=unit, accepted_zh="、".join(known) + "；或地区名称（如 " + "、".join(_examples(regions, "zh")) + "）",
+            accepted_en=", ".join(known) + "; or a region (" + ", ".join(_examples(regions, "en")) + ")")])
     unit = owner.name
     if owner.region is not None:
         indicators = [i for i in model.indicators if FREQUENCY_KIND.get(i.frequency, i.frequency) == p.kind]

@@ -198,8 +198,8 @@ class Validator:
             self.log.add(Problem(
                 zh, en,
                 row=row, column=column, value=_norm(text), field="region",
-                accepted_zh="地区代码(460100)、名称(海口市)、简称(海口)或英文名(Haikou)；全省填「海南省」",
-                accepted_en="a code (460100), a name (海口市), a short name (海口) or English name (Haikou)",
+                accepted_zh=self.regions.naming()[0] + f"；全省填「{self.regions.province.name}」",
+                accepted_en=self.regions.naming()[1] + f"; the whole province: {self.regions.province.name}",
                 suggestion=close.name if close else ""))
             return None
         self._region_cache[text] = region

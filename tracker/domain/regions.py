@@ -685,9 +685,18 @@ class Regions:
             found = self.country.find(key)
             if found:
                 raise self._outside(str(name), [self.country.candidate(d.code) for d in found])
-        raise RegionError(f"unknown region {name!r}{self.suggest(str(name))}; give a code (460100), "
-                          "a name (海口市), a short name (海口) or an English name (Haikou)",
-                          zh=f"未知地区「{name}」；请填地区代码(460100)、名称(海口市)、简称(海口)或英文名(Haikou)")
+        zh, en = self.naming()
+        raise RegionError(f"unknown region {name!r}{self.suggest(str(name))}; give {en}", zh=f"未知地区「{name}」；请填{zh}")
+
+    def naming(self) -> tuple[str, str]:
+        """How a region of this plan may be named, its first unit the example (zh, en): 地区代码
+        (460100)、名称(海口市)、简称(海口)或英文名(Haikou) in Hainan's plan, 广州 in Guangdong's."""
+        units = self.counties()
+        r = units[0] if units else self.province
+        zh = f"地区代码({r.code})、名称({r.name})、简称({r.short})" + (f"或英文名({r.name_en})" if r.name_en else "")
+        en = f"a code ({r.code}), a name ({r.name}), a short name ({r.short})" + \
+            (f" or an English name ({r.name_en})" if r.name_en else "")
+        return zh, en
 
     @staticmethod
     def _refuse_excluded(name: str, r: Region, top: Region) -> Region:
@@ -839,6 +848,16 @@ class LoadedRegions:
         if refusal.reason == "unknown":
             raise refusal
         raise self.outside(str(name), refusal.candidates, country)
+
+    def naming(self) -> tuple[str, str]:
+        """How a region may be named (zh, en): the home plan's example, and one of each other
+        loaded plan's (广州 in Guangdong's), so a reporter of any plan sees its own kind."""
+        zh, en = self.home.naming()
+        others = [p.regions.counties()[0] for p in self._others if not p.national and p.regions.counties()][:3]
+        if others:
+            zh += "；其他已载入规划的地区同样，如 " + "、".join(r.short for r in others)
+            en += "; regions of the other loaded plans alike, e.g. " + ", ".join(r.name_en or r.name for r in others)
+        return zh, en
 
     def holding(self, code: str) -> list[str]:
         """The ids of the plans (not a national one: no region reports to it directly) whose
