@@ -29,7 +29,8 @@ def test_a_province_plan_is_drafted_from_what_its_document_says():
     [plan] = data["plans"]
     assert plan == {"id": "liaoning-plan", "title": "辽宁省“十四五”促进养老托育服务健康发展实施方案",
                     "issuer": "辽宁省人民政府办公厅", "level": "province", "region": "210000",
-                    "start": plan["start"], "end": plan["end"], "source": "sources/liaoning-plan.txt"}
+                    "start": plan["start"], "end": plan["end"], "source": "sources/liaoning-plan.txt",
+                    "coverage": {"region": "210000 辽宁省"}}  # written out for the reviewer to add exclusions
     assert (str(plan["start"]), str(plan["end"])) == ("2021-01-01", "2025-12-31")
     assert "（文件 document）" in result.stderr and "选项 option" not in result.stderr
     binding = [t["id"] for t in data["targets"] if t.get("attribute") == "binding"]
@@ -123,3 +124,25 @@ def test_help_does_not_import_the_document_libraries():
             "print('HEAVY', [m for m in ('docx', 'pdfplumber', 'pdfminer', 'lxml') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out and "--region CODE" in out
+
+
+def test_a_plan_after_a_reviewed_one_of_its_region_is_drafted_to_follow_it(tmp_path):
+    """With --against a reviewed file holding the region's 十四五 plan, the 十五五 draft says
+    it follows it (its targets without a baseline start from its final values), and says so."""
+    reviewed = tmp_path / "targets.yaml"
+    first = _run(PROVINCE, "--region", "210000", "--plan-id", "liaoning-14", "-o", str(reviewed))
+    assert first.exit_code == 0, first.output
+    draft = tmp_path / "liaoning-15.yaml"
+    result = _run(PROVINCE, "--region", "210000", "--plan-id", "liaoning-15", "--period", "2026-2030",
+                  "--against", str(reviewed), "-o", str(draft))
+    assert result.exit_code == 0, result.output
+    [plan] = yaml.safe_load(draft.read_text(encoding="utf-8"))["plans"]
+    assert plan["follows"] == "liaoning-14" and str(plan["start"]) == "2026-01-01"
+    assert "liaoning-15 接续 follows liaoning-14" in result.stderr
+    # a plan of another region, or one starting years later, follows nothing
+    other = _run(PROVINCE, "--region", "210100", "--level", "city", "--plan-id", "shenyang-15", "--period",
+                 "2026-2030", "--against", str(reviewed))
+    assert "接续" not in other.stderr
+    later = _run(PROVINCE, "--region", "210000", "--plan-id", "liaoning-17", "--period", "2036-2040",
+                 "--against", str(reviewed))
+    assert "接续" not in later.stderr

@@ -3,6 +3,7 @@
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -82,14 +83,17 @@ def extract(files: tuple[str, ...], output: str | None, against: str | None, for
             draft = build_model(files, chosen_period, notes=notes)
     except (TableError, PlanError) as exc:
         raise click.ClickException(str(exc)) from exc
+    reviewed_path = against or (output if output and Path(output).exists() else None)
+    try:
+        reviewed = load_targets(reviewed_path) if reviewed_path else None
+    except TargetsFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if region and reviewed is not None:
+        draft = _with_predecessor(draft, reviewed, notes)
     for note in notes:
         click.echo(f"注意 note: {note}", err=True)
-    reviewed_path = against or (output if output and Path(output).exists() else None)
-    if reviewed_path:
-        try:
-            changes = diff_models(load_targets(reviewed_path), draft)
-        except TargetsFileError as exc:
-            raise click.ClickException(str(exc)) from exc
+    if reviewed is not None:
+        changes = diff_models(reviewed, draft)
         click.echo(f"与 {reviewed_path} 相比 / against {reviewed_path}: {count_differences(changes)} difference(s)")
         for line in changes:
             click.echo(line)
@@ -106,6 +110,22 @@ def extract(files: tuple[str, ...], output: str | None, against: str | None, for
                    f"{len(draft.milestones)} milestones, {len(draft.indicators)} indicators")
     else:
         click.echo(text, nl=False)
+
+
+def _with_predecessor(draft: Any, reviewed: Any, notes: list[str]) -> Any:
+    """The drafted plan following the reviewed plan of its region that ended before it (十五五
+    after 十四五): its targets without a baseline start from that plan's final values."""
+    import dataclasses
+
+    from tracker.targets.plans import predecessor
+
+    plan = draft.plans[0]
+    before = predecessor(plan, reviewed.plans)
+    if before is None or plan.follows:
+        return draft
+    notes.append(f"{plan.id} 接续 follows {before.id}（{before.title}，{before.start.year}–{before.end.year}）："
+                 "未写基期值的目标以其期末值为基期 / targets without a baseline start from its final values")
+    return dataclasses.replace(draft, plans=[dataclasses.replace(plan, follows=before.id), *draft.plans[1:]])
 
 
 def _write_atomically(path: Path, text: str) -> None:

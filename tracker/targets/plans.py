@@ -7,11 +7,13 @@ for its shape only; the country's region registry is not needed to draft a plan.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from tracker.domain.model import Plan
+from tracker.domain.regions import default_coverage
 from tracker.targets.documents import Document
 from tracker.targets.extract import FIVE_YEAR_END
 
@@ -178,6 +180,16 @@ def draft_plan(document: Document, path: str | Path, region: str, *, level: str 
     if missing:
         raise PlanError(f"{path}: 不能起草规划 cannot draft the plan:\n" + "\n".join(f"  {m}" for m in missing))
     assert chosen_period is not None
+    # its coverage written out (the area's own divisions), for the reviewer to add exclusions
+    # and units that are no division (三沙 out, 洋浦 in) where the plan says so
     plan = Plan(chosen_id, chosen_title, chosen_issuer, chosen_level, code, chosen_period[0],  # type: ignore[arg-type]
-                chosen_period[1], f"sources/{Path(path).name}")
+                chosen_period[1], f"sources/{Path(path).name}", coverage=default_coverage(code))
     return plan, facts
+
+
+def predecessor(plan: Plan, reviewed: Sequence[Plan]) -> Plan | None:
+    """The reviewed plan a drafted one follows: the same region's latest plan that ended
+    before it starts (十四五 before 十五五), when it ended within a year of that."""
+    earlier = [p for p in reviewed if p.region == plan.region and p.id != plan.id and p.end < plan.start
+               and (plan.start - p.end).days <= 366]
+    return max(earlier, key=lambda p: p.end) if earlier else None
