@@ -474,3 +474,20 @@ def test_what_is_accepted_for_a_region_names_each_plans_own_kind(two_provinces, 
     with pytest.raises(RegionError) as refused:
         tracker.plan_regions("guangdong").lookup("火星")
     assert "名称(广州市)、简称(广州)或英文名(Guangzhou)" in refused.value.zh and "海口" not in refused.value.zh
+
+
+def test_the_home_plans_own_coverage_is_the_trackers_regions(db_url, engine, tmp_path, small_model):
+    """targets.yaml giving Hainan's plan a coverage of its own (三沙 in, 洋浦 left out) is what
+    value entry, the web's forms and the reports use, not the packaged file."""
+    from tracker.domain.regions import RegionError
+
+    data = model_to_data(small_model)
+    data["plans"][0]["coverage"] = {"region": "460000 海南省", "units": "children", "each_region": "units"}
+    tracker = make(db_url, engine, tmp_path, yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    codes = {r.code for r in tracker.regions.all}
+    assert "460300" in codes  # 三沙市: the packaged coverage leaves it out
+    assert tracker.plan_regions("hainan") is tracker.regions
+    with pytest.raises(RegionError):
+        tracker.regions.lookup("洋浦")  # added by the packaged coverage only
+    tracker.record("senior_universities", "三沙", "2024", 1, entered_by="x")
+    assert "460300" in [v.region for v in tracker.values("senior_universities")]

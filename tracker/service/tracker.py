@@ -91,7 +91,9 @@ class Tracker:
         self.clock = clock
         self._engine = engine
         self._fixed_model = model
-        self._regions = regions
+        self._given_regions = regions
+        self._regions: Regions | None = None
+        self._regions_digest: str | None = None
         self._model: TargetsModel | None = None
         self._model_stamp: Any = None
         self._digest: str | None = None
@@ -132,8 +134,26 @@ class Tracker:
 
     @property
     def regions(self) -> Regions:
-        if self._regions is None:
-            self._regions = load_regions()
+        """The home plan's regions: Hainan's packaged coverage, or the `coverage:` targets.yaml
+        gives the plan of that province (made once per content of targets.yaml), or those
+        given to the constructor."""
+        if self._given_regions is not None:
+            return self._given_regions
+        from tracker.targets.errors import TargetsFileError
+
+        try:
+            model, digest = self._load_model()  # read, not synced: regions need no database
+        except TargetsFileError:  # no targets.yaml yet (`tracker serve` before extraction): the packaged ones
+            model, digest = None, None
+        if self._regions is None or self._regions_digest != digest:
+            packaged = load_regions()
+            declared = next((p.coverage for p in model.plans if p.region == packaged.province.code
+                             and p.coverage is not None and p.coverage != packaged.coverage), None) if model else None
+            if declared is not None:
+                from tracker.domain.regions import regions_for
+
+                packaged = regions_for(declared)
+            self._regions, self._regions_digest = packaged, digest
         return self._regions
 
     @property
