@@ -279,3 +279,33 @@ def test_a_provinces_tracker_that_loads_the_national_tasks_writes_no_national_re
     t = Tracker(settings, engine=engine, clock=lambda: datetime(2026, 1, 12, 2, tzinfo=UTC))
     assert t.run_month("2025-12").state == "succeeded"
     assert (tmp_path / "reports" / "2025-12.html").exists() and not (tmp_path / "reports" / "plans").exists()
+
+
+def test_a_national_target_for_every_province_judges_each_on_its_own_plans_figure(db_url, engine, tmp_path,
+                                                                                   small_model):
+    """每个省（区、市）至少1所: the national plan's 每个 target is judged over the 31 provinces, each
+    as itself on the figure its own plan sums (Hainan's 19 市县; Guangdong's 1 of 21 cities, partial
+    so never met; 山西省's own entry; Zhejiang's plan without data), not over their cities."""
+    data = yaml.safe_load(national_text(small_model))
+    data["targets"].append({"id": "national-universities-each", "plan": "national", "task": 2,
+                            "indicator": "senior_universities", "comparator": ">=", "value": 1,
+                            "unit": "institution", "deadline": date(2025, 12, 31), "scope": "each_region"})
+    (tmp_path / "targets.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    settings = Settings(database_url=db_url, targets_path=tmp_path / "targets.yaml", reports_dir=tmp_path / "reports")
+    t = Tracker(settings, engine=engine, clock=lambda: NOW)
+    t.sync()
+    hainan = [r.code for r in t.plan_regions("hainan").counties()]
+    write_values(engine, [("senior_universities", c, 1) for c in hainan] +
+                 [("senior_universities", "440100", 2), ("senior_universities", "140000", 3)])
+    status = t.evaluate(AS_OF).status("national-universities-each")
+    by_region = {s.region: s for s in status.regions}
+    assert len(by_region) == 31 and set(by_region) == {r.code for r in t.plan_regions("national").counties()}
+    assert (by_region["460000"].code, by_region["460000"].figures["latest"]) == ("achieved", 19)
+    assert (by_region["140000"].code, by_region["140000"].figures["latest"]) == ("achieved", 3)
+    gd = by_region["440000"]
+    assert gd.code == "no_data" and gd.figures["coverage"] == "1/21" and "1/21 市县合计" in gd.reason_zh
+    assert by_region["330000"].code == "no_data"
+    assert status.code == "no_data" and status.figures["met"] == "2/31"
+    report = json.loads(Path(t.write_report(AS_OF, plan="national").json).read_text(encoding="utf-8"))
+    rows = {r["region"]: r for r in report["by_region"]["rows"]}
+    assert rows["460000"]["name"] == "海南省" and rows["460000"]["cells"][0]["status"] == "achieved"

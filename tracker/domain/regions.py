@@ -472,7 +472,9 @@ class Coverage:
                          "{code: 469099, name: 洋浦经济开发区, name_en: Yangpu EDZ}")
                 if c:
                     add.append(c)
-        each: str | tuple[str, ...] = "parts"
+        # 每个省（区、市） in a national plan: each province as itself (its own plan's figure), not
+        # its cities; 每个市县（区） elsewhere: a unit through its districts where it has them
+        each: str | tuple[str, ...] = "units" if region == NATION_CODE else "parts"
         raw_each = data.get("each_region")
         if isinstance(raw_each, Mapping) and set(raw_each) == {"parts_of"}:
             each = codes(raw_each["parts_of"], "each_region.parts_of")
@@ -752,7 +754,9 @@ def default_coverage(region: str) -> Coverage:
     otherwise."""
     if region == "460000":
         return hainan_coverage()
-    return Coverage(region or NATION_CODE)
+    if region in ("", NATION_CODE):
+        return Coverage(NATION_CODE, each_region="units")  # 每个省份: each province as itself
+    return Coverage(region)
 
 
 @lru_cache(maxsize=4)
