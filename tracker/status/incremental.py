@@ -68,9 +68,9 @@ class Carried:
         old = next((r for r in self._old if r.regions is regions), None)
         if old is None:
             return new
-        for key, value in old._cache.items():
-            if key[1] not in self.affected(new, key[0]):
-                new._cache[key] = value
+        moved = {indicator: self.affected(new, indicator) for indicator in self.hit}
+        new._cache = {key: value for key, value in old._cache.items()
+                      if key[0] not in moved or key[1] not in moved[key[0]]}
         for indicator, value in old._whole.items():
             if not self.whole_changed(new, indicator):
                 new._whole[indicator] = value
