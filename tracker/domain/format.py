@@ -87,16 +87,18 @@ def format_share(covered: int, expected: int, value_text: str, lang: str = "zh")
     return f"{covered}/{expected} 市县合计 {value_text}"
 
 
-def name_list(names: Sequence[str], limit: int = 10, lang: str = "zh") -> str:
+def name_list(names: Sequence[str], limit: int = 10, lang: str = "zh", total: int | None = None) -> str:
     """'海口市、三亚市、儋州市' or, past `limit`, the first ones and how many in all:
-    '海口市、三亚市等12个' / 'Haikou, Sanya and 10 more'."""
+    '海口市、三亚市等12个' / 'Haikou, Sanya and 10 more'. `total`: how many there are in all
+    when `names` holds only the first ones (naming thousands to show ten is slow)."""
     names = list(names)
+    count = len(names) if total is None else total
     shown = names[:limit]
     if lang == "en":
         text = ", ".join(shown)
-        return text + (f" and {len(names) - limit} more" if len(names) > limit else "")
+        return text + (f" and {count - limit} more" if count > limit else "")
     text = "、".join(shown)
-    return text + (f"等{len(names)}个" if len(names) > limit else "")
+    return text + (f"等{count}个" if count > limit else "")
 
 
 def region_name(regions: "Regions", code: str | None, lang: str = "zh") -> str:

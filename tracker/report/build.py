@@ -397,7 +397,8 @@ def _item(status: Status, model: TargetsModel, targets: dict[str, Target], miles
             "deadline_text": _deadline_text(t.deadline, as_of, lang, code in MET_CODES),
             "quote": t.quote, "task": t.task, "task_label": _task_label(t.task, lang), "plan": t.plan,
             "units": _units(task, lang), "chart": chart,
-            "failing_regions": name_list([_region_name(regions, s.region, lang) for s in failing], limits.names, lang),
+            "failing_regions": name_list([_region_name(regions, s.region, lang) for s in failing[:limits.names]],
+                                         limits.names, lang, total=len(failing)),
         })
         if figures.get("unapproved"):  # approval required: figures not approved yet
             item.update(_unapproved(figures["unapproved"], regions, lang, limits))
