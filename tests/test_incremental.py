@@ -186,3 +186,37 @@ def test_figures_about_every_value_are_brought_up_to_date_from_the_rows_written_
     assert "440300" not in latest["elderly_care_beds"] or \
         latest["elderly_care_beds"]["440300"] == date(2024, 12, 31).toordinal()
     assert since.has_sample_data(tracker) is True
+
+
+def test_the_store_remembers_how_far_it_looked_for_sample_data(tracker, engine):  # noqa: F811
+    """A second process does not scan the values the first one looked at: the store keeps the
+    newest observation id looked at and what was found (meta sample_scan)."""
+    from sqlalchemy import func, select
+
+    from tracker.service import since
+    from tracker.store.observations import SAMPLE_SCAN_KEY, sample_data_seen
+    from tracker.store.sync import _set_meta
+    from tracker.store.tables import meta_table, observation_table
+
+    def scan_mark() -> str:
+        with engine.connect() as conn:
+            return conn.execute(select(meta_table.c.value).where(meta_table.c.key == SAMPLE_SCAN_KEY)).scalar()
+
+    def newest() -> int:
+        with engine.connect() as conn:
+            return conn.execute(select(func.max(observation_table.c.id))).scalar()
+
+    assert since.has_sample_data(tracker) is False and scan_mark() == f"{newest()}:0"
+    with engine.begin() as conn:
+        insert_observations(conn, [{"indicator": "elderly_care_beds", "region": "440500", "period": "2024",
+                                    "period_end": date(2024, 12, 31), "value": 1.0, "revision": 1,
+                                    "note": "示例数据", "source": "test", "entered_by": "test",
+                                    "entered_at": ENTERED, "batch_id": None}])
+    assert since.has_sample_data(fresh(tracker)) is True and scan_mark() == f"{newest()}:1"
+    # what is written down is trusted: told it looked at every value and found none, it looks no further
+    with engine.begin() as conn:
+        _set_meta(conn, SAMPLE_SCAN_KEY, f"{newest()}:0", NOW)
+    assert sample_data_seen(engine, NOW) is False
+    with engine.begin() as conn:  # a mark past the newest value (a restored copy): looked at again from the start
+        _set_meta(conn, SAMPLE_SCAN_KEY, f"{newest() + 100}:0", NOW)
+    assert sample_data_seen(engine, NOW) is True

@@ -16,17 +16,16 @@ _KEPT_DATES = 4
 
 
 def has_sample_data(tracker: Any) -> bool:
-    """store.has_sample_data: every value looked at once, then only those written since."""
+    """Whether any value is sample data, asked of the store once per state of the data; the
+    store remembers how far it looked (store.observations.sample_data_seen), so every value is
+    looked at once, by whichever process asks first, and later only those written since."""
     from tracker import store
+    from tracker.store.observations import sample_data_seen
 
     version = store.data_version(tracker.engine)
     found = _SAMPLE.get(tracker)
     if found is None or found[0] != version:
-        if found is not None and (found[1] or found[0][0] == version[0]):  # once marked, always: nothing is deleted
-            found = (version, found[1])
-        else:
-            since = found[0][0] if found is not None and found[0][0] < version[0] else 0
-            found = (version, store.has_sample_data(tracker.engine, since))
+        found = (version, sample_data_seen(tracker.engine, tracker.now()))
         _SAMPLE[tracker] = found
     return found[1]
 

@@ -264,6 +264,30 @@ def has_sample_data(engine: Any, since_id: int = 0) -> bool:
 
 
 SAMPLE_DATABASE_KEY = "sample_database"
+SAMPLE_SCAN_KEY = "sample_scan"  # "<newest observation id looked at>:<0 or 1>"
+
+
+def sample_data_seen(engine: Any, now: datetime) -> bool:
+    """has_sample_data, remembered in the store: the values up to an observation id were
+    looked at once (a national set's notes take seconds to scan), so any process looks only at
+    those written since, and writes down how far it looked."""
+    from tracker.store.engine import write_transaction
+    from tracker.store.sync import _set_meta
+
+    with engine.connect() as conn:
+        raw = conn.execute(select(meta_table.c.value).where(meta_table.c.key == SAMPLE_SCAN_KEY)).scalar()
+        newest = int(conn.execute(select(func.max(observation_table.c.id))).scalar() or 0)
+    seen, found = 0, False
+    if raw and ":" in raw:
+        seen, found = int(raw.split(":")[0]), raw.endswith(":1")
+    if seen > newest:  # the values were replaced (a restored copy): look again from the start
+        seen, found = 0, False
+    if found or seen == newest:
+        return found
+    found = has_sample_data(engine, seen)
+    with write_transaction(engine) as conn:
+        _set_meta(conn, SAMPLE_SCAN_KEY, f"{newest}:{int(found)}", aware(now))
+    return found
 
 
 def mark_sample_database(engine: Any, now: datetime) -> None:
