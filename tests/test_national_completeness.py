@@ -80,3 +80,32 @@ def test_the_completeness_reads_right_on_a_phone_and_a_desk(browser, tracker, tm
             shots.paths.append(shot)
             page.close()
     print("screenshots:", *shots.paths, sep="\n  ")
+
+
+def test_the_national_report_says_what_each_provinces_own_report_says(tracker, engine):  # noqa: F811
+    """A scheduled run knows the month's figures at the run (known_at, after the submission
+    day): a city that reported after the as-of day counts as reported in Guangdong's own report
+    and in the national report's line for Guangdong alike."""
+    from datetime import UTC, date, datetime
+
+    from tracker.store.observations import insert_observations
+
+    as_of = date(2025, 3, 31)
+    with engine.begin() as conn:  # 韶关 reports on 4 April, after the month it is for
+        insert_observations(conn, [{"indicator": ind, "region": "440200", "period": "2024",
+                                    "period_end": date(2024, 12, 31), "value": v, "revision": 1, "note": "",
+                                    "source": "test", "entered_by": "test",
+                                    "entered_at": datetime(2025, 4, 4, 2, tzinfo=UTC), "batch_id": None}
+                                   for ind, v in (("elderly_care_beds", 9_000.0), ("elderly_population", 400_000.0))])
+    known_at = datetime(2025, 4, 12, 2, tzinfo=UTC)
+
+    def reported(plan: str) -> dict[str, str]:
+        files = tracker.write_report(as_of, plan=plan, known_at=known_at, kind="scheduled")
+        c = json.loads(files.json.read_text(encoding="utf-8"))["completeness"]
+        units = c["by_unit"]
+        if plan == "national":
+            units = [u for u in units if u["region"] == "440000"]
+        return {r["indicator"]: r["reported"] for u in units for r in u["rows"]}
+
+    national, own = reported("national"), reported("guangdong")
+    assert own["养老床位数"] == "4/21" and national == own

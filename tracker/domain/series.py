@@ -49,6 +49,7 @@ class SeriesSet:
 
     def __init__(self) -> None:
         self.by_key: dict[tuple[str, str], Series] = {}
+        self._latest: tuple[int, dict[str, dict[str, int]]] | None = None
 
     def add(self, indicator: str, region: str, series: Series) -> None:
         self.by_key[(indicator, region)] = series
@@ -58,6 +59,18 @@ class SeriesSet:
 
     def __len__(self) -> int:
         return len(self.by_key)
+
+    def latest_days(self) -> dict[str, dict[str, int]]:
+        """indicator -> region -> day number of its latest period: who has reported what (the
+        completeness of every report of a run, made once per set; a set is filled once, so a
+        count says whether it grew)."""
+        if self._latest is None or self._latest[0] != len(self.by_key):
+            latest: dict[str, dict[str, int]] = {}
+            for (ind, region), s in self.by_key.items():
+                if len(s.days):
+                    latest.setdefault(ind, {})[region] = s.days[-1]
+            self._latest = (len(self.by_key), latest)
+        return self._latest[1]
 
     def patched(self, fresh: "SeriesSet") -> "SeriesSet":
         """A new set: these series, with those in `fresh` read again in their place (the

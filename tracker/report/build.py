@@ -14,7 +14,6 @@ previous report.
 """
 
 import re
-import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -158,24 +157,7 @@ def _digest(model: TargetsModel, observations: "Iterable[Observation] | SeriesSe
             new.append(obs)
     if resolver is None or resolver.series is not series or resolver.regions is not regions or resolver.model is not model:
         resolver = SeriesResolver(model, series, regions)
-    return _Digest(series, resolver, _latest_days(series), new, sample)
-
-
-# SeriesSet -> indicator -> region -> day of its latest period: the reports of one monthly run
-# (one per plan) share one SeriesSet, and walking it is the larger part of a report's cost
-_LATEST: "weakref.WeakKeyDictionary[SeriesSet, tuple[int, dict[str, dict[str, int]]]]" = weakref.WeakKeyDictionary()
-
-
-def _latest_days(series: SeriesSet) -> dict[str, dict[str, int]]:
-    found = _LATEST.get(series)
-    if found is None or found[0] != len(series):  # a SeriesSet is filled once; a count says if it grew
-        latest: dict[str, dict[str, int]] = defaultdict(dict)
-        for (ind, region), s in series.by_key.items():
-            if len(s.days):
-                latest[ind][region] = s.days[-1]
-        found = (len(series), latest)
-        _LATEST[series] = found
-    return found[1]
+    return _Digest(series, resolver, series.latest_days(), new, sample)
 
 
 def _whole_series(model: TargetsModel, t: Target, digest: _Digest) -> list[tuple[tuple[int, float], tuple[int | None, int]]]:

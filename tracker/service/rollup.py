@@ -102,7 +102,10 @@ def completeness_below(tracker: Any, evaluation: Any, r: Rollup) -> list[tuple]:
     gaps (Tracker.completeness: its own indicators asked of its own regions), its regions)."""
     import tracker.service.since as since
 
-    latest = since.latest_reported(tracker, evaluation.as_of)  # read once for every plan
+    # who reported what: as each province's own report says it (the evaluation's figures), or
+    # where approval decides what counts, every value known by the day
+    latest = evaluation.series.latest_days() if evaluation.counted is None else \
+        since.latest_reported(tracker, evaluation.as_of)
     plan_of = {b.region: b for b in (evaluation.model.plan(p) for p in r.below)}
     out = []
     for code in r.units:
