@@ -63,8 +63,17 @@ def render_report(context: dict[str, Any], fragments: Any = None) -> str:
 
         if fragments is None:
             return Markup(make().replace(SLOT, str(place)))
-        key = (name, context["lang"], place_name, json.dumps(names, ensure_ascii=False, sort_keys=True))
-        return Markup(fragments.get((), key, make).replace(SLOT, str(place)))
+        plain = tuple(sorted((k, v if isinstance(v, str) else tuple(v)) for k, v in names.items()
+                             if not isinstance(v, dict)))
+        data = tuple(v for _, v in sorted(names.items()) if isinstance(v, dict))
+
+        def by_content() -> str:  # data made anew (a new status) that says the same renders the same
+            key = (name, context["lang"], place_name, json.dumps(names, ensure_ascii=False, sort_keys=True))
+            return fragments.get((), key, make)
+
+        # the same data objects (kept by tracker.report.build) are the same HTML without encoding them
+        html = fragments.get(data, ("html", name, context["lang"], place_name, plain), by_content)
+        return Markup(html.replace(SLOT, str(place)))
 
     return env.get_template("report.html").render(c=context, t=words, fragment=fragment)
 
