@@ -544,3 +544,30 @@ def test_the_accounts_page_with_plans_reads_right_on_a_phone_and_a_desk(browser,
             assert {w for w in re.findall(r"[A-Za-z]{2,}", page_text(page))} <= {"boss"}, where
             context.close()
     print("screenshots:", *shots.paths, sep="\n  ")
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_an_account_whose_plan_left_targets_yaml_cannot_sign_in(tmp_path, db_url, engine, two_plans, small_model,
+                                                                   monkeypatch):
+    """Guangdong's plan taken out of targets.yaml: Guangdong's 省民政厅 is refused at sign-in
+    with the reason, instead of working as Hainan's department of the same name."""
+    from argon2 import PasswordHasher
+    from starlette.testclient import TestClient
+    from test_web import PASSWORD, sign_in, text_of
+
+    from tracker.targets.file import dump_model
+    from tracker.web import auth
+    from tracker.web.app import create_app
+
+    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(auth, "_DUMMY_HASH", None)
+    moment = datetime(2025, 3, 10, 2, tzinfo=UTC)
+    settings = _settings(tmp_path, db_url, 1)
+    model = Tracker(settings, engine=engine, clock=lambda: moment).model
+    auth.add_user(engine, "gd-mca", PASSWORD, "reporter", department="省民政厅", plan="guangdong", model=model,
+                  now=moment)
+    (tmp_path / "targets.yaml").write_text(dump_model(small_model), encoding="utf-8")  # Hainan's alone
+    client = TestClient(create_app(settings, engine=engine, clock=lambda: moment))
+    r = sign_in(client, "gd-mca")
+    assert r.status_code == 403 and "该账号所在规划「guangdong」已不在目标文件中" in text_of(r.text)
+    assert client.get("/entry", follow_redirects=False).status_code in (302, 303)  # not signed in

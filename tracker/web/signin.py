@@ -28,6 +28,10 @@ def login_page(ctx: Ctx) -> Response:
         return response
     if result.user is None:
         return ctx.render("web/login.html", 401, next=nxt, username=username, error="用户名或密码错误。")
+    if result.user.plan and all(p.id != result.user.plan for p in state.model().plans):
+        ctx.audit("login", username, outcome="refused", detail=f"plan {result.user.plan} is not in targets.yaml")
+        return ctx.render("web/login.html", 403, next=nxt, username=username,
+                          error=f"该账号所在规划「{result.user.plan}」已不在目标文件中，请联系监督单位修改账号。")
     ctx.cookie = state.codec.dumps(auth.new_session(state.now(), result.user.id))
     return _redirect(nxt)
 
