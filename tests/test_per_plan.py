@@ -566,8 +566,10 @@ def test_an_account_whose_plan_left_targets_yaml_cannot_sign_in(tmp_path, db_url
     model = Tracker(settings, engine=engine, clock=lambda: moment).model
     auth.add_user(engine, "gd-mca", PASSWORD, "reporter", department="省民政厅", plan="guangdong", model=model,
                   now=moment)
-    (tmp_path / "targets.yaml").write_text(dump_model(small_model), encoding="utf-8")  # Hainan's alone
     client = TestClient(create_app(settings, engine=engine, clock=lambda: moment))
+    assert sign_in(client, "gd-mca").status_code == 303  # signed in while its plan is loaded
+    (tmp_path / "targets.yaml").write_text(dump_model(small_model), encoding="utf-8")  # Hainan's alone
+    assert client.get("/entry", follow_redirects=False).status_code == 303  # its session no longer signs it in
     r = sign_in(client, "gd-mca")
     assert r.status_code == 403 and "该账号所在规划「guangdong」已不在目标文件中" in text_of(r.text)
     assert client.get("/entry", follow_redirects=False).status_code in (302, 303)  # not signed in

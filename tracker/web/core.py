@@ -231,6 +231,8 @@ def _handle(fn: Handler, request: Request, state: WebState, form: dict[str, Any]
     user = auth.get_user(state.engine, session.user_id) if session.user_id is not None else None
     if user is not None and not user.accepts(session):
         user = None
+    if user is not None and user.plan and all(p.id != user.plan for p in state.model().plans):
+        user = None  # its plan left targets.yaml: signed out (signing in again says why)
     ctx = Ctx(request, state, session, user, form, files, cookie)
     if request.method == "POST" and not (auth.csrf_ok(session, form.get("csrf")) and _same_origin(request)):
         ctx.audit("csrf", request.url.path, outcome="refused")
