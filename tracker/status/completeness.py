@@ -4,7 +4,7 @@ completeness view and the submission reminders."""
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from tracker.domain.model import TargetsModel
@@ -52,11 +52,36 @@ def wanted_indicators(model: TargetsModel, latest: dict[str, dict[str, int]],
     return wanted
 
 
+# (model, latest, regions and the other arguments) -> the gaps: a national report asks for each
+# province's exactly as that province's own report does, from the same objects. Kept for the
+# two newest `latest` (a national one holds 100,000 regions): a run's and the one before.
+_MADE: dict[tuple, tuple[tuple, list[Gap]]] = {}
+_LATESTS: list[dict[str, dict[str, int]]] = []
+
+
 def missing_reports(model: TargetsModel, latest: dict[str, dict[str, int]], regions: Regions, plan_region: str,
                     as_of: date, grace_days: int, plans: Sequence[str] | None = None) -> list[Gap]:
-    """`latest`: indicator -> region code -> ordinal of the latest period_end reported.
-    `regions`: one plan's, `plans`: the plans whose targets say what is wanted (default:
-    every plan's): each plan's regions are asked for what its own targets need."""
+    """`latest`: indicator -> region code -> ordinal of the latest period_end reported (never
+    changed once made). `regions`: one plan's, `plans`: the plans whose targets say what is
+    wanted (default: every plan's): each plan's regions are asked for what its own targets
+    need. Worked out once per set of arguments; each caller gets its own Gaps (approval states
+    are filled in on them)."""
+    sources = (model, latest, regions)
+    key = (tuple(map(id, sources)), plan_region, as_of, grace_days, tuple(plans) if plans is not None else None)
+    found = _MADE.get(key)
+    if found is None or not all(a is b for a, b in zip(found[0], sources)):
+        if not any(x is latest for x in _LATESTS):
+            _LATESTS.append(latest)
+            if len(_LATESTS) > 2:
+                gone = _LATESTS.pop(0)
+                for k in [k for k, v in _MADE.items() if v[0][1] is gone]:
+                    del _MADE[k]
+        found = _MADE[key] = (sources, _missing_reports(model, latest, regions, plan_region, as_of, grace_days, plans))
+    return [replace(g, expected=list(g.expected), missing=list(g.missing), states=dict(g.states)) for g in found[1]]
+
+
+def _missing_reports(model: TargetsModel, latest: dict[str, dict[str, int]], regions: Regions, plan_region: str,
+                     as_of: date, grace_days: int, plans: Sequence[str] | None) -> list[Gap]:
     children: dict[str, list[str]] = defaultdict(list)
     for r in regions.all:
         if r.level == "district" and r.parent:
@@ -68,15 +93,14 @@ def missing_reports(model: TargetsModel, latest: dict[str, dict[str, int]], regi
     for ind_id in wanted_indicators(model, latest, plans):
         ind = model.indicator(ind_id)
         expected = latest_closed_period(reference, ind.frequency)
+        end = expected.end.toordinal()
         everywhere = latest.get(ind_id, {})
         # this plan's regions only, looked up one by one (latest holds every region of the country)
         seen = {c: day for c in own if (day := everywhere.get(c)) is not None}
+        done = {c for c, day in seen.items() if day >= end}
 
         def reported(code: str) -> bool:
-            day = seen.get(code)
-            if day is not None and day >= expected.end.toordinal():
-                return True
-            return any(reported(child) for child in children.get(code, ()))
+            return code in done or any(reported(child) for child in children.get(code, ()))
 
         if seen and all(c == plan_region for c in seen):
             expected_regions = [plan_region]  # reported for the whole province only
@@ -85,5 +109,3 @@ def missing_reports(model: TargetsModel, latest: dict[str, dict[str, int]], regi
         gaps.append(Gap(ind_id, ind.name, ind.reporter, expected.label, expected_regions,
                         [c for c in expected_regions if not reported(c)]))
     return gaps
-
-
