@@ -32,9 +32,22 @@ def environment() -> Any:
         from tracker.domain.units import label as unit_label
         from tracker.report.svg import rollup_chart, sparkline
 
-        env = jinja2.Environment(loader=jinja2.PackageLoader("tracker", "templates"), autoescape=True,
-                                 auto_reload=False, trim_blocks=True, lstrip_blocks=True,
-                                 undefined=jinja2.StrictUndefined)
+        class Environment(jinja2.Environment):
+            def getattr(self, obj: Any, attribute: str) -> Any:
+                """`item.title` on a dict (the report's data is dicts): its key first, as
+                `item['title']` would, without raising AttributeError on the way (which made
+                attribute look-ups the largest cost of rendering); a key that is not there
+                (`c.get`, `d.items`) is the attribute, as always."""
+                if type(obj) is dict:
+                    try:
+                        return obj[attribute]
+                    except KeyError:
+                        pass
+                return super().getattr(obj, attribute)
+
+        env = Environment(loader=jinja2.PackageLoader("tracker", "templates"), autoescape=True,
+                          auto_reload=False, trim_blocks=True, lstrip_blocks=True,
+                          undefined=jinja2.StrictUndefined)
         env.globals.update(sparkline=sparkline, rollup_chart=rollup_chart, state_labels=MILESTONE_STATE_LABELS, tz=PLAN_TZ)
         env.filters.update(num=format_number, unit=unit_label, value=format_value,
                            region=jinja2.pass_context(_region))
