@@ -331,6 +331,14 @@ class Tracker:
 
     def evaluate(self, as_of: date | None = None, include: str | None = None, *,
                  known_at: datetime | None = None) -> Evaluation:
+        """See _evaluate; the cyclic collector held off meanwhile (tracker.service.heap)."""
+        from tracker.service.heap import collector_paused
+
+        with collector_paused():
+            return self._evaluate(as_of, include, known_at=known_at)
+
+    def _evaluate(self, as_of: date | None = None, include: str | None = None, *,
+                  known_at: datetime | None = None) -> Evaluation:
         """Every target and milestone as of `as_of` (default: today in Asia/Shanghai), with the
         figures known at the end of that day, or at `known_at` (the monthly run, after the
         submission day, knows the month's figures); computed once per date and state of the
@@ -591,6 +599,17 @@ class Tracker:
     def write_report(self, as_of: date | None = None, *, lang: str | None = None, reports_dir: str | Path | None = None,
                      late: bool = False, note: str = "", preview: bool = False, kind: str = "on_demand",
                      known_at: datetime | None = None, fence: Any = None, plan: str | None = None) -> Any:
+        """See _write_report; the cyclic collector held off meanwhile (tracker.service.heap)."""
+        from tracker.service.heap import collector_paused
+
+        with collector_paused():
+            return self._write_report(as_of, lang=lang, reports_dir=reports_dir, late=late, note=note,
+                                      preview=preview, kind=kind, known_at=known_at, fence=fence, plan=plan)
+
+    def _write_report(self, as_of: date | None = None, *, lang: str | None = None,
+                      reports_dir: str | Path | None = None, late: bool = False, note: str = "",
+                      preview: bool = False, kind: str = "on_demand", known_at: datetime | None = None,
+                      fence: Any = None, plan: str | None = None) -> Any:
         """Evaluate as of `as_of` and write the month's report (HTML, JSON and index) into
         `reports_dir` (default: reports/, reports/en/ for English when Chinese is the default),
         as a new generation of the set (readers see the old set or the new one). `preview`:
@@ -653,9 +672,11 @@ class Tracker:
         shared indicator one row per unit with its own target, latest value, status and
         coverage, the area's figure from summed components; tasks linked both ways
         (tracker.status.rollup.Rollup). Raises tracker.service.rollup.UnknownPlan."""
+        from tracker.service.heap import collector_paused
         from tracker.service.rollup import rollup_for
 
-        return rollup_for(self, plan_id, as_of, include)
+        with collector_paused():
+            return rollup_for(self, plan_id, as_of, include)
 
     def reports_dir(self, lang: str | None = None, plan: str | None = None) -> Path:
         """Where reports in `lang` go: reports/, and reports/<lang>/ for the other language,
@@ -672,9 +693,11 @@ class Tracker:
                   pipeline: Any = None) -> Any:
         """The monthly job for `period` (default: the latest month due): report, status
         snapshot and alerts, exactly once across processes. See tracker.service.runs."""
+        from tracker.service.heap import collector_paused
         from tracker.service.runs import run_month
 
-        return run_month(self, period, force=force, late=late, pipeline=pipeline)
+        with collector_paused():  # one pause for the whole run: every plan's report and the alerts
+            return run_month(self, period, force=force, late=late, pipeline=pipeline)
 
     def run_due(self) -> Any:
         """The latest month due, if it has not succeeded yet (the watchdog's one question)."""
