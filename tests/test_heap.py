@@ -95,3 +95,23 @@ def test_the_service_evaluates_and_reports_with_the_collector_held_off(monkeypat
                       model=small_model)
     tracker.write_report()
     assert seen == [("evaluate", False), ("report", False)] and gc.isenabled()
+
+
+def test_pauses_that_keep_overlapping_still_collect_now_and_then(monkeypatch):
+    """Requests overlapping without end would keep the collector off: a block ending while
+    others go on collects the young cycles once the pause has lasted LONGEST_PAUSE."""
+    import tracker.service.heap as heap
+
+    clock = [1000.0]
+    monkeypatch.setattr(heap.time, "monotonic", lambda: clock[0])
+    with collector_paused():  # another request, in the whole time
+        with collector_paused():
+            a, b = Node(), Node()
+            a.other, b.other = b, a
+            ref = weakref.ref(a)
+            del a, b
+        assert ref() is not None  # a short pause: nothing collected yet
+        with collector_paused():
+            clock[0] += heap.LONGEST_PAUSE + 1
+        assert ref() is None and not gc.isenabled()  # collected, and still paused for the outer block
+    assert gc.isenabled()

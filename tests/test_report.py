@@ -643,3 +643,13 @@ def test_the_monthly_run_writes_a_scheduled_report_and_tracker_report_an_on_dema
     assert december["generated_text"] == "2026年12月11日 12:19（北京时间）"
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "示例报告" in index  # the sample data makes sample reports, and the index says so
+
+
+def test_templates_read_a_dicts_keys_and_keep_its_methods():
+    """The environment looks a dict's key up first (speed), but a dict's own methods stay
+    methods whatever its keys: a posted form field named `get` does not break form.get()."""
+    from tracker.report.render import environment
+
+    page = environment().from_string("{{ d.title }}|{{ d.get('x', 'none') }}|{{ d['get'] }}|"
+                                     "{% for k, v in d.items() %}{{ k }}{% endfor %}")
+    assert page.render(d={"title": "T", "get": "g", "items": "i"}) == "T|none|g|titlegetitems"

@@ -499,7 +499,7 @@ def _by_region(statuses: Sequence[Status], items_by_id: dict[str, dict[str, Any]
             return {"region": c, "name": _region_name(regions, c, lang), "cells": row_cells, "failing": failing}
 
         rows.append(row() if fragments is None else
-                    fragments.get(tuple(row_cells), ("row", c, id(regions), lang), row))
+                    fragments.get((regions, *row_cells), ("row", c, lang), row))
     omitted = 0
     if len(rows) > limits.region_rows:
         problem = [r for r in rows if r["failing"]]
@@ -702,9 +702,12 @@ def build_context(model: TargetsModel, statuses: Sequence[Status],
     def item(s: Status) -> dict[str, Any]:
         if fragments is None or s.kind != "target":  # a milestone is judged again at each evaluation
             return _item(s, model, targets, milestones, digest, regions, as_of, lang, limits)
-        # A status kept from the last evaluation was kept because the series it was judged on,
-        # the one its chart draws, did not change (tracker.status.incremental).
-        return fragments.get((s, model, regions), ("item", as_of, lang, limits),
+        # The card is the same when its status and the series its chart draws are the same
+        # objects: a status and the sums kept from the last evaluation (tracker.status.incremental).
+        t = targets.get(s.item_id)
+        ind = digest.resolver.indicators.get(t.indicator) if t is not None and t.scope == "whole" else None
+        drawn = digest.resolver.province_series(ind)[0] if ind is not None else None
+        return fragments.get((s, model, regions, drawn), ("item", as_of, lang, limits),
                              lambda: _item(s, model, targets, milestones, digest, regions, as_of, lang, limits))
 
     items = sorted((item(s) for s in statuses), key=_sort_key)

@@ -17,6 +17,7 @@ What a run does not ask for again is dropped at the next: each round (one evalua
 pieces it used and those of the round before that it did not get to.
 """
 
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -30,15 +31,15 @@ class Fragments:
     def __init__(self) -> None:
         self._now: dict[Hashable, tuple[tuple[Any, ...], Any]] = {}
         self._before: dict[Hashable, tuple[tuple[Any, ...], Any]] = {}
-        self._round: Any = None
+        self._round: Any = None  # a weak reference to the current round's token (its evaluation)
         self.made = 0  # pieces made and reused, for the benchmark and the tests
         self.reused = 0
 
     def round(self, token: Any) -> None:
         """Start a round (an evaluation) unless `token` is the current one: the pieces of the
         round before last are let go."""
-        if token is not self._round:
-            self._before, self._now, self._round = self._now, {}, token
+        if self._round is None or self._round() is not token:  # held weakly: an evaluation is large
+            self._before, self._now, self._round = self._now, {}, weakref.ref(token)
 
     def get(self, sources: tuple[Any, ...], extra: Hashable, make: Callable[[], Any]) -> Any:
         """The piece made from the objects `sources` and the values `extra`, made by `make()`

@@ -32,13 +32,15 @@ def environment() -> Any:
         from tracker.domain.units import label as unit_label
         from tracker.report.svg import rollup_chart, sparkline
 
+        methods = frozenset(dir(dict))
+
         class Environment(jinja2.Environment):
             def getattr(self, obj: Any, attribute: str) -> Any:
                 """`item.title` on a dict (the report's data is dicts): its key first, as
                 `item['title']` would, without raising AttributeError on the way (which made
-                attribute look-ups the largest cost of rendering); a key that is not there
-                (`c.get`, `d.items`) is the attribute, as always."""
-                if type(obj) is dict:
+                attribute look-ups the largest cost of rendering). A dict's own methods
+                (`c.get`, `d.items`) stay methods whatever its keys, as Jinja has them."""
+                if type(obj) is dict and attribute not in methods:
                     try:
                         return obj[attribute]
                     except KeyError:

@@ -11,21 +11,25 @@ memory held by them is returned then.
 
 import gc
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 _LOCK = threading.Lock()
 _DEPTH = 0  # pauses in progress in this process (the web app's threads may overlap)
 _WAS_ENABLED = False
+_SINCE = 0.0  # when the collector was last run or the pause began (monotonic seconds)
+LONGEST_PAUSE = 60.0  # overlapping requests may keep it paused: the young cycles are collected this often
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Hold off cyclic collection for the block (nested and overlapping blocks count once)."""
-    global _DEPTH, _WAS_ENABLED
+    global _DEPTH, _WAS_ENABLED, _SINCE
     with _LOCK:
         if _DEPTH == 0:
             _WAS_ENABLED = gc.isenabled()
+            _SINCE = time.monotonic()
             gc.disable()
         _DEPTH += 1
     try:
@@ -34,7 +38,10 @@ def collector_paused() -> Iterator[None]:
         with _LOCK:
             _DEPTH -= 1
             resume = _DEPTH == 0 and _WAS_ENABLED
+            overdue = not resume and _WAS_ENABLED and time.monotonic() - _SINCE > LONGEST_PAUSE
             if resume:
                 gc.enable()
-        if resume:
-            gc.collect(1)  # the young cycles made in the block; the old ones at the next full collection
+            if overdue:
+                _SINCE = time.monotonic()
+        if resume or overdue:
+            gc.collect(1)  # the young cycles made meanwhile; the old ones at the next full collection

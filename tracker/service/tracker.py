@@ -390,7 +390,8 @@ class Tracker:
                                 plan_regions=regions_of, resolvers=resolvers, regions_for=self.plan_regions,
                                 version=version, incremental=carried.stats() if carried is not None else None)
         if previous is not None:  # nobody can ask for the older data again
-            self._evaluations = {k: v for k, v in self._evaluations.items() if v is not previous}
+            for k in [k for k, v in list(self._evaluations.items()) if v is previous]:
+                self._evaluations.pop(k, None)
         if counted is not None:
             evaluation.unapproved = mark_unapproved(self, model, statuses, as_of, counted, needed, self.regions)
         if len(self._evaluations) > 8:
@@ -402,9 +403,10 @@ class Tracker:
         """The newest evaluation of the same date, figures counted and targets, made when the
         store held fewer values (ids only grow: tracker.store.observations.data_version)."""
         best = None
-        for (as_of, include, known_at, (synced, version, approved)), found in self._evaluations.items():
+        for (as_of, include, known_at, (synced, version, approved)), found in list(self._evaluations.items()):
+            # `<=`: a milestone report alone (the progress id moved) changes no series
             if (as_of, include, known_at) == key[:3] and (synced, approved) == (key[3][0], key[3][2]) \
-                    and found.model is model and version[0] < key[3][1][0] \
+                    and found.model is model and version[0] <= key[3][1][0] and version != key[3][1] \
                     and (best is None or best.version[0] < version[0]):
                 best = found
         return best

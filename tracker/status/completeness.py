@@ -2,6 +2,7 @@
 expects (after the grace period) and the regions with nothing for it. Shared by the report's
 completeness view and the submission reminders."""
 
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -57,6 +58,8 @@ def wanted_indicators(model: TargetsModel, latest: dict[str, dict[str, int]],
 # two newest `latest` (a national one holds 100,000 regions): a run's and the one before.
 _MADE: dict[tuple, tuple[tuple, list[Gap]]] = {}
 _LATESTS: list[dict[str, dict[str, int]]] = []
+_MADE_LOCK = threading.Lock()  # the web app's threads share the memo
+_KEPT = 256  # entries at most (models and regions of earlier targets.yaml contents go too)
 
 
 def missing_reports(model: TargetsModel, latest: dict[str, dict[str, int]], regions: Regions, plan_region: str,
@@ -70,13 +73,17 @@ def missing_reports(model: TargetsModel, latest: dict[str, dict[str, int]], regi
     key = (tuple(map(id, sources)), plan_region, as_of, grace_days, tuple(plans) if plans is not None else None)
     found = _MADE.get(key)
     if found is None or not all(a is b for a, b in zip(found[0], sources)):
-        if not any(x is latest for x in _LATESTS):
-            _LATESTS.append(latest)
-            if len(_LATESTS) > 2:
-                gone = _LATESTS.pop(0)
-                for k in [k for k, v in _MADE.items() if v[0][1] is gone]:
-                    del _MADE[k]
-        found = _MADE[key] = (sources, _missing_reports(model, latest, regions, plan_region, as_of, grace_days, plans))
+        made = (sources, _missing_reports(model, latest, regions, plan_region, as_of, grace_days, plans))
+        with _MADE_LOCK:
+            if not any(x is latest for x in _LATESTS):
+                _LATESTS.append(latest)
+                if len(_LATESTS) > 2:
+                    gone = _LATESTS.pop(0)
+                    for k in [k for k, v in _MADE.items() if v[0][1] is gone]:
+                        del _MADE[k]
+            if len(_MADE) >= _KEPT:
+                _MADE.clear()
+            _MADE[key] = found = made
     return [replace(g, expected=list(g.expected), missing=list(g.missing), states=dict(g.states)) for g in found[1]]
 
 

@@ -58,6 +58,7 @@ class Carried:
         plain = (getattr(r, "upper", r) for r in resolvers)  # a roll-up's resolver sits over its plan's own
         self._old = [r for r in plain if type(r) is SeriesResolver]
         self._affected: dict[tuple[int, str], frozenset[str]] = {}
+        self._codes: dict[int, tuple[Regions, frozenset[str]]] = {}
         self.judged = 0  # targets and regions judged again, for the benchmark and the tests
         self.kept = 0
 
@@ -69,9 +70,11 @@ class Carried:
         if old is None:
             return new
         moved = {indicator: self.affected(new, indicator) for indicator in self.hit}
-        new._cache = {key: value for key, value in old._cache.items()
+        # copies first (one step each under the GIL): the web app's other threads may still be
+        # adding figures to the last evaluation's caches while this one is made
+        new._cache = {key: value for key, value in old._cache.copy().items()
                       if key[0] not in moved or key[1] not in moved[key[0]]}
-        for indicator, value in old._whole.items():
+        for indicator, value in old._whole.copy().items():
             if not self.whole_changed(new, indicator):
                 new._whole[indicator] = value
         return new
@@ -92,8 +95,11 @@ class Carried:
         hit = self.hit.get(indicator)
         if not hit:
             return False
-        codes = {r.code for r in resolver.regions.all}
-        return any(c in codes for c in hit) or resolver.regions.province.code in hit
+        regions = resolver.regions
+        found = self._codes.get(id(regions))
+        if found is None or found[0] is not regions:
+            found = self._codes[id(regions)] = (regions, frozenset(r.code for r in regions.all))
+        return not found[1].isdisjoint(hit) or regions.province.code in hit
 
     def keeper(self, target: Target, resolver: SeriesResolver) -> Callable[[str | None], Status | None]:
         """For `evaluate_target`: the last status of the target (region None) or of one of

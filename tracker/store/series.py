@@ -173,7 +173,7 @@ def _load_generic(engine: Engine, as_of: date, indicators: Iterable[str] | None,
     q = (select(t.c.indicator, t.c.region, t.c.period_end, t.c.value)
          .join(latest, (t.c.indicator == latest.c.indicator) & (t.c.region == latest.c.region)
                & (t.c.period == latest.c.period) & (t.c.revision == latest.c.rev))
-         .order_by(t.c.indicator, t.c.region, t.c.period_end))
+         .order_by(t.c.indicator, t.c.region, t.c.period))  # as the packed read: a day given twice keeps the later period
     out = SeriesSet()
     key: tuple[str, str] | None = None
     days, values = array("i"), array("d")
