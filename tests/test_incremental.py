@@ -220,3 +220,15 @@ def test_the_store_remembers_how_far_it_looked_for_sample_data(tracker, engine):
     with engine.begin() as conn:  # a mark past the newest value (a restored copy): looked at again from the start
         _set_meta(conn, SAMPLE_SCAN_KEY, f"{newest() + 100}:0", NOW)
     assert sample_data_seen(engine, NOW) is True
+
+
+def test_a_milestone_report_alone_keeps_every_target_and_judges_the_milestone_again(tracker, engine):  # noqa: F811
+    first = tracker.evaluate(AS_OF)
+    assert first.status("hainan-m1").code == "overdue"
+    tracker.record_progress("hainan-m1", "done", reporter="省民政厅", entered_by="x", reported_on="2025-02-20")
+    again = tracker.evaluate(AS_OF)
+    assert again.incremental is not None and again.incremental["changed_series"] == 0
+    assert again.status("hainan-m1").code == "achieved_late"  # done after its deadline (2022-12-31)
+    kept = [t.id for t in tracker.model.targets if t.scope == "whole" and t.plan != "national"]  # not a roll-up's
+    assert kept and all(again.status(i) is first.status(i) for i in kept)
+    assert flat(again.statuses) == flat(fresh(tracker).evaluate(AS_OF).statuses)
