@@ -320,6 +320,7 @@ def test_a_department_account_names_its_plan(tmp_path, db_url, engine, two_plans
     assert sign_in(boss, "boss").status_code == 303
     form = boss.get("/users").text
     assert 'name="plan"' in form and "广东省促进养老托育服务健康发展实施方案（测试用）" in form
+    assert '<option value="440100">广州市</option>' in form and '<option value="460100">海口市</option>' in form
     r = post_form(boss, "/users", "/users", {"username": "gd-mca", "password": PASSWORD, "role": "reporter",
                                              "department": "省民政厅", "region": "", "plan": "guangdong"})
     assert r.status_code == 200 and "已添加用户 gd-mca" in r.text

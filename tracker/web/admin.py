@@ -31,7 +31,14 @@ def users(ctx: Ctx) -> Response:
     return ctx.render("web/users.html", 400 if error else 200, users=auth.list_users(state.engine), error=error,
                       message=message, departments=auth.known_departments(model), regions=state.regions.all,
                       roles=auth.ROLES, form=ctx.form if error else {},
-                      plans=_plans_to_name(model))
+                      plans=_plans_to_name(model), region_groups=_region_groups(state, model))
+
+
+def _region_groups(state: Any, model: Any) -> list[tuple[str, list[Any]]]:
+    """With several plans to report in, the region choice grouped by plan (its own regions
+    first, the home plan's as before), so a supervisor can add 广州's reporter in Guangdong's."""
+    plans = _plans_to_name(model)
+    return [(p.title, [r for r in state.tracker.plan_regions(p.id).all if r.level != "province"]) for p in plans]
 
 
 def _plans_to_name(model: Any) -> list[Any]:
